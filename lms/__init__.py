@@ -1,0 +1,18 @@
+"""The Bình dân học vụ số LMS: a site of its own (``create_app``) or mounted into a host (``LMS``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lms.config import Settings
+from lms.web.extension import LMS
+
+__all__ = ["LMS", "Settings", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Run the LMS as its own site."""
+    settings = settings or Settings.load()
+    app = Flask("lms", instance_path=str(settings.instance_path), static_folder=None)
+    LMS(settings).init_app(app, url_prefix="")
+    return app

@@ -1,0 +1,1 @@
+"""Certificate templates to PDF (WeasyPrint, sandboxed fetcher), QR codes and signing."""

@@ -1,0 +1,166 @@
+"""The ``lms`` command: thin click commands, each calling one service."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from lms.config import Settings
+from lms.content.problems import ContentError
+from lms.services.errors import ServiceError
+from lms.store import make_engine, make_sessionmaker
+
+__all__ = ["main"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = make_engine(_settings().database_url)
+    try:
+        session = make_sessionmaker(engine)()
+        with session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _print(obj: object) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(1)
+
+
+def _service_failure(exc: ServiceError) -> None:
+    details = [f"{name}: {key}" for name, key in exc.fields.items()] or [exc.key]
+    _fail([f"error: {d}" for d in details])
+
+
+@click.group()
+def main() -> None:
+    """Bình dân học vụ số LMS."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and load the administrative units."""
+    from lms.services.units import ensure_units
+    from lms.store.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    with _session() as session:
+        added = ensure_units(session)
+    _print({"migrated": True, "units_added": added})
+
+
+@main.group()
+def content() -> None:
+    """Course and quiz content files."""
+
+
+def _content_paths(path: str | None) -> tuple[Path, Path | None]:
+    if path is None:
+        s = _settings()
+        return s.content_path, s.quizzes_path
+    root = Path(path)
+    return root, None
+
+
+@content.command("check")
+@click.argument("path", required=False)
+def content_check(path: str | None) -> None:
+    """Check every course (and quiz) under PATH; print FILE:LINE: message per problem."""
+    from lms.services.content import check_all
+
+    courses_root, quizzes_root = _content_paths(path)
+    problems, summary = check_all(courses_root, quizzes_root)
+    if problems:
+        _fail([str(p) for p in problems])
+    click.echo(summary)
+
+
+@content.command("sync")
+@click.argument("path", required=False)
+def content_sync(path: str | None) -> None:
+    """Load or refresh courses and quizzes into the database (idempotent)."""
+    from lms.services.content import sync_all
+
+    courses_root, quizzes_root = _content_paths(path)
+    try:
+        with _session() as session:
+            report = sync_all(session, courses_root, quizzes_root, now=_now())
+    except ContentError as exc:
+        _fail([str(p) for p in exc.problems])
+    _print(report)
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.option("--role", type=click.Choice(["citizen", "official", "trainer", "manager", "admin"]), required=True)
+@click.option("--login", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default=None)
+@click.option("--unit", "unit_code", default=None, help="NSO code of the unit (province or commune)")
+def users_create(role: str, login: str, password: str, name: str | None, unit_code: str | None) -> None:
+    """Create an account."""
+    from lms.services.accounts import create_user
+
+    try:
+        with _session() as session:
+            user = create_user(session, role=role, login=login, password=password, full_name=name,
+                               unit_code=unit_code, now=_now())
+            user_id = user.id
+    except ServiceError as exc:
+        _service_failure(exc)
+    _print({"user_id": user_id})
+
+
+@main.group()
+def demo() -> None:
+    """The small demonstration data set."""
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create the demo accounts listed in README.md (idempotent)."""
+    from lms.services.demo import seed
+
+    with _session() as session:
+        created = seed(session, now=_now())
+    _print({"created": created})
+
+
+def run() -> None:  # pragma: no cover - console entry alias
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

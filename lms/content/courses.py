@@ -1,0 +1,332 @@
+"""Load and check course folders: ``course.toml`` plus ``NN-slug.md`` lessons."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lms.content.competences import competences
+from lms.content.problems import ContentError, Problem, line_of_key
+from lms.content.rendering import render_markdown
+
+__all__ = ["CourseDoc", "LessonDoc", "check_courses", "load_courses"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_AUDIENCES = {"citizen", "official"}
+_VALIDITIES = {"none", "training_year"}
+_IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
+MAX_IMAGE_BYTES = 100_000
+
+
+@dataclass(frozen=True)
+class LessonDoc:
+    id: str
+    course_id: str
+    position: int
+    title: str
+    title_en: str
+    competences: list[str]
+    minutes: int
+    markdown: str
+    html: str
+    source: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class CourseDoc:
+    id: str
+    title: str
+    title_en: str
+    summary: str
+    summary_en: str
+    audience: list[str]
+    competences: list[str]
+    version: str
+    sequential: bool
+    minutes: int
+    mandated: bool
+    certificate_validity: str
+    final_quiz: str | None
+    path: Path
+    lessons: list[LessonDoc] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for part in (self.title, self.title_en, self.summary, self.summary_en, self.version,
+                     ",".join(self.audience), ",".join(self.competences), str(self.sequential),
+                     str(self.minutes), str(self.mandated), self.certificate_validity, self.final_quiz or ""):
+            h.update(part.encode("utf-8") + b"\0")
+        for lesson in self.lessons:
+            h.update(lesson.content_hash.encode("ascii"))
+        return h.hexdigest()
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(str(path), line, message))
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else 1
+
+
+def _codes(value: Any) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        return None
+    return [str(v) for v in value]
+
+
+def _check_text(out: _Collector, path: Path, text: str) -> None:
+    if not unicodedata.is_normalized("NFC", text):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not unicodedata.is_normalized("NFC", line):
+                out.add(path, number, "text is not in Unicode NFC (Vietnamese letters typed in decomposed form)")
+                break
+
+
+def _read(out: _Collector, path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        out.add(path, line, "file is not valid UTF-8")
+    except OSError as exc:
+        out.add(path, 1, f"cannot read file: {exc.strerror}")
+    return None
+
+
+def _load_course(out: _Collector, folder: Path, seen_lessons: dict[str, Problem]) -> CourseDoc | None:
+    path = folder / "course.toml"
+    text = _read(out, path)
+    if text is None:
+        return None
+    _check_text(out, path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        out.add(path, _toml_error_line(exc), f"invalid TOML: {exc}")
+        return None
+    before = len(out.problems)
+
+    def need_str(key: str, *, required: bool = True) -> str:
+        value = data.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            out.add(path, line_of_key(text, key), f"'{key}' must be a non-empty string")
+            return ""
+        return value.strip()
+
+    course_id = need_str("id")
+    if course_id and not _ID.match(course_id):
+        out.add(path, line_of_key(text, "id"), f"course id '{course_id}' may hold only a-z, 0-9 and '-'")
+    title, title_en = need_str("title"), need_str("title_en")
+    summary, summary_en = need_str("summary"), need_str("summary_en")
+    version = need_str("version")
+    audience = data.get("audience")
+    if not isinstance(audience, list) or not audience or not set(audience) <= _AUDIENCES:
+        out.add(path, line_of_key(text, "audience"), "'audience' must be a list of: citizen, official")
+        audience = []
+    codes = _codes(data.get("competences"))
+    if not codes:
+        out.add(path, line_of_key(text, "competences"), "'competences' must be a non-empty list of codes")
+        codes = []
+    for code in codes:
+        if code not in competences():
+            out.add(path, line_of_key(text, "competences"), f"unknown competence code '{code}'")
+    sequential = data.get("sequential", False)
+    mandated = data.get("mandated", False)
+    for key, value in (("sequential", sequential), ("mandated", mandated)):
+        if not isinstance(value, bool):
+            out.add(path, line_of_key(text, key), f"'{key}' must be true or false")
+    minutes = data.get("minutes", 0)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+        out.add(path, line_of_key(text, "minutes"), "'minutes' must be a whole number of minutes")
+        minutes = 0
+    validity = data.get("certificate_validity", "none")
+    if validity not in _VALIDITIES:
+        out.add(path, line_of_key(text, "certificate_validity"),
+                "'certificate_validity' must be \"none\" or \"training_year\"")
+    final_quiz = data.get("final_quiz")
+    if final_quiz is not None and not isinstance(final_quiz, str):
+        out.add(path, line_of_key(text, "final_quiz"), "'final_quiz' must be a quiz id")
+        final_quiz = None
+    stems = data.get("lessons")
+    if not isinstance(stems, list) or not stems or not all(isinstance(s, str) for s in stems):
+        out.add(path, line_of_key(text, "lessons"), "'lessons' must be a non-empty list of lesson file names")
+        stems = []
+    known = set(data)
+    for key in sorted(known - {"id", "title", "title_en", "summary", "summary_en", "audience", "competences",
+                               "version", "sequential", "minutes", "mandated", "certificate_validity",
+                               "final_quiz", "lessons"}):
+        out.add(path, line_of_key(text, key), f"unknown key '{key}'")
+    lessons: list[LessonDoc] = []
+    listed: set[str] = set()
+    for position, stem in enumerate(stems, start=1):
+        stem_clean = stem.removesuffix(".md")
+        if stem_clean in listed:
+            out.add(path, line_of_key(text, "lessons"), f"lesson '{stem_clean}' is listed twice")
+            continue
+        listed.add(stem_clean)
+        lesson_path = folder / f"{stem_clean}.md"
+        if not lesson_path.is_file():
+            out.add(path, line_of_key(text, "lessons"), f"lesson file '{stem_clean}.md' does not exist")
+            continue
+        lesson = _load_lesson(out, lesson_path, course_id, position, seen_lessons)
+        if lesson is not None:
+            lessons.append(lesson)
+    for md in sorted(folder.glob("*.md")):
+        if md.stem not in listed and md.name.lower() != "readme.md":
+            out.add(md, 1, f"lesson file is not listed in {path.name} 'lessons'")
+    if len(out.problems) > before:
+        return None
+    return CourseDoc(id=course_id, title=title, title_en=title_en, summary=summary, summary_en=summary_en,
+                     audience=list(audience), competences=codes, version=version, sequential=bool(sequential),
+                     minutes=int(minutes), mandated=bool(mandated), certificate_validity=str(validity),
+                     final_quiz=final_quiz, path=folder, lessons=lessons)
+
+
+def _front_matter(out: _Collector, path: Path, text: str) -> tuple[dict[str, Any], str, int] | None:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        out.add(path, 1, "lesson must start with front matter: a line '---', YAML keys, and a closing '---'")
+        return None
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if close is None:
+        out.add(path, 1, "front matter opened on line 1 is never closed with a '---' line")
+        return None
+    raw = "\n".join(lines[1:close])
+    try:
+        data = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 2
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        out.add(path, line, f"invalid front matter: {problem}")
+        return None
+    if not isinstance(data, dict):
+        out.add(path, 2, "front matter must be YAML keys and values (key: value)")
+        return None
+    return data, "\n".join(lines[close + 1:]), close + 2
+
+
+def _load_lesson(out: _Collector, path: Path, course_id: str, position: int,
+                 seen: dict[str, Problem]) -> LessonDoc | None:
+    text = _read(out, path)
+    if text is None:
+        return None
+    _check_text(out, path, text)
+    parsed = _front_matter(out, path, text)
+    if parsed is None:
+        return None
+    meta, body, body_line = parsed
+    before = len(out.problems)
+
+    def key_line(key: str) -> int:
+        return line_of_key(text, key, start=2, separator=":")
+
+    lesson_id = meta.get("id")
+    if not isinstance(lesson_id, str) or not _ID.match(lesson_id):
+        out.add(path, key_line("id"), "'id' must be a lesson id of a-z, 0-9 and '-'")
+        lesson_id = ""
+    elif lesson_id in seen:
+        first = seen[lesson_id]
+        out.add(path, key_line("id"), f"duplicate lesson id '{lesson_id}' (also in {first.file}:{first.line})")
+    else:
+        seen[lesson_id] = Problem(str(path), key_line("id"), "")
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        out.add(path, key_line("title"), "'title' must be a non-empty string")
+        title = ""
+    title_en = meta.get("title_en", "")
+    if not isinstance(title_en, str):
+        out.add(path, key_line("title_en"), "'title_en' must be a string")
+        title_en = ""
+    codes = _codes(meta.get("competences"))
+    if not codes:
+        out.add(path, key_line("competences"), "'competences' must be a non-empty list of competence codes")
+        codes = []
+    for code in codes:
+        if code not in competences():
+            out.add(path, key_line("competences"), f"unknown competence code '{code}'")
+    minutes = meta.get("minutes", 0)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+        out.add(path, key_line("minutes"), "'minutes' must be a whole number")
+        minutes = 0
+    for key in sorted(set(meta) - {"id", "title", "title_en", "competences", "minutes"}):
+        out.add(path, key_line(str(key)), f"unknown front matter key '{key}'")
+    if not body.strip():
+        out.add(path, body_line, "lesson has no text after its front matter")
+    for offset, line in enumerate(body.split("\n")):
+        for m in _IMAGE.finditer(line):
+            number = body_line + offset
+            if not m.group("alt").strip():
+                out.add(path, number, f"image '{m.group('src')}' has no alt text")
+            src = m.group("src")
+            if src.startswith(("http://", "https://", "//", "data:")):
+                out.add(path, number, f"image '{src}' must be a file in the course's assets/ folder")
+                continue
+            asset = (path.parent / src).resolve()
+            assets = (path.parent / "assets").resolve()
+            if not src.startswith("assets/") or assets not in asset.parents:
+                out.add(path, number, f"image '{src}' must be under assets/")
+            elif not asset.is_file():
+                out.add(path, number, f"missing image '{src}'")
+            elif asset.suffix.lower() not in _IMAGE_TYPES:
+                out.add(path, number, f"image '{src}' must be SVG, PNG, JPEG or WebP")
+            elif asset.stat().st_size > MAX_IMAGE_BYTES:
+                out.add(path, number, f"image '{src}' is {asset.stat().st_size} bytes; at most "
+                                      f"{MAX_IMAGE_BYTES} for slow connections")
+    if len(out.problems) > before:
+        return None
+    html = render_markdown(body, asset_base=f"../courses/{course_id}/assets")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return LessonDoc(id=str(lesson_id), course_id=course_id, position=position, title=str(title).strip(),
+                     title_en=str(title_en).strip(), competences=codes, minutes=int(minutes), markdown=body,
+                     html=html, source=path.name, content_hash=digest)
+
+
+def _course_folders(root: Path) -> list[Path]:
+    if (root / "course.toml").is_file():
+        return [root]
+    return sorted(p.parent for p in root.glob("*/course.toml"))
+
+
+def check_courses(root: Path) -> tuple[list[CourseDoc], list[Problem]]:
+    out = _Collector()
+    courses: list[CourseDoc] = []
+    seen_lessons: dict[str, Problem] = {}
+    seen_courses: dict[str, Path] = {}
+    for folder in _course_folders(root):
+        course = _load_course(out, folder, seen_lessons)
+        if course is None:
+            continue
+        if course.id in seen_courses:
+            text = (folder / "course.toml").read_text(encoding="utf-8")
+            out.add(folder / "course.toml", line_of_key(text, "id"),
+                    f"duplicate course id '{course.id}' (also in {seen_courses[course.id]})")
+            continue
+        seen_courses[course.id] = folder / "course.toml"
+        courses.append(course)
+    return courses, sorted(out.problems)
+
+
+def load_courses(root: Path) -> list[CourseDoc]:
+    courses, problems = check_courses(root)
+    if problems:
+        raise ContentError(problems)
+    return courses

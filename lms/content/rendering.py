@@ -1,0 +1,60 @@
+"""Markdown to HTML with an allow-list sanitiser (nh3). Run at sync time, not per request."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+__all__ = ["render_inline", "render_markdown", "sanitise_html"]
+
+_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "s", "sub", "sup", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "div",
+    "span", "figure", "figcaption", "dl", "dt", "dd",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "th": {"scope"},
+    "ol": {"start"},
+}
+_CLASSES = {
+    "div": {"admonition", "note", "warning", "tip", "danger"},
+    "p": {"admonition-title"},
+}
+_URL_SCHEMES = {"https", "http", "mailto", "tel"}
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        allowed_classes=_CLASSES,
+        url_schemes=_URL_SCHEMES,
+        clean_content_tags={"script", "style"},
+        link_rel="noopener noreferrer",
+    )
+
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")assets/')
+
+
+def render_markdown(text: str, *, asset_base: str | None = None) -> str:
+    """Render lesson Markdown; ``assets/x`` image paths are rewritten under ``asset_base``."""
+    md = markdown.Markdown(extensions=["tables", "admonition", "sane_lists"], output_format="html")
+    html = sanitise_html(md.convert(text))
+    if asset_base is not None:
+        html = _IMG_SRC.sub(lambda m: m.group(1) + asset_base.rstrip("/") + "/", html)
+    html = html.replace("<img ", '<img loading="lazy" ') if 'loading="' not in html else html
+    return html
+
+
+def render_inline(text: str) -> str:
+    """Short texts (question stems, choices, feedback): Markdown without block wrappers."""
+    html = render_markdown(text)
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html

@@ -1,0 +1,1 @@
+"""Pure rules: standard library only. Functions take ``now`` as an argument."""

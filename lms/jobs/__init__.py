@@ -1,0 +1,1 @@
+"""Background work on a real queue (RQ + Redis); runs inline in the embedded default."""

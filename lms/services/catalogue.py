@@ -1,0 +1,156 @@
+"""Courses and lessons: sync from content files, read the catalogue, record lesson progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.content.courses import CourseDoc, load_courses
+from lms.services.errors import Forbidden, NotFound
+from lms.store import Course, Lesson, LessonCompletion, User
+
+__all__ = [
+    "CourseProgress",
+    "SyncReport",
+    "complete_lesson",
+    "course_progress",
+    "get_course",
+    "get_lesson",
+    "lesson_unlocked",
+    "list_courses",
+    "sync_courses",
+]
+
+
+@dataclass
+class SyncReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def sync_courses(session: Session, root: Path, *, now: datetime) -> SyncReport:
+    """Load every course under ``root`` into the database. Idempotent: unchanged content is untouched."""
+    docs = load_courses(root)  # raises ContentError before anything is written
+    report = SyncReport()
+    for position, doc in enumerate(docs):
+        _sync_course(session, doc, position, now, report)
+    session.flush()
+    return report
+
+
+def _sync_course(session: Session, doc: CourseDoc, position: int, now: datetime, report: SyncReport) -> None:
+    course = session.get(Course, doc.id)
+    if course is not None and course.content_hash == doc.content_hash and course.published:
+        report.unchanged += 1
+        return
+    if course is None:
+        course = Course(id=doc.id)
+        session.add(course)
+        report.created += 1
+    else:
+        report.updated += 1
+    course.title, course.title_en = doc.title, doc.title_en
+    course.summary, course.summary_en = doc.summary, doc.summary_en
+    course.audience, course.competences = list(doc.audience), list(doc.competences)
+    course.version, course.sequential, course.minutes = doc.version, doc.sequential, doc.minutes
+    course.mandated, course.certificate_validity = doc.mandated, doc.certificate_validity
+    course.final_quiz_id = doc.final_quiz
+    course.lesson_count = len(doc.lessons)
+    course.position = position
+    course.published = True
+    course.content_hash = doc.content_hash
+    course.updated_at = now
+    session.flush()
+    wanted = {lesson.id for lesson in doc.lessons}
+    for old in session.scalars(select(Lesson).where(Lesson.course_id == doc.id)):
+        if old.id not in wanted:
+            old.published = False  # kept: learners' completions still point at it
+    for ldoc in doc.lessons:
+        lesson = session.get(Lesson, ldoc.id)
+        if lesson is None:
+            lesson = Lesson(id=ldoc.id)
+            session.add(lesson)
+        lesson.course_id = doc.id
+        lesson.position = ldoc.position
+        lesson.title, lesson.title_en = ldoc.title, ldoc.title_en
+        lesson.competences, lesson.minutes = list(ldoc.competences), ldoc.minutes
+        lesson.html, lesson.source, lesson.content_hash = ldoc.html, ldoc.source, ldoc.content_hash
+        lesson.published = True
+
+
+def list_courses(session: Session) -> list[Course]:
+    return list(session.scalars(select(Course).where(Course.published).order_by(Course.position, Course.id)))
+
+
+def get_course(session: Session, course_id: str) -> Course:
+    course = session.get(Course, course_id)
+    if course is None or not course.published:
+        raise NotFound("course.not_found")
+    return course
+
+
+def published_lessons(session: Session, course_id: str) -> list[Lesson]:
+    return list(session.scalars(
+        select(Lesson).where(Lesson.course_id == course_id, Lesson.published).order_by(Lesson.position)))
+
+
+def get_lesson(session: Session, lesson_id: str) -> Lesson:
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None or not lesson.published or not lesson.course.published:
+        raise NotFound("lesson.not_found")
+    return lesson
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course_id: str
+    completed_lessons: int
+    lesson_count: int
+    completed_ids: frozenset[str]
+
+    @property
+    def done(self) -> bool:
+        return self.lesson_count > 0 and self.completed_lessons >= self.lesson_count
+
+
+def course_progress(session: Session, user: User, course_id: str) -> CourseProgress:
+    lessons = {lesson.id for lesson in published_lessons(session, course_id)}
+    done = set(session.scalars(select(LessonCompletion.lesson_id).where(
+        LessonCompletion.user_id == user.id, LessonCompletion.course_id == course_id)))
+    completed = done & lessons
+    return CourseProgress(course_id, len(completed), len(lessons), frozenset(completed))
+
+
+def lesson_unlocked(session: Session, user: User | None, lesson: Lesson) -> bool:
+    """In a course whose lessons unlock in order, a lesson opens once the ones before it are done."""
+    if not lesson.course.sequential:
+        return True
+    earlier = [le.id for le in published_lessons(session, lesson.course_id) if le.position < lesson.position]
+    if not earlier:
+        return True
+    if user is None:
+        return False
+    progress = course_progress(session, user, lesson.course_id)
+    return set(earlier) <= progress.completed_ids
+
+
+def complete_lesson(session: Session, user: User, lesson_id: str, *, now: datetime) -> CourseProgress:
+    lesson = get_lesson(session, lesson_id)
+    if not lesson_unlocked(session, user, lesson):
+        raise Forbidden("lesson.locked")
+    exists = session.scalar(select(func.count()).select_from(LessonCompletion).where(
+        LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id))
+    if not exists:
+        try:
+            with session.begin_nested():
+                session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id, course_id=lesson.course_id,
+                                             completed_at=now))
+        except IntegrityError:
+            pass  # completed by a concurrent request: the same outcome
+    return course_progress(session, user, lesson.course_id)

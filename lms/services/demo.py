@@ -1,0 +1,36 @@
+"""A small demonstration data set: one account per role (listed in README.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.services.accounts import create_user
+from lms.store import User
+
+__all__ = ["DEMO_ACCOUNTS", "seed"]
+
+# login, password, role, name, unit (Vĩnh Long and one of its communes)
+DEMO_ACCOUNTS = [
+    ("admin@demo.vn", "Demo-2026!", "admin", "Quản trị viên", "86"),
+    ("quanly@demo.vn", "Demo-2026!", "manager", "Trần Thị Quản Lý", "86"),
+    ("giangvien@demo.vn", "Demo-2026!", "trainer", "Lê Văn Giảng", "86"),
+    ("canbo@demo.vn", "Demo-2026!", "official", "Phạm Minh Cán Bộ", "28756"),
+    ("0912345678", "Demo-2026!", "citizen", "Nguyễn Thị Hồng Nhung", "28756"),
+]
+
+
+def seed(session: Session, *, now: datetime) -> int:
+    created = 0
+    for login, password, role, name, unit in DEMO_ACCOUNTS:
+        if session.scalar(select(User.id).where(User.login == login)) is not None:
+            continue
+        user = create_user(session, role=role, login=login, password=password, full_name=name, unit_code=unit,
+                           now=now)
+        if role == "citizen":
+            user.birth_year, user.consent_at = 1958, now
+        created += 1
+    session.flush()
+    return created

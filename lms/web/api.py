@@ -1,0 +1,171 @@
+"""The JSON API under ``/api/v1`` (see shared/API.md and /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from lms.services import accounts, catalogue
+from lms.services.errors import ServiceError
+from lms.web.auth import api_user, require_api_user
+from lms.web.db import db, now, state, transaction
+from lms.web.limits import limiter, login_key
+from lms.web.messages import message
+from lms.web.openapi import openapi_document
+
+__all__ = ["bp", "error_response", "register_site_errors"]
+
+bp = Blueprint("lms_api", __name__)
+
+_HTTP_CODES = {400: "bad_request", 401: "auth.required", 403: "auth.forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 429: "throttled"}
+
+
+def error_response(status: int, code: str, key: str | None = None,
+                   fields: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message(key or code)}
+    if fields:
+        body["fields"] = {name: message(k) for name, k in fields.items()}
+    response = jsonify(error=body)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> ResponseReturnValue:
+    return error_response(exc.status, exc.code, exc.key, exc.fields)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    code = _HTTP_CODES.get(status, "error")
+    return error_response(status, "throttled" if status == 429 else code.split(".")[0], code)
+
+
+@bp.errorhandler(Exception)
+def _crash(exc: Exception) -> ResponseReturnValue:
+    from flask import current_app
+
+    current_app.logger.exception("API request failed")
+    return error_response(500, "server_error")
+
+
+def register_site_errors(app: Flask, prefix: str) -> None:
+    """On the LMS's own site, unknown API paths answer in the API's JSON shape too."""
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _site_error(exc: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith(f"{prefix}/api/"):
+            return _http_error(exc)
+        from lms.web.pages import error_page
+
+        return error_page(exc)
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(error_response(400, "invalid_json"))
+    return data
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document(request.url_root.rstrip("/") + state().url_prefix))
+
+
+@bp.post("/tokens")
+@limiter.limit("10 per 15 minutes", key_func=login_key, deduct_when=lambda r: r.status_code == 401,
+               error_message="throttled")
+def create_token() -> ResponseReturnValue:
+    data = _json_body()
+    login, password = data.get("login"), data.get("password")
+    if not isinstance(login, str) or not isinstance(password, str):
+        return error_response(400, "bad_request", "auth.invalid")
+    with transaction() as session:
+        user = accounts.authenticate(session, login, password)
+        if user is None:
+            return error_response(401, "unauthorized", "auth.invalid")
+        lifetime = timedelta(hours=state().settings.token_lifetime_hours)
+        raw, token = accounts.issue_token(session, user, now=now(), lifetime=lifetime)
+    return jsonify(token=raw, expires_at=token.expires_at.isoformat()), 201
+
+
+@bp.delete("/tokens/current")
+@require_api_user()
+def revoke_token() -> ResponseReturnValue:
+    raw = request.headers["Authorization"][7:].strip()
+    with transaction() as session:
+        accounts.revoke_token(session, raw, now=now())
+    return "", 204
+
+
+@bp.post("/registrations")
+def register() -> ResponseReturnValue:
+    data = _json_body()
+    with transaction() as session:
+        user = accounts.register_citizen(session, data, now=now())
+    return jsonify(user_id=user.id), 201
+
+
+@bp.get("/me")
+@require_api_user()
+def me() -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    return jsonify(id=user.id, login=user.login, full_name=user.full_name, role=user.role,
+                   unit_code=user.unit_code, birth_year=user.birth_year)
+
+
+@bp.get("/courses")
+def courses() -> ResponseReturnValue:
+    return jsonify([
+        {"id": c.id, "title": c.title, "title_en": c.title_en, "summary": c.summary, "summary_en": c.summary_en,
+         "lesson_count": c.lesson_count, "competences": c.competences, "audience": c.audience,
+         "version": c.version, "minutes": c.minutes, "mandated": c.mandated}
+        for c in catalogue.list_courses(db())
+    ])
+
+
+@bp.get("/courses/<course_id>")
+def course(course_id: str) -> ResponseReturnValue:
+    session = db()
+    c = catalogue.get_course(session, course_id)
+    lessons = catalogue.published_lessons(session, c.id)
+    return jsonify(id=c.id, title=c.title, title_en=c.title_en, summary=c.summary, version=c.version,
+                   competences=c.competences, sequential=c.sequential,
+                   lessons=[{"id": le.id, "title": le.title, "minutes": le.minutes} for le in lessons],
+                   quizzes=_course_quizzes(c.id))
+
+
+def _course_quizzes(course_id: str) -> list[dict[str, Any]]:
+    return []
+
+
+@bp.get("/lessons/<lesson_id>")
+def lesson(lesson_id: str) -> ResponseReturnValue:
+    le = catalogue.get_lesson(db(), lesson_id)
+    return jsonify(id=le.id, course_id=le.course_id, title=le.title, title_en=le.title_en,
+                   position=le.position, competences=le.competences, minutes=le.minutes, html=le.html)
+
+
+@bp.post("/lessons/<lesson_id>/completion")
+@require_api_user()
+def complete(lesson_id: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    with transaction() as session:
+        progress = catalogue.complete_lesson(session, user, lesson_id, now=now())
+    return jsonify(course_id=progress.course_id, completed_lessons=progress.completed_lessons,
+                   lesson_count=progress.lesson_count)
+
+
+@bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def unknown(_rest: str) -> ResponseReturnValue:
+    abort(404)

@@ -1,0 +1,49 @@
+"""One SQLAlchemy session per request, from the LMS state of the current app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from lms.web.extension import LMSState
+
+__all__ = ["db", "now", "state", "transaction"]
+
+
+def state() -> LMSState:
+    return current_app.extensions["lms"]  # type: ignore[no-any-return]
+
+
+def db() -> Session:
+    session: Session | None = g.get("lms_session")
+    if session is None:
+        session = state().sessionmaker()
+        g.lms_session = session
+    return session
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The request's unit of work: commits on success, rolls back on error. Reads made before
+    (the token lookup, say) join it rather than failing with "already begun"."""
+    session = db()
+    if session.in_transaction():
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    else:
+        with session.begin():
+            yield session

@@ -1,0 +1,126 @@
+"""The LMS Flask extension: mounts every page and the API into a Flask app, own or host's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lms.config import Settings
+from lms.store import make_engine, make_sessionmaker
+from lms.store.engine import reset_write_intent, set_write_intent
+from lms.web.auth import init_login
+from lms.web.limits import limiter
+
+__all__ = ["LMS", "LMSState"]
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+LANGUAGES = ("vi", "en")
+
+
+@dataclass
+class LMSState:
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    url_prefix: str
+
+
+class LMS:
+    """``LMS().init_app(app, url_prefix="/hoc")`` mounts the LMS beside the host's own routes."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+
+    def init_app(self, app: Flask, url_prefix: str | None = None) -> LMSState:
+        prefix = (url_prefix or "").rstrip("/")
+        settings = self._settings or Settings.load(app.config)
+        own_site = app.name == "lms"
+        _configure(app, settings)
+        state = LMSState(settings=settings, engine=(engine := make_engine(settings.database_url)),
+                         sessionmaker=make_sessionmaker(engine), url_prefix=prefix)
+        app.extensions["lms"] = state
+        _init_babel(app, settings)
+        init_login(app)
+        csrf = app.extensions.get("csrf") or CSRFProtect(app)
+        limiter.init_app(app)
+        from lms.web import api, ops, pages
+
+        csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
+        app.register_blueprint(pages.bp, url_prefix=prefix or None)
+        app.register_blueprint(api.bp, url_prefix=f"{prefix}/api/v1")
+        app.register_blueprint(ops.bp, url_prefix=prefix or None)
+        if own_site:
+            api.register_site_errors(app, prefix)
+        app.before_request(_before)
+        app.teardown_request(_teardown)
+        return state
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.secret_key
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if settings.secure_cookies:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_url)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", settings.default_language)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.timezone)
+
+
+def _select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        return wanted
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    if request.path.startswith(_api_prefix()):
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return best
+    return str(_state().settings.default_language)
+
+
+def _api_prefix() -> str:
+    return f"{_state().url_prefix}/api/"
+
+
+def _state() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["lms"]
+
+
+def _init_babel(app: Flask, settings: Settings) -> None:
+    if "babel" in app.extensions:
+        return
+    Babel(app, locale_selector=_select_locale, timezone_selector=lambda: settings.timezone,
+          default_translation_directories=str(TRANSLATIONS))
+
+
+def _before() -> None:
+    # SQLite: requests that change state take the write lock up front (BEGIN IMMEDIATE).
+    g.lms_write_token = set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    session_: Session | None = g.pop("lms_session", None)
+    if session_ is not None:
+        session_.close()
+    token = g.pop("lms_write_token", None)
+    if token is not None:
+        reset_write_intent(token)

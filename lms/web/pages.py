@@ -1,0 +1,239 @@
+"""HTML pages. Every page works without JavaScript; templates only display ready values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from lms.services import accounts, catalogue
+from lms.services.errors import ServiceError
+from lms.store import Unit
+from lms.web.auth import Principal, current_account
+from lms.web.db import db, now, state, transaction
+from lms.web.forms import LoginForm, RegistrationForm
+from lms.web.limits import limiter, login_key
+from lms.web.messages import message
+
+__all__ = ["bp", "error_page"]
+
+bp = Blueprint("lms_pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+
+@bp.before_app_request
+def _remember_language() -> None:
+    lang = request.args.get("lang")
+    if lang in ("vi", "en"):
+        session["lang"] = lang
+
+
+@bp.after_request
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@bp.app_context_processor
+def _layout() -> dict[str, Any]:
+    user = current_account()
+    return {"account": user, "large_text": bool(session.get("large_text")),
+            "lang": session.get("lang") or state().settings.default_language}
+
+
+def error_page(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    key = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
+    return render_template("lms/error.html", status=status, text=message(key)), status
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    courses = catalogue.list_courses(db())
+    return render_template("lms/home.html", courses=[_course_card(c) for c in courses])
+
+
+def _course_card(c: Any) -> dict[str, Any]:
+    english = session.get("lang") == "en"
+    return {"id": c.id, "title": c.title_en if english and c.title_en else c.title,
+            "summary": c.summary_en if english and c.summary_en else c.summary,
+            "lesson_count": c.lesson_count, "minutes": c.minutes, "mandated": c.mandated,
+            "url": url_for("lms_pages.course", course_id=c.id)}
+
+
+@bp.get("/courses")
+def courses() -> ResponseReturnValue:
+    return render_template("lms/courses.html", courses=[_course_card(c) for c in catalogue.list_courses(db())])
+
+
+@bp.get("/courses/<course_id>")
+def course(course_id: str) -> ResponseReturnValue:
+    session_ = db()
+    try:
+        c = catalogue.get_course(session_, course_id)
+    except ServiceError:
+        abort(404)
+    user = current_account()
+    progress = catalogue.course_progress(session_, user, c.id) if user else None
+    lessons = []
+    done = progress.completed_ids if progress else frozenset()
+    previous_done = True
+    for le in catalogue.published_lessons(session_, c.id):
+        unlocked = (not c.sequential) or previous_done
+        lessons.append({"title": le.title, "minutes": le.minutes, "done": le.id in done,
+                        "locked": not unlocked, "url": url_for("lms_pages.lesson", lesson_id=le.id)})
+        previous_done = previous_done and le.id in done
+    return render_template("lms/course.html", course=_course_card(c), lessons=lessons,
+                           progress=progress, competences=c.competences)
+
+
+@bp.get("/courses/<course_id>/assets/<path:filename>")
+def course_asset(course_id: str, filename: str) -> ResponseReturnValue:
+    folder = state().settings.content_path / course_id / "assets"
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+@bp.get("/lessons/<lesson_id>")
+def lesson(lesson_id: str) -> ResponseReturnValue:
+    session_ = db()
+    try:
+        le = catalogue.get_lesson(session_, lesson_id)
+    except ServiceError:
+        abort(404)
+    user = current_account()
+    if not catalogue.lesson_unlocked(session_, user, le):
+        flash(message("lesson.locked"), "warning")
+        return redirect(url_for("lms_pages.course", course_id=le.course_id))
+    progress = catalogue.course_progress(session_, user, le.course_id) if user else None
+    siblings = catalogue.published_lessons(session_, le.course_id)
+    index = next(i for i, s in enumerate(siblings) if s.id == le.id)
+    nxt = siblings[index + 1] if index + 1 < len(siblings) else None
+    return render_template(
+        "lms/lesson.html", lesson={"id": le.id, "title": le.title, "html": le.html, "minutes": le.minutes,
+                                   "position": le.position, "count": len(siblings)},
+        course={"id": le.course_id, "title": le.course.title,
+                "url": url_for("lms_pages.course", course_id=le.course_id)},
+        done=bool(progress and le.id in progress.completed_ids),
+        next_url=url_for("lms_pages.lesson", lesson_id=nxt.id) if nxt else None)
+
+
+@bp.post("/lessons/<lesson_id>/completion")
+@login_required
+def complete_lesson(lesson_id: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    try:
+        with transaction() as session_:
+            progress = catalogue.complete_lesson(session_, user, lesson_id, now=now())
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(message(exc.key), "warning")
+        return redirect(url_for("lms_pages.lesson", lesson_id=lesson_id))
+    flash(_("Đã ghi nhận: bạn hoàn thành %(done)s/%(total)s bài.", done=progress.completed_lessons,
+            total=progress.lesson_count), "success")
+    return redirect(url_for("lms_pages.lesson", lesson_id=lesson_id))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", key_func=login_key, methods=["POST"],
+               deduct_when=lambda r: r.status_code == 401)
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        with transaction() as session_:
+            user = accounts.authenticate(session_, form.login.data or "", form.password.data or "")
+        if user is not None:
+            login_user(Principal(user))
+            return redirect(_safe_next() or url_for("lms_pages.home"))
+        form.password.errors.append(message("auth.invalid"))
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("lms/login.html", form=form), status
+
+
+def _safe_next() -> str | None:
+    nxt = request.args.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
+        return nxt
+    return None
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    return redirect(url_for("lms_pages.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    session_ = db()
+    provinces = list(session_.scalars(select(Unit).where(Unit.level == "province").order_by(Unit.name)))
+    province = request.values.get("province", "")
+    if province not in {p.code for p in provinces}:
+        return render_template("lms/register_province.html", provinces=provinces)
+    communes = list(session_.scalars(select(Unit).where(Unit.parent_code == province).order_by(Unit.name)))
+    form = RegistrationForm()
+    form.unit_code.choices = [("", _("— Chọn xã, phường —"))] + [(u.code, u.name) for u in communes]
+    status = 200
+    if form.validate_on_submit():
+        data = {"full_name": form.full_name.data, "login": form.login.data, "password": form.password.data,
+                "birth_year": form.birth_year.data, "unit_code": form.unit_code.data}
+        try:
+            with transaction() as tx:
+                user = accounts.register_citizen(tx, data, now=now())
+            login_user(Principal(user))
+            flash(_("Chào mừng bạn! Tài khoản đã được tạo."), "success")
+            return redirect(url_for("lms_pages.courses"))
+        except ServiceError as exc:
+            for name, key in exc.fields.items():
+                getattr(form, name).errors.append(message(key))
+            status = exc.status
+    elif request.method == "POST":
+        status = 422
+    province_name = next(p.name for p in provinces if p.code == province)
+    return render_template("lms/register.html", form=form, province=province,
+                           province_name=province_name), status
+
+
+@bp.get("/me")
+@login_required
+def me() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    session_ = db()
+    rows = []
+    for c in catalogue.list_courses(session_):
+        p = catalogue.course_progress(session_, user, c.id)
+        rows.append({"title": c.title, "url": url_for("lms_pages.course", course_id=c.id),
+                     "done": p.completed_lessons, "total": p.lesson_count})
+    return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
+                                                "unit": user.unit.name if user.unit else ""}, rows=rows)
+
+
+@bp.post("/settings/text-size")
+def text_size() -> ResponseReturnValue:
+    session["large_text"] = not session.get("large_text")
+    return redirect(_safe_next() or url_for("lms_pages.home"))

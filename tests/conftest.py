@@ -1,0 +1,101 @@
+"""Fixtures: a real database (SQLite or PostgreSQL, by LMS_TEST_DATABASE), migrated once and
+loaded with the project's own content; each test runs inside a transaction rolled back after it
+(SQLAlchemy 2.0's "join an external transaction" recipe)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lms import create_app
+from lms.config import PROJECT_ROOT, Settings
+from lms.services.content import sync_all
+from lms.services.units import ensure_units
+from lms.store import make_engine
+from lms.store.migrate import upgrade
+from lms.web.limits import limiter
+from tests.databases import fresh_database
+
+KIND = os.environ.get("LMS_TEST_DATABASE", "sqlite")
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+def pytest_report_header() -> str:
+    return f"database: {KIND}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database(KIND) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as s, s.begin():
+            ensure_units(s)
+            sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture()
+def session(connection: Connection) -> Iterator[Session]:
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return replace(Settings.load({"LMS_DATABASE_URL": database_url, "LMS_SECRET_KEY": "t" * 64,
+                                  "LMS_INSTANCE_PATH": str(tmp_path / "instance")}))
+
+
+@pytest.fixture()
+def app(settings: Settings, connection: Connection) -> Iterator[Flask]:
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    state = application.extensions["lms"]
+    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                      expire_on_commit=False)
+    limiter.reset()
+    yield application
+    state.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = _CSRF.search(html)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1) or m.group(2)

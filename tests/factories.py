@@ -1,0 +1,35 @@
+"""Factory functions for test data, through the same services the product uses."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from lms.services import accounts
+from lms.store import User
+
+_seq = itertools.count(1)
+PASSWORD = "Mat-khau-2026!"
+VINH_LONG_COMMUNE = "28756"  # Phường Phú Khương, Vĩnh Long
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def user(session: Session, *, role: str = "citizen", unit_code: str | None = VINH_LONG_COMMUNE,
+         full_name: str = "Nguyễn Thị Hồng Nhung", password: str = PASSWORD) -> User:
+    n = next(_seq)
+    return accounts.create_user(session, role=role, login=f"user{n}@example.vn", password=password,
+                                full_name=full_name, unit_code=unit_code, now=now())
+
+
+def token(session: Session, u: User) -> str:
+    raw, _ = accounts.issue_token(session, u, now=now(), lifetime=timedelta(days=1))
+    return raw
+
+
+def bearer(raw: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {raw}"}

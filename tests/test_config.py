@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lms.config import ConfigurationError, Settings
+
+
+def test_embedded_default_needs_no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("LMS_DATABASE_URL", "LMS_SECRET_KEY", "LMS_ENV", "LMS_REDIS_URL"):
+        monkeypatch.delenv(key, raising=False)
+    first = Settings.load({"LMS_INSTANCE_PATH": str(tmp_path)})
+    assert first.database_url == f"sqlite:///{tmp_path / 'lms.db'}"
+    assert len(first.secret_key) >= 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by the owner only
+    again = Settings.load({"LMS_INSTANCE_PATH": str(tmp_path)})
+    assert again.secret_key == first.secret_key  # generated once, reused on every start
+
+
+def test_production_refuses_without_secret_and_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("LMS_DATABASE_URL", "LMS_SECRET_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(ConfigurationError, match="LMS_SECRET_KEY and LMS_DATABASE_URL"):
+        Settings.load({"LMS_ENV": "production", "LMS_INSTANCE_PATH": str(tmp_path)})
+    ok = Settings.load({"LMS_ENV": "production", "LMS_SECRET_KEY": "s" * 40,
+                        "LMS_DATABASE_URL": "postgresql://u@h/db"})
+    assert ok.database_url == "postgresql+psycopg://u@h/db"
+    assert ok.secure_cookies is True
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_settings_are_frozen() -> None:
+    s = Settings.load({"LMS_SECRET_KEY": "k" * 40, "LMS_DATABASE_URL": "sqlite://"})
+    with pytest.raises(AttributeError):
+        s.port = 1  # type: ignore[misc]
+
+
+def test_host_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_PORT", "7000")
+    assert Settings.load({"LMS_PORT": 8123, "LMS_SECRET_KEY": "k", "LMS_DATABASE_URL": "sqlite://"}).port == 8123
+    assert Settings.load({"LMS_SECRET_KEY": "k", "LMS_DATABASE_URL": "sqlite://"}).port == 7000

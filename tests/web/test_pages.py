@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.store import User
+from tests import factories
+from tests.conftest import csrf_token
+
+
+def test_main_pages_render_in_vietnamese(client: FlaskClient) -> None:
+    for path in ("/", "/courses", "/login", "/register", "/register?province=86"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        html = r.get_data(as_text=True)
+        assert '<html lang="vi">' in html and "Bình dân học vụ số" in html
+
+
+def test_register_form_has_communes_of_the_chosen_province_only(client: FlaskClient) -> None:
+    html = client.get("/register?province=86").get_data(as_text=True)
+    assert "Phường Phú Khương" in html
+    assert "Phường Ba Đình" not in html  # Hà Nội
+
+
+def test_state_changing_form_without_csrf_is_refused(client: FlaskClient) -> None:
+    r = client.post("/register?province=86", data={"full_name": "A", "login": "0912000111",
+                                                   "password": "Mat-khau-2026!", "birth_year": "1960",
+                                                   "unit_code": "28756", "consent": "y"})
+    assert r.status_code == 400
+
+
+def test_register_with_errors_shows_them_next_to_fields(client: FlaskClient, session: Session) -> None:
+    token = csrf_token(client, "/register?province=86")
+    r = client.post("/register?province=86", data={"csrf_token": token, "full_name": "", "login": "abc",
+                                                   "password": "123", "birth_year": "", "unit_code": "28756"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Vui lòng nhập họ và tên." in html
+    assert "Bạn cần đồng ý" in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_register_log_out_and_log_in(client: FlaskClient, session: Session) -> None:
+    token = csrf_token(client, "/register?province=86")
+    r = client.post("/register?province=86", data={
+        "csrf_token": token, "full_name": "Lê Văn Tám", "login": "0912 000 111", "password": "Mat-khau-2026!",
+        "birth_year": "1958", "unit_code": "28756", "consent": "y"})
+    assert r.status_code == 302
+    user = session.scalar(select(User).where(User.login == "0912000111"))
+    assert user is not None and user.full_name == "Lê Văn Tám" and user.consent_at is not None
+    assert "Lê Văn Tám" in client.get("/me").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get("/me").status_code == 302
+    bad = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": "0912000111",
+                                      "password": "nope-nope"})
+    assert bad.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu." in bad.get_data(as_text=True)
+    good = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": "0912000111",
+                                       "password": "Mat-khau-2026!"})
+    assert good.status_code == 302
+
+
+def test_lesson_completion_from_the_page(client: FlaskClient, session: Session) -> None:
+    user = factories.user(session)
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
+                                "password": factories.PASSWORD})
+    course = client.get("/api/v1/courses").json[0]
+    lesson = client.get(f"/api/v1/courses/{course['id']}").json["lessons"][0]
+    page = f"/lessons/{lesson['id']}"
+    r = client.post(f"{page}/completion", data={"csrf_token": csrf_token(client, page)})
+    assert r.status_code == 302
+    assert "Bạn đã hoàn thành bài này." in client.get(page).get_data(as_text=True)
+
+
+def test_english_interface_switch(client: FlaskClient) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html
+
+
+def test_session_cookie_flags(client: FlaskClient) -> None:
+    client.get("/login")
+    r = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": "x", "password": "y"})
+    cookie = r.headers.get("Set-Cookie", "") or ""
+    if cookie:
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
