@@ -143,6 +143,67 @@ def users_create(role: str, login: str, password: str, name: str | None, unit_co
 
 
 @main.group()
+def quiz() -> None:
+    """Quizzes and question banks."""
+
+
+@quiz.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--course", "course_id", required=True, help="id of the course the quiz belongs to")
+@click.option("--format", "fmt", type=click.Choice(["gift", "moodle-xml", "aiken"]), default=None,
+              help="guessed from the file when not given")
+@click.option("--quiz-id", default=None, help="id of the quiz to create or refresh (default: COURSE-FILENAME)")
+def quiz_import(file: str, course_id: str, fmt: str | None, quiz_id: str | None) -> None:
+    """Import GIFT, Moodle XML or Aiken questions; nothing is stored if the file has a problem."""
+    from lms.services.quizzes import import_file
+
+    path = Path(file)
+    if not path.is_file():
+        _fail([f"{file}:1: file not found"])
+    try:
+        with _session() as session:
+            quiz_id, count, skipped = import_file(session, path, course_id=course_id, fmt=fmt, now=_now(),
+                                                  quiz_id=quiz_id)
+    except ContentError as exc:
+        _fail([str(p) for p in exc.problems])
+    except ServiceError as exc:
+        _fail([f"{file}:1: {exc.key}: {course_id}"])
+    for line in skipped:
+        click.echo(line, err=True)
+    _print({"quiz_id": quiz_id, "questions": count, "skipped": len(skipped)})
+
+
+@quiz.command("export")
+@click.argument("quiz_id")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
+def quiz_export(quiz_id: str, output: str | None) -> None:
+    """Write a quiz's question bank as GIFT."""
+    from lms.content.gift_export import export_gift
+    from lms.services.quizzes import get_quiz, question_docs
+
+    try:
+        with _session() as session:
+            title = get_quiz(session, quiz_id).title
+            text = export_gift(question_docs(session, quiz_id), title=title)
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {quiz_id}"])
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@quiz.command("finish-expired")
+def quiz_finish_expired() -> None:
+    """Grade and close attempts left open past their deadline (run it from cron or the worker)."""
+    from lms.services.quizzes import finish_expired
+
+    with _session() as session:
+        n = finish_expired(session, now=_now())
+    _print({"finished": n})
+
+
+@main.group()
 def demo() -> None:
     """The small demonstration data set."""
 

@@ -1,4 +1,4 @@
-"""Content as a whole: check and sync courses and quizzes together."""
+"""Content as a whole: check and sync courses and quizzes together, with cross-references."""
 
 from __future__ import annotations
 
@@ -7,21 +7,62 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lms.content.courses import check_courses
-from lms.content.problems import Problem
+from lms.content.courses import CourseDoc, check_courses
+from lms.content.problems import ContentError, Problem, line_of_key
+from lms.content.quizzes import QuizDoc, check_quizzes
 from lms.services.catalogue import sync_courses
+from lms.services.quizzes import sync_quizzes
 
 __all__ = ["check_all", "sync_all"]
 
 
-def check_all(courses_root: Path, quizzes_root: Path | None) -> tuple[list[Problem], str]:
+def _cross_references(courses: list[CourseDoc], quizzes: list[QuizDoc]) -> list[Problem]:
     problems: list[Problem] = []
-    courses, course_problems = check_courses(courses_root)
-    problems += course_problems
-    summary = f"{len(courses)} courses, {sum(len(c.lessons) for c in courses)} lessons: ok"
+    by_course = {c.id: c for c in courses}
+    quiz_ids = {q.id for q in quizzes}
+    for quiz in quizzes:
+        course = by_course.get(quiz.course_id)
+        if course is None:
+            problems.append(Problem(quiz.source, quiz.lines["course"], f"unknown course '{quiz.course_id}'"))
+        elif quiz.lesson_id and quiz.lesson_id not in {le.id for le in course.lessons}:
+            problems.append(Problem(quiz.source, quiz.lines["lesson"],
+                                    f"unknown lesson '{quiz.lesson_id}' in course '{quiz.course_id}'"))
+    for course in courses:
+        if course.final_quiz and course.final_quiz not in quiz_ids:
+            toml = course.path / "course.toml"
+            line = line_of_key(toml.read_text(encoding="utf-8"), "final_quiz")
+            problems.append(Problem(str(toml), line, f"final quiz '{course.final_quiz}' does not exist"))
+    return problems
+
+
+def _check(courses_root: Path, quizzes_root: Path | None) -> tuple[list[CourseDoc], list[QuizDoc], list[Problem]]:
+    courses, problems = check_courses(courses_root)
+    quizzes: list[QuizDoc] = []
+    if quizzes_root is not None:
+        quizzes, quiz_problems = check_quizzes(quizzes_root)
+        problems += quiz_problems
+        if not problems:
+            problems += _cross_references(courses, quizzes)
+    return courses, quizzes, sorted(problems)
+
+
+def check_all(courses_root: Path, quizzes_root: Path | None) -> tuple[list[Problem], str]:
+    courses, quizzes, problems = _check(courses_root, quizzes_root)
+    summary = (f"{len(courses)} courses, {sum(len(c.lessons) for c in courses)} lessons, {len(quizzes)} quizzes, "
+               f"{sum(len(q.questions) for q in quizzes)} questions: ok")
     return problems, summary
 
 
 def sync_all(session: Session, courses_root: Path, quizzes_root: Path | None, *, now: datetime) -> dict[str, object]:
+    """Check everything first; store nothing unless every file is valid."""
+    _, quizzes, problems = _check(courses_root, quizzes_root)
+    if problems:
+        raise ContentError(problems)
     report = sync_courses(session, courses_root, now=now)
-    return {"courses": {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}}
+    out: dict[str, object] = {"courses": {"created": report.created, "updated": report.updated,
+                                          "unchanged": report.unchanged}}
+    if quizzes_root is not None:
+        qr = sync_quizzes(session, quizzes, now=now)
+        out["quizzes"] = {"created": qr.created, "updated": qr.updated, "unchanged": qr.unchanged,
+                          "questions": qr.questions}
+    return out

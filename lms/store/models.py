@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -24,10 +26,14 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Agency",
     "ApiToken",
+    "Attempt",
+    "AttemptAnswer",
     "Base",
     "Course",
     "Lesson",
     "LessonCompletion",
+    "Question",
+    "Quiz",
     "Role",
     "Unit",
     "User",
@@ -197,3 +203,91 @@ class LessonCompletion(Base):
     lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.id"))
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Quiz(Base):
+    __tablename__ = "quizzes"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))  # final | lesson | practice
+    lesson_id: Mapped[str | None] = mapped_column(String(80))
+    pass_mark: Mapped[float] = mapped_column(Float, default=70.0)
+    time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cooldown_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
+    shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)
+    review: Mapped[str] = mapped_column(String(16), default="feedback")
+    draw_count: Mapped[int | None] = mapped_column(Integer)
+    draw_rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(20))  # toml | gift | moodle-xml | aiken | editor
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Question(Base):
+    """A question of a quiz's bank. ``spec`` holds everything grading needs, with opaque ids
+    for choices so that ids reveal nothing about the right answer."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("quiz_id", "local_id"),)
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    quiz_id: Mapped[str] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    local_id: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    text_html: Mapped[str] = mapped_column(Text)
+    points: Mapped[float] = mapped_column(Float, default=1.0)
+    competences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(300), default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Attempt(Base):
+    """One learner's attempt at a quiz. At most one is in progress per learner and quiz (a
+    partial unique index); the move to "submitted" is a single conditional update, so an
+    attempt is graded once however many submissions race."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("uq_attempts_one_open", "user_id", "quiz_id", unique=True,
+              sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
+        Index("ix_attempts_quiz_status", "quiz_id", "status"),
+        Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quiz_id: Mapped[str] = mapped_column(ForeignKey("quizzes.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # in_progress | submitted
+    started_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    finished_by: Mapped[str | None] = mapped_column(String(12))  # learner | deadline
+    layout: Mapped[list[Any]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    percent: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AttemptAnswer(Base):
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(160))
+    response: Mapped[Any] = mapped_column(JSON)
+    saved_at: Mapped[datetime]

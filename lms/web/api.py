@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from lms.services import accounts, catalogue
+from lms.services import accounts, catalogue, quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import api_user, require_api_user
 from lms.web.db import db, now, state, transaction
@@ -145,7 +145,8 @@ def course(course_id: str) -> ResponseReturnValue:
 
 
 def _course_quizzes(course_id: str) -> list[dict[str, Any]]:
-    return []
+    return [{"id": q.id, "title": q.title, "kind": q.kind, "lesson_id": q.lesson_id}
+            for q in quizzes.list_course_quizzes(db(), course_id)]
 
 
 @bp.get("/lessons/<lesson_id>")
@@ -164,6 +165,88 @@ def complete(lesson_id: str) -> ResponseReturnValue:
         progress = catalogue.complete_lesson(session, user, lesson_id, now=now())
     return jsonify(course_id=progress.course_id, completed_lessons=progress.completed_lessons,
                    lesson_count=progress.lesson_count)
+
+
+@bp.get("/quizzes/<quiz_id>")
+def quiz(quiz_id: str) -> ResponseReturnValue:
+    q = quizzes.get_quiz(db(), quiz_id)
+    bank = len(quizzes.active_questions(db(), q.id))
+    return jsonify(id=q.id, course_id=q.course_id, title=q.title, kind=q.kind, lesson_id=q.lesson_id,
+                   pass_mark=q.pass_mark, time_limit_minutes=q.time_limit_minutes, max_attempts=q.max_attempts,
+                   cooldown_minutes=q.cooldown_minutes, question_count=min(bank, q.draw_count or bank))
+
+
+def _attempt_body(attempt: Any) -> dict[str, Any]:
+    session = db()
+    body: dict[str, Any] = {
+        "attempt_id": attempt.id, "quiz_id": attempt.quiz_id, "status": attempt.status, "number": attempt.number,
+        "started_at": attempt.started_at.isoformat(),
+        "deadline_at": attempt.deadline_at.isoformat() if attempt.deadline_at else None,
+        "questions": quizzes.learner_questions(attempt),
+        "saved": quizzes.saved_responses(session, attempt),
+    }
+    if attempt.status == "submitted":
+        body["result"] = quizzes.attempt_result(session, attempt)
+    return body
+
+
+@bp.post("/quizzes/<quiz_id>/attempts")
+@require_api_user()
+def start_attempt(quiz_id: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    with transaction() as session:
+        attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
+    return jsonify(_attempt_body(attempt)), 201
+
+
+@bp.get("/attempts/<attempt_id>")
+@require_api_user()
+def get_attempt(attempt_id: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    return jsonify(_attempt_body(quizzes.get_attempt(db(), user, attempt_id)))
+
+
+@bp.put("/attempts/<attempt_id>/answers/<question_id>")
+@require_api_user()
+def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    data = _json_body()
+    if "response" not in data:
+        return error_response(400, "bad_request", "response.missing")
+    try:
+        with transaction() as session:
+            row = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now())
+            saved_at = row.saved_at.isoformat()
+    except ServiceError as exc:
+        if exc.key == "attempt.time_up":  # the attempt was closed and graded with what was saved before
+            return error_response(409, "time_up", exc.key)
+        raise
+    return jsonify(question_id=question_id, saved_at=saved_at)
+
+
+@bp.post("/attempts/<attempt_id>/submission")
+@require_api_user()
+def submit(attempt_id: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    with transaction() as session:
+        attempt = quizzes.submit_attempt(session, user, attempt_id, now=now())
+        result = quizzes.attempt_result(session, attempt)
+    return jsonify(result)
+
+
+@bp.get("/quizzes/<quiz_id>/statistics")
+@require_api_user("trainer", "manager", "admin")
+def statistics(quiz_id: str) -> ResponseReturnValue:
+    session = db()
+    quizzes.get_quiz(session, quiz_id)
+    return jsonify([{"question_id": s.question_id, "responses": s.responses, "facility": s.facility,
+                     "discrimination": s.discrimination,
+                     "wrong_choices": [{"text_html": t, "count": n, "share": sh} for t, n, sh in s.wrong_choices]}
+                    for s in quizzes.item_analysis(session, quiz_id)])
 
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

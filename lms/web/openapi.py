@@ -72,6 +72,50 @@ SCHEMAS: dict[str, Any] = {
     },
     "Progress": {"type": "object", "required": ["course_id", "completed_lessons", "lesson_count"],
                  "properties": {"course_id": _STR, "completed_lessons": _INT, "lesson_count": _INT}},
+    "Quiz": {"type": "object", "required": ["id", "title", "course_id"],
+             "properties": {"id": _STR, "course_id": _STR, "title": _STR, "kind": _STR,
+                            "lesson_id": {"type": ["string", "null"]}, "pass_mark": {"type": "number"},
+                            "time_limit_minutes": _INT, "max_attempts": _INT, "cooldown_minutes": _INT,
+                            "question_count": _INT}},
+    "Item": {"type": "object", "required": ["id", "text_html"], "properties": {"id": _STR, "text_html": _STR}},
+    "LearnerQuestion": {
+        "type": "object", "required": ["id", "type", "text_html", "choices"],
+        "properties": {"id": _STR, "type": {"enum": ["single", "multiple", "true_false", "short_answer", "numeric",
+                                                      "matching", "ordering"]},
+                       "text_html": _STR, "points": {"type": "number"},
+                       "choices": {"type": "array", "items": _ref("Item")},
+                       "targets": {"type": "array", "items": _ref("Item")}},
+    },
+    "Result": {
+        "type": "object", "required": ["score", "max_score", "passed", "questions"],
+        "properties": {"attempt_id": _STR, "quiz_id": _STR, "score": {"type": "number"},
+                       "max_score": {"type": "number"}, "percent": {"type": "number"}, "passed": {"type": "boolean"},
+                       "pass_mark": {"type": "number"}, "finished_by": {"type": ["string", "null"]},
+                       "submitted_at": {"type": ["string", "null"]},
+                       "questions": {"type": "array", "items": {
+                           "type": "object", "required": ["id", "correct", "feedback_html"],
+                           "properties": {"id": _STR, "correct": {"type": "boolean"}, "score": {"type": "number"},
+                                          "max_score": {"type": "number"}, "feedback_html": _STR}}}},
+    },
+    "Attempt": {
+        "type": "object", "required": ["attempt_id", "deadline_at", "questions"],
+        "properties": {"attempt_id": _STR, "quiz_id": _STR, "status": {"enum": ["in_progress", "submitted"]},
+                       "number": _INT, "started_at": _DT, "deadline_at": {"type": ["string", "null"]},
+                       "questions": {"type": "array", "items": _ref("LearnerQuestion")},
+                       "saved": {"type": "object", "description": "question id -> the response saved"},
+                       "result": _ref("Result")},
+    },
+    "AnswerRequest": {
+        "type": "object", "required": ["response"],
+        "properties": {"response": {"description": "a choice id, a list of ids, a boolean, a string, a number, "
+                                                   "or an object of left id -> right id; null clears it"}},
+    },
+    "Saved": {"type": "object", "required": ["question_id", "saved_at"],
+              "properties": {"question_id": _STR, "saved_at": _DT}},
+    "ItemStatistics": {"type": "object", "properties": {
+        "question_id": _STR, "responses": _INT, "facility": {"type": ["number", "null"]},
+        "discrimination": {"type": ["number", "null"]},
+        "wrong_choices": {"type": "array", "items": {"type": "object"}}}},
     "Health": {"type": "object", "required": ["status", "database"],
                "properties": {"status": _STR, "database": _STR}},
 }
@@ -113,6 +157,42 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "lesson_id", "in": "path", "required": True, "schema": _STR}],
         "responses": {"200": _json(_ref("Progress")), "401": _error("Not authenticated"),
                       "403": _error("Locked until earlier lessons are done"), "404": _error("Unknown lesson")}}},
+    "/api/v1/quizzes/{quiz_id}": {"get": {
+        "summary": "A quiz's settings", "operationId": "getQuiz",
+        "parameters": [{"name": "quiz_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json(_ref("Quiz")), "404": _error("Unknown quiz")}}},
+    "/api/v1/quizzes/{quiz_id}/attempts": {"post": {
+        "summary": "Start an attempt (or resume the one in progress)", "operationId": "startAttempt",
+        "security": _AUTH,
+        "parameters": [{"name": "quiz_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"201": _json(_ref("Attempt"), "Started or resumed"), "401": _error("Not authenticated"),
+                      "403": _error("No attempts left"), "404": _error("Unknown quiz"),
+                      "409": _error("Cooling down between attempts")}}},
+    "/api/v1/attempts/{attempt_id}": {"get": {
+        "summary": "An attempt of the learner's own", "operationId": "getAttempt", "security": _AUTH,
+        "parameters": [{"name": "attempt_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json(_ref("Attempt")), "401": _error("Not authenticated"),
+                      "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/attempts/{attempt_id}/answers/{question_id}": {"put": {
+        "summary": "Save an answer at once (autosave)", "operationId": "saveAnswer", "security": _AUTH,
+        "parameters": [{"name": "attempt_id", "in": "path", "required": True, "schema": _STR},
+                       {"name": "question_id", "in": "path", "required": True, "schema": _STR}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AnswerRequest")}}},
+        "responses": {"200": _json(_ref("Saved")), "400": _error("Malformed"), "401": _error("Not authenticated"),
+                      "404": _error("Unknown, or someone else's"), "409": _error("Submitted or time is up"),
+                      "422": _error("Not an answer of this question's type")}}},
+    "/api/v1/attempts/{attempt_id}/submission": {"post": {
+        "summary": "Submit and grade; idempotent: sent again, it returns the same result",
+        "operationId": "submitAttempt", "security": _AUTH,
+        "parameters": [{"name": "attempt_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json(_ref("Result")), "401": _error("Not authenticated"),
+                      "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/quizzes/{quiz_id}/statistics": {"get": {
+        "summary": "Item analysis per question (trainers)", "operationId": "quizStatistics", "security": _AUTH,
+        "parameters": [{"name": "quiz_id", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json({"type": "array", "items": _ref("ItemStatistics")}),
+                      "401": _error("Not authenticated"), "403": _error("Trainers only"),
+                      "404": _error("Unknown quiz")}}},
 }
 
 

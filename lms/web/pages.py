@@ -103,8 +103,12 @@ def course(course_id: str) -> ResponseReturnValue:
         lessons.append({"title": le.title, "minutes": le.minutes, "done": le.id in done,
                         "locked": not unlocked, "url": url_for("lms_pages.lesson", lesson_id=le.id)})
         previous_done = previous_done and le.id in done
+    from lms.services import quizzes as quiz_service
+
+    quiz_links = [{"title": q.title, "final": q.kind == "final", "url": url_for("lms_pages.quiz", quiz_id=q.id)}
+                  for q in quiz_service.list_course_quizzes(session_, c.id)]
     return render_template("lms/course.html", course=_course_card(c), lessons=lessons,
-                           progress=progress, competences=c.competences)
+                           progress=progress, competences=c.competences, quizzes=quiz_links)
 
 
 @bp.get("/courses/<course_id>/assets/<path:filename>")

@@ -1,0 +1,466 @@
+"""Quizzes: storing banks (from TOML, GIFT, Moodle XML, Aiken), attempts, autosave, grading
+exactly once, and item analysis for trainers."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.content.questions import QuestionDoc
+from lms.content.quizzes import QuizDoc, QuizSettings
+from lms.domain import grading
+from lms.domain.statistics import ItemStats, item_statistics
+from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
+from lms.store import Attempt, AttemptAnswer, Course, Question, Quiz, User
+
+__all__ = [
+    "GRACE",
+    "QuizSyncReport",
+    "attempt_result",
+    "finish_expired",
+    "get_attempt",
+    "item_analysis",
+    "learner_questions",
+    "list_course_quizzes",
+    "save_answer",
+    "start_attempt",
+    "store_quiz",
+    "submit_attempt",
+    "sync_quizzes",
+]
+
+GRACE = timedelta(seconds=30)  # network latency: answers arriving just after the deadline still count
+
+
+@dataclass
+class QuizSyncReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    questions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _doc_hash(doc: QuestionDoc) -> str:
+    data = asdict(doc)
+    data.pop("source", None)
+    data.pop("line", None)
+    return hashlib.sha256(repr(sorted(data.items())).encode("utf-8")).hexdigest()
+
+
+def _new_id() -> str:
+    return secrets.token_hex(5)
+
+
+def question_spec(doc: QuestionDoc) -> dict[str, Any]:
+    """What grading and presentation need, with fresh opaque ids for choices and items."""
+    spec: dict[str, Any] = {"feedback_html": doc.feedback_html}
+    if doc.type in ("single", "multiple", "ordering"):
+        spec["choices"] = [{"id": _new_id(), "html": c.html, "fraction": c.fraction, "feedback_html": c.feedback_html}
+                           for c in doc.choices]
+        spec["scoring"] = doc.scoring
+    elif doc.type == "true_false":
+        spec.update(answer=bool(doc.answer), feedback_true_html=doc.feedback_true_html,
+                    feedback_false_html=doc.feedback_false_html)
+    elif doc.type == "short_answer":
+        spec.update(answers=[asdict(a) for a in doc.answers], case_sensitive=doc.case_sensitive,
+                    accept_without_diacritics=doc.accept_without_diacritics)
+    elif doc.type == "numeric":
+        spec["numbers"] = [asdict(n) for n in doc.numbers]
+    elif doc.type == "matching":
+        lefts, rights, pairs = [], [], []
+        for pair in doc.pairs:
+            right = {"id": _new_id(), "html": pair.right_html}
+            rights.append(right)
+            if pair.left_html:
+                left = {"id": _new_id(), "html": pair.left_html}
+                lefts.append(left)
+                pairs.append([left["id"], right["id"]])
+        spec.update(lefts=lefts, rights=rights, pairs=pairs)
+    return spec
+
+
+def gradable(snapshot: dict[str, Any]) -> grading.Question:
+    spec = snapshot["spec"]
+    return grading.Question(
+        id=snapshot["id"], type=snapshot["type"], points=float(snapshot["points"]),
+        feedback_html=spec.get("feedback_html", ""),
+        choices=tuple(grading.Choice(c["id"], float(c.get("fraction", 0)), c.get("feedback_html", ""))
+                      for c in spec.get("choices", [])),
+        scoring=spec.get("scoring", "partial"), answer=spec.get("answer"),
+        feedback_true_html=spec.get("feedback_true_html", ""), feedback_false_html=spec.get("feedback_false_html", ""),
+        answers=tuple(grading.ShortAnswer(a["text"], float(a["fraction"]), a.get("feedback_html", ""))
+                      for a in spec.get("answers", [])),
+        case_sensitive=bool(spec.get("case_sensitive")),
+        accept_without_diacritics=bool(spec.get("accept_without_diacritics")),
+        numbers=tuple(grading.NumericAnswer(float(n["value"]), float(n["tolerance"]), float(n["fraction"]),
+                                            n.get("feedback_html", "")) for n in spec.get("numbers", [])),
+        lefts=tuple(x["id"] for x in spec.get("lefts", [])), rights=tuple(x["id"] for x in spec.get("rights", [])),
+        pairs=tuple((a, b) for a, b in spec.get("pairs", [])),
+    )
+
+
+# ------------------------------------------------------------------ storing quizzes
+def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, kind: str, lesson_id: str | None,
+               settings: QuizSettings, questions: list[QuestionDoc], source: str, content_hash: str,
+               now: datetime, owner_id: int | None = None) -> str:
+    """Create or refresh a quiz and its bank. Returns "created", "updated" or "unchanged".
+    Questions that disappear are deactivated, never deleted: attempts keep pointing at them."""
+    if session.get(Course, course_id) is None:
+        raise NotFound("course.not_found")
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is not None and quiz.content_hash == content_hash and quiz.published:
+        return "unchanged"
+    outcome = "updated" if quiz is not None else "created"
+    if quiz is None:
+        quiz = Quiz(id=quiz_id, owner_id=owner_id)
+        session.add(quiz)
+    quiz.course_id, quiz.title, quiz.kind, quiz.lesson_id = course_id, title, kind, lesson_id
+    quiz.pass_mark, quiz.time_limit_minutes = settings.pass_mark, settings.time_limit_minutes
+    quiz.max_attempts, quiz.cooldown_minutes = settings.max_attempts, settings.cooldown_minutes
+    quiz.shuffle_questions, quiz.shuffle_choices = settings.shuffle_questions, settings.shuffle_choices
+    quiz.review, quiz.draw_count = settings.review, settings.draw_count
+    quiz.draw_rules = [[c, list(t), list(k)] for c, t, k in settings.draw_rules]
+    quiz.allow_negative, quiz.source, quiz.content_hash = settings.allow_negative, source, content_hash
+    quiz.published, quiz.updated_at = True, now
+    session.flush()
+    existing = {q.local_id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
+    wanted = set()
+    for position, doc in enumerate(questions, start=1):
+        wanted.add(doc.local_id)
+        digest = _doc_hash(doc)
+        row = existing.get(doc.local_id)
+        if row is None:
+            row = Question(id=f"{quiz_id}.{doc.local_id}", quiz_id=quiz_id, local_id=doc.local_id)
+            session.add(row)
+        if not row.content_hash or row.content_hash != digest:
+            row.spec = question_spec(doc)
+            row.content_hash = digest
+        row.position, row.type, row.text_html, row.points = position, doc.type, doc.text_html, doc.points
+        row.competences, row.tags, row.category = list(doc.competences), list(doc.tags), doc.category
+        row.active = True
+    for local_id, row in existing.items():
+        if local_id not in wanted:
+            row.active = False
+    session.flush()
+    return outcome
+
+
+def sync_quizzes(session: Session, docs: list[QuizDoc], *, now: datetime) -> QuizSyncReport:
+    report = QuizSyncReport()
+    for doc in docs:
+        outcome = store_quiz(session, quiz_id=doc.id, course_id=doc.course_id, title=doc.title, kind=doc.kind,
+                             lesson_id=doc.lesson_id, settings=doc.settings, questions=doc.questions, source="toml",
+                             content_hash=doc.content_hash, now=now)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        report.questions += len(doc.questions)
+    return report
+
+
+def list_course_quizzes(session: Session, course_id: str) -> list[Quiz]:
+    order = {"lesson": 0, "practice": 1, "final": 2}
+    quizzes = list(session.scalars(select(Quiz).where(Quiz.course_id == course_id, Quiz.published)))
+    return sorted(quizzes, key=lambda q: (order.get(q.kind, 1), q.lesson_id or "", q.id))
+
+
+def get_quiz(session: Session, quiz_id: str) -> Quiz:
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None or not quiz.published:
+        raise NotFound("quiz.not_found")
+    return quiz
+
+
+def active_questions(session: Session, quiz_id: str) -> list[Question]:
+    return list(session.scalars(select(Question).where(Question.quiz_id == quiz_id, Question.active)
+                                .order_by(Question.position)))
+
+
+# ------------------------------------------------------------------ attempts
+def _draw(quiz: Quiz, bank: list[Question], rng: random.Random) -> list[Question]:
+    if not quiz.draw_count or quiz.draw_count >= len(bank):
+        chosen = list(bank)
+    else:
+        chosen = []
+        for count, tags, codes in quiz.draw_rules or []:
+            pool = [q for q in bank if q not in chosen and (not tags or set(tags) & set(q.tags))
+                    and (not codes or set(codes) & set(q.competences))]
+            chosen += rng.sample(pool, min(int(count), len(pool)))
+        rest = [q for q in bank if q not in chosen]
+        chosen += rng.sample(rest, max(0, min(quiz.draw_count - len(chosen), len(rest))))
+        chosen.sort(key=lambda q: q.position)
+    if quiz.shuffle_questions:
+        rng.shuffle(chosen)
+    return chosen
+
+
+def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
+    order = [c["id"] for c in q.spec.get("choices", [])] or [x["id"] for x in q.spec.get("lefts", [])]
+    targets = [x["id"] for x in q.spec.get("rights", [])]
+    if shuffle or q.type == "ordering":
+        rng.shuffle(order)
+    if q.type == "ordering" and len(order) > 1:
+        correct = [c["id"] for c in q.spec["choices"]]
+        while order == correct:  # never show the items already in the right order
+            rng.shuffle(order)
+    rng.shuffle(targets)
+    return {"id": q.id, "type": q.type, "text_html": q.text_html, "points": q.points, "spec": q.spec,
+            "order": order, "targets": targets}
+
+
+def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
+                                                Attempt.status == "in_progress"))
+
+
+def _expired(attempt: Attempt, now: datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
+
+
+def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
+                  rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the one already in progress (resuming it)."""
+    quiz = get_quiz(session, quiz_id)
+    rng = rng or random.SystemRandom()
+    current = _open_attempt(session, user, quiz_id)
+    if current is not None:
+        if not _expired(current, now):
+            return current
+        _finish(session, current, now, by="deadline")
+    done = session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
+                                                 Attempt.status == "submitted")
+                           .order_by(Attempt.submitted_at.desc())).all()
+    if quiz.max_attempts and len(done) >= quiz.max_attempts:
+        raise Forbidden("attempt.limit")
+    if quiz.cooldown_minutes and done and done[0].submitted_at is not None:
+        if now < done[0].submitted_at + timedelta(minutes=quiz.cooldown_minutes):
+            raise Conflict("attempt.cooldown")
+    bank = active_questions(session, quiz_id)
+    if not bank:
+        raise Conflict("quiz.empty")
+    layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
+    attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=len(done) + 1,
+                      status="in_progress", started_at=now, layout=layout,
+                      deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:  # a concurrent start won the race: the database allows one open attempt
+        raced = _open_attempt(session, user, quiz_id)
+        if raced is None:
+            raise
+        return raced
+    return attempt
+
+
+def get_attempt(session: Session, user: User, attempt_id: str, *, lock: bool = False) -> Attempt:
+    """The learner's own attempt; anyone else's is "not found", never "forbidden"."""
+    attempt = session.get(Attempt, attempt_id, with_for_update=lock) if len(attempt_id) <= 32 else None
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound("attempt.not_found")
+    return attempt
+
+
+def saved_responses(session: Session, attempt: Attempt) -> dict[str, Any]:
+    return {a.question_id: a.response for a in session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+
+
+def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
+    """Questions as the learner sees them: text and choices in the order shown, never answers."""
+    out = []
+    for snap in attempt.layout:
+        spec = snap["spec"]
+        items = {c["id"]: c["html"] for c in spec.get("choices", []) + spec.get("lefts", [])}
+        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
+        q: dict[str, Any] = {"id": snap["id"], "type": snap["type"], "text_html": snap["text_html"],
+                             "points": snap["points"],
+                             "choices": [{"id": i, "text_html": items[i]} for i in snap["order"]]}
+        if snap["type"] == "matching":
+            q["targets"] = [{"id": i, "text_html": rights[i]} for i in snap["targets"]]
+        out.append(q)
+    return out
+
+
+def save_answer(session: Session, user: User, attempt_id: str, question_id: str, response: Any, *,
+                now: datetime) -> AttemptAnswer:
+    attempt = get_attempt(session, user, attempt_id, lock=True)
+    if attempt.status != "in_progress":
+        raise Conflict("attempt.closed")
+    if _expired(attempt, now):
+        _finish(session, attempt, now, by="deadline")
+        raise Conflict("attempt.time_up")
+    snap = next((s for s in attempt.layout if s["id"] == question_id), None)
+    if snap is None:
+        raise NotFound("question.not_in_attempt")
+    problem = grading.response_problem(gradable(snap), response)
+    if problem is not None:
+        raise Invalid("response.invalid", {"response": problem})
+    row = session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                     AttemptAnswer.question_id == question_id))
+    if row is None:
+        row = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, response=response, saved_at=now)
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return row
+        except IntegrityError:
+            row = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                              AttemptAnswer.question_id == question_id)).one()
+    row.response, row.saved_at = response, now
+    session.flush()
+    return row
+
+
+def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bool:
+    """Grade the saved answers and close the attempt, once: the conditional update lets exactly
+    one transaction move it out of "in_progress". Returns whether this call graded it."""
+    quiz = session.get(Quiz, attempt.quiz_id)
+    assert quiz is not None
+    questions = [gradable(s) for s in attempt.layout]
+    result = grading.grade_attempt(questions, saved_responses(session, attempt), pass_mark=quiz.pass_mark,
+                                   allow_negative=quiz.allow_negative)
+    stored = {"score": result.score, "max_score": result.max_score, "percent": result.percent,
+              "passed": result.passed,
+              "questions": [{"id": r.question_id, "score": r.score, "max_score": r.max_score, "correct": r.correct,
+                             "feedback_html": "\n".join(f"<p>{f}</p>" if not f.startswith("<") else f
+                                                        for f in r.feedback_html)} for r in result.questions]}
+    moved = session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitted", submitted_at=now, finished_by=by, score=result.score,
+                max_score=result.max_score, percent=result.percent, passed=result.passed, result=stored)
+        .execution_options(synchronize_session=False))
+    session.refresh(attempt)
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
+    attempt = get_attempt(session, user, attempt_id, lock=True)
+    if attempt.status == "in_progress":
+        _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
+    return attempt
+
+
+def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
+    """The graded result as the quiz's review policy allows the learner to see it."""
+    quiz = session.get(Quiz, attempt.quiz_id)
+    assert quiz is not None and attempt.result is not None
+    stored = attempt.result
+    out: dict[str, Any] = {"attempt_id": attempt.id, "quiz_id": quiz.id, "score": stored["score"],
+                           "max_score": stored["max_score"], "percent": stored["percent"],
+                           "passed": stored["passed"], "pass_mark": quiz.pass_mark,
+                           "finished_by": attempt.finished_by,
+                           "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None}
+    if quiz.review in ("correctness", "feedback"):
+        out["questions"] = [{"id": q["id"], "correct": q["correct"], "score": q["score"], "max_score": q["max_score"],
+                             "feedback_html": q["feedback_html"] if quiz.review == "feedback" else ""}
+                            for q in stored["questions"]]
+    else:
+        out["questions"] = []
+    return out
+
+
+def finish_expired(session: Session, *, now: datetime, limit: int = 500) -> int:
+    """Close attempts left open past their deadline, grading the answers they saved."""
+    stale = session.scalars(select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline_at.is_not(None),
+                                                  Attempt.deadline_at < now - GRACE).limit(limit)).all()
+    return sum(1 for a in stale if _finish(session, a, now, by="deadline"))
+
+
+# ------------------------------------------------------------------ statistics for trainers
+def item_analysis(session: Session, quiz_id: str) -> list[ItemStats]:
+    attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id, Attempt.status == "submitted")).all()
+    questions = {q.id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
+    rows: list[tuple[str, float, float, float, Any]] = []
+    for attempt in attempts:
+        result = attempt.result or {}
+        answers = {a.question_id: a.response for a in session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+        total = float(result.get("score", 0))
+        for q in result.get("questions", []):
+            rows.append((q["id"], float(q["score"]), float(q["max_score"]), total, answers.get(q["id"])))
+    wrong_choices = {qid: {c["id"]: c["html"] for c in q.spec.get("choices", []) if c.get("fraction", 0) <= 0}
+                     for qid, q in questions.items() if q.type in ("single", "multiple")}
+    titles = {qid: q.text_html for qid, q in questions.items()}
+    return item_statistics(rows, wrong_choices, titles)
+
+
+def attempts_count(session: Session, quiz_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(Attempt).where(Attempt.quiz_id == quiz_id)) or 0
+
+
+def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None, now: datetime,
+                quiz_id: str | None = None, owner_id: int | None = None) -> tuple[str, int, list[str]]:
+    """Import a GIFT / Moodle XML / Aiken file as a practice quiz of the course. Raises
+    ContentError (nothing stored) on any problem; returns (quiz id, questions, skipped)."""
+    from lms.content.importers import read_questions
+    from lms.content.problems import ContentError
+
+    result = read_questions(path, fmt)
+    if result.problems:
+        raise ContentError(sorted(result.problems))
+    if not result.questions:
+        from lms.content.problems import Problem
+
+        raise ContentError([Problem(str(path), 1, "no question that can be imported")])
+    if session.get(Course, course_id) is None:
+        raise NotFound("course.not_found")
+    stem = "".join(ch if ch.isalnum() else "-" for ch in path.stem.lower()).strip("-")[:40] or "quiz"
+    qid = quiz_id or f"{course_id}-{stem}"[:100]
+    seen: dict[str, int] = {}
+    docs = []
+    for doc in result.questions:  # imported names may repeat: make local ids unique
+        n = seen.get(doc.local_id, 0)
+        seen[doc.local_id] = n + 1
+        docs.append(doc if n == 0 else QuestionDoc(**{**asdict_shallow(doc), "local_id": f"{doc.local_id}-{n + 1}"}))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    settings = QuizSettings(pass_mark=50.0, shuffle_questions=False, shuffle_choices=True, review="feedback")
+    store_quiz(session, quiz_id=qid, course_id=course_id, title=result.title or path.stem, kind="practice",
+               lesson_id=None, settings=settings, questions=docs, source=fmt or "import", content_hash=digest,
+               now=now, owner_id=owner_id)
+    return qid, len(docs), [str(p) for p in result.skipped]
+
+
+def asdict_shallow(doc: QuestionDoc) -> dict[str, Any]:
+    return {f: getattr(doc, f) for f in doc.__dataclass_fields__}
+
+
+def question_docs(session: Session, quiz_id: str) -> list[QuestionDoc]:
+    """The quiz's active bank as importer-level documents (for export)."""
+    from lms.content.questions import ChoiceDoc, NumericAnswerDoc, PairDoc, ShortAnswerDoc
+
+    get_quiz(session, quiz_id)
+    docs = []
+    for q in active_questions(session, quiz_id):
+        spec = q.spec
+        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
+        lefts = {x["id"]: x["html"] for x in spec.get("lefts", [])}
+        paired = {r for _, r in spec.get("pairs", [])}
+        pairs = [PairDoc(lefts[left], rights[right]) for left, right in spec.get("pairs", [])]
+        pairs += [PairDoc("", html) for rid, html in rights.items() if rid not in paired]
+        docs.append(QuestionDoc(
+            local_id=q.local_id, type=q.type, text_html=q.text_html, source=quiz_id, line=q.position,
+            points=q.points, feedback_html=spec.get("feedback_html", ""), competences=tuple(q.competences),
+            tags=tuple(q.tags), category=q.category,
+            choices=tuple(ChoiceDoc(c["html"], float(c.get("fraction", 0)), c.get("feedback_html", ""))
+                          for c in spec.get("choices", [])),
+            scoring=spec.get("scoring", "partial"), answer=spec.get("answer"),
+            feedback_true_html=spec.get("feedback_true_html", ""),
+            feedback_false_html=spec.get("feedback_false_html", ""),
+            answers=tuple(ShortAnswerDoc(a["text"], float(a["fraction"]), a.get("feedback_html", ""))
+                          for a in spec.get("answers", [])),
+            case_sensitive=bool(spec.get("case_sensitive")),
+            accept_without_diacritics=bool(spec.get("accept_without_diacritics")),
+            numbers=tuple(NumericAnswerDoc(float(n["value"]), float(n["tolerance"]), float(n["fraction"]),
+                                           n.get("feedback_html", "")) for n in spec.get("numbers", [])),
+            pairs=tuple(pairs)))
+    return docs

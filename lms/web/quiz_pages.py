@@ -1,0 +1,168 @@
+"""Quiz pages for learners: start, answer (one form, works without JavaScript), result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from lms.services import quizzes
+from lms.services.errors import ServiceError
+from lms.web.auth import current_account
+from lms.web.db import db, now, transaction
+from lms.web.messages import message
+from lms.web.pages import bp
+
+__all__: list[str] = []
+
+
+@bp.get("/quizzes/<quiz_id>")
+def quiz(quiz_id: str) -> ResponseReturnValue:
+    session = db()
+    try:
+        q = quizzes.get_quiz(session, quiz_id)
+    except ServiceError:
+        abort(404)
+    bank = len(quizzes.active_questions(session, q.id))
+    return render_template("lms/quiz.html", quiz={
+        "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
+        "time_limit": q.time_limit_minutes, "questions": min(bank, q.draw_count or bank),
+        "max_attempts": q.max_attempts, "course_url": url_for("lms_pages.course", course_id=q.course_id)})
+
+
+@bp.post("/quizzes/<quiz_id>/attempts")
+@login_required
+def start(quiz_id: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    try:
+        with transaction() as session:
+            attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(message(exc.key), "warning")
+        return redirect(url_for("lms_pages.quiz", quiz_id=quiz_id))
+    return redirect(url_for("lms_pages.attempt", attempt_id=attempt.id))
+
+
+def _view_question(number: int, q: dict[str, Any], saved: Any, error: str | None) -> dict[str, Any]:
+    """Everything the template needs, decided here: names, checked and selected states."""
+    qid = q["id"]
+    view: dict[str, Any] = {"number": number, "id": qid, "type": q["type"], "text_html": q["text_html"],
+                            "name": f"q-{number}", "error": error, "value": ""}
+    if q["type"] in ("single", "multiple"):
+        chosen = set(saved if isinstance(saved, list) else [saved])
+        view["options"] = [{"id": c["id"], "html": c["text_html"], "checked": c["id"] in chosen,
+                            "input_id": f"q{number}-{i}"} for i, c in enumerate(q["choices"])]
+    elif q["type"] == "true_false":
+        view["options"] = [{"id": "true", "html": _("Đúng"), "checked": saved is True, "input_id": f"q{number}-t"},
+                           {"id": "false", "html": _("Sai"), "checked": saved is False, "input_id": f"q{number}-f"}]
+    elif q["type"] in ("short_answer", "numeric"):
+        view["value"] = "" if saved is None else str(saved)
+    elif q["type"] == "matching":
+        given = saved if isinstance(saved, dict) else {}
+        view["rows"] = [{"html": c["text_html"], "select": f"q-{number}-{i}", "selected": given.get(c["id"], "")}
+                        for i, c in enumerate(q["choices"])]
+        view["targets"] = q["targets"]
+    elif q["type"] == "ordering":
+        order = saved if isinstance(saved, list) else []
+        view["rows"] = [{"html": c["text_html"], "select": f"q-{number}-{i}",
+                         "selected": str(order.index(c["id"]) + 1) if c["id"] in order else ""}
+                        for i, c in enumerate(q["choices"])]
+        view["positions"] = [str(n) for n in range(1, len(q["choices"]) + 1)]
+    return view
+
+
+def _parse(number: int, q: dict[str, Any]) -> Any:
+    """The response a form field holds, in the API's shape (None when left empty)."""
+    name = f"q-{number}"
+    if q["type"] == "single":
+        return request.form.get(name) or None
+    if q["type"] == "multiple":
+        return request.form.getlist(name) or None
+    if q["type"] == "true_false":
+        value = request.form.get(name)
+        return None if value not in ("true", "false") else value == "true"
+    if q["type"] == "short_answer":
+        return request.form.get(name, "").strip() or None
+    if q["type"] == "numeric":
+        value = request.form.get(name, "").strip()
+        return value or None
+    if q["type"] == "matching":
+        pairs = {c["id"]: request.form.get(f"{name}-{i}", "") for i, c in enumerate(q["choices"])}
+        return {k: v for k, v in pairs.items() if v} or None
+    if q["type"] == "ordering":
+        positions = {c["id"]: request.form.get(f"{name}-{i}", "") for i, c in enumerate(q["choices"])}
+        if not any(positions.values()):
+            return None
+        ranked = sorted(positions, key=lambda cid: int(positions[cid]) if positions[cid].isdigit() else 999)
+        return ranked if sorted(positions.values()) == [str(n) for n in range(1, len(ranked) + 1)] else ["?"]
+    return None
+
+
+@bp.route("/attempts/<attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    session = db()
+    try:
+        current = quizzes.get_attempt(session, user, attempt_id)
+    except ServiceError:
+        abort(404)
+    if current.status == "submitted":
+        return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+    served = quizzes.learner_questions(current)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            with transaction() as tx:
+                for number, q in enumerate(served, start=1):
+                    try:
+                        with tx.begin_nested():
+                            quizzes.save_answer(tx, user, attempt_id, q["id"], _parse(number, q), now=now())
+                    except ServiceError as exc:
+                        if exc.key == "attempt.time_up":
+                            raise
+                        errors[q["id"]] = message(next(iter(exc.fields.values()), exc.key))
+                if request.form.get("action") == "submit" and not errors:
+                    quizzes.submit_attempt(tx, user, attempt_id, now=now())
+        except ServiceError as exc:
+            flash(message(exc.key), "warning")
+            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+        if request.form.get("action") == "submit" and not errors:
+            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+        if not errors:
+            flash(_("Đã lưu các câu trả lời."), "success")
+            return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
+    saved = quizzes.saved_responses(db(), current)
+    questions = [_view_question(n, q, saved.get(q["id"]), errors.get(q["id"])) for n, q in enumerate(served, 1)]
+    status = 422 if errors else 200
+    return render_template("lms/attempt.html", attempt={"id": attempt_id, "deadline": current.deadline_at},
+                           questions=questions, answered=len([v for v in saved.values() if v is not None])), status
+
+
+@bp.get("/attempts/<attempt_id>/result")
+@login_required
+def result(attempt_id: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    session = db()
+    try:
+        done = quizzes.get_attempt(session, user, attempt_id)
+    except ServiceError:
+        abort(404)
+    if done.status != "submitted":
+        return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
+    res = quizzes.attempt_result(session, done)
+    texts = {q["id"]: q["text_html"] for q in quizzes.learner_questions(done)}
+    rows = [{"number": n, "text_html": texts.get(q["id"], ""), "correct": q["correct"],
+             "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)]
+    q = quizzes.get_quiz(session, done.quiz_id)
+    return render_template("lms/result.html", result=res, rows=rows,
+                           quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),
+                                 "course_url": url_for("lms_pages.course", course_id=q.course_id)})

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from lms.store import Attempt
+from tests import factories
+from tests.quizhelpers import correct_response
+
+
+def _learner(session: Session) -> dict[str, str]:
+    raw = factories.token(session, factories.user(session))
+    session.commit()
+    return factories.bearer(raw)
+
+
+def test_course_lists_its_quizzes(client: FlaskClient) -> None:
+    course = client.get("/api/v1/courses/dich-vu-cong").json
+    kinds = [q["kind"] for q in course["quizzes"]]
+    assert kinds.count("final") == 1 and kinds.count("lesson") == len(course["lessons"])
+    quiz = client.get("/api/v1/quizzes/dich-vu-cong-cuoi-khoa").json
+    assert quiz["question_count"] == 12 and quiz["pass_mark"] == 70
+
+
+def test_start_save_submit_over_http(client: FlaskClient, session: Session) -> None:
+    auth = _learner(session)
+    r = client.post("/api/v1/quizzes/dich-vu-cong-cuoi-khoa/attempts", headers=auth)
+    assert r.status_code == 201
+    body = r.json
+    assert body["deadline_at"] and len(body["questions"]) == 12
+    assert not any(k in json.dumps(body) for k in ('"correct"', '"fraction"', '"answer"', '"answers"'))
+    attempt = session.get(Attempt, body["attempt_id"])
+    assert attempt is not None
+    for snap in attempt.layout:
+        put = client.put(f"/api/v1/attempts/{attempt.id}/answers/{snap['id']}",
+                         json={"response": correct_response(snap)}, headers=auth)
+        assert put.status_code == 200 and put.json["question_id"] == snap["id"]
+    resumed = client.get(f"/api/v1/attempts/{attempt.id}", headers=auth).json
+    assert len(resumed["saved"]) == 12  # what was saved comes back when the learner returns
+    first = client.post(f"/api/v1/attempts/{attempt.id}/submission", headers=auth)
+    again = client.post(f"/api/v1/attempts/{attempt.id}/submission", headers=auth)
+    assert first.status_code == again.status_code == 200 and first.json == again.json
+    assert first.json["score"] == first.json["max_score"] and first.json["passed"] is True
+    assert all(q["correct"] and "feedback_html" in q for q in first.json["questions"])
+    late = client.put(f"/api/v1/attempts/{attempt.id}/answers/{attempt.layout[0]['id']}", json={"response": None},
+                      headers=auth)
+    assert late.status_code == 409
+
+
+def test_other_learners_and_junk(client: FlaskClient, session: Session) -> None:
+    owner, other = _learner(session), _learner(session)
+    body = client.post("/api/v1/quizzes/an-toan-so-bai-01/attempts", headers=owner).json
+    qid = body["questions"][0]["id"]
+    path = f"/api/v1/attempts/{body['attempt_id']}"
+    assert client.put(f"{path}/answers/{qid}", json={"response": None}, headers=other).status_code == 404
+    assert client.post(f"{path}/submission", headers=other).status_code == 404
+    assert client.get(path, headers=other).status_code == 404
+    assert client.put(f"{path}/answers/{qid}", json={"response": {"a": [1]}}, headers=owner).status_code == 422
+    assert client.put(f"{path}/answers/{qid}", json={"nothing": 1}, headers=owner).status_code == 400
+    assert client.post("/api/v1/quizzes/999999999/attempts", headers=owner).status_code == 404
+    assert client.put("/api/v1/attempts/x/answers/y", json={"response": 1}, headers=owner).status_code == 404
+    assert client.post("/api/v1/quizzes/an-toan-so-bai-01/attempts").status_code == 401
+
+
+def test_statistics_are_for_trainers(client: FlaskClient, session: Session) -> None:
+    learner = _learner(session)
+    trainer = factories.bearer(factories.token(session, factories.user(session, role="trainer")))
+    session.commit()
+    assert client.get("/api/v1/quizzes/an-toan-so-bai-01/statistics", headers=learner).status_code == 403
+    r = client.get("/api/v1/quizzes/an-toan-so-bai-01/statistics", headers=trainer)
+    assert r.status_code == 200 and isinstance(r.json, list)
