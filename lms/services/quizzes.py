@@ -464,3 +464,36 @@ def question_docs(session: Session, quiz_id: str) -> list[QuestionDoc]:
                                            n.get("feedback_html", "")) for n in spec.get("numbers", [])),
             pairs=tuple(pairs)))
     return docs
+
+
+def preview_questions(session: Session, quiz_id: str) -> list[dict[str, Any]]:
+    """Every question of the bank as a learner would see it, with nothing stored."""
+    quiz = get_quiz(session, quiz_id)
+    rng = random.Random(0)  # a stable preview
+    fake = Attempt(layout=[_snapshot(q, quiz.shuffle_choices, rng) for q in active_questions(session, quiz_id)])
+    return learner_questions(fake)
+
+
+def can_edit(user: User, quiz: Quiz) -> bool:
+    """Banks from quizzes/*.toml are edited in their files; others by their owner or an admin."""
+    if quiz.source == "toml":
+        return False
+    return user.role == "admin" or (user.role in ("trainer", "manager") and quiz.owner_id == user.id)
+
+
+def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str, *, fmt: str,
+                           now: datetime) -> int:
+    """Replace an editable quiz's bank with questions written in GIFT (or Aiken / Moodle XML).
+    Raises ContentError with line numbers and stores nothing when the text has a problem."""
+    import tempfile
+
+    quiz = get_quiz(session, quiz_id)
+    if not can_edit(user, quiz):
+        raise Forbidden("auth.forbidden")
+    suffix = {"moodle-xml": ".xml"}.get(fmt, ".txt")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{quiz_id}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        _, count, _ = import_file(session, path, course_id=quiz.course_id, fmt=fmt, now=now, quiz_id=quiz_id,
+                                  owner_id=quiz.owner_id)
+    return count

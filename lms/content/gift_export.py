@@ -1,0 +1,131 @@
+"""Write questions as GIFT, every text as ``[html]`` with GIFT's special characters escaped.
+
+``parse_gift(export_gift(questions))`` gives questions that grade the same, except for what
+GIFT cannot say, which is written as a ``//`` comment line instead: ordering questions (skipped),
+all-or-nothing scoring, case-sensitive or diacritics-free short answers, points other than 1,
+and partial credit on a single-choice question (read back as multiple choice). A short-answer
+question with an accepted answer containing ``->`` cannot be written either (GIFT has no escape
+for it) and is skipped with a comment, like ordering questions.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lms.content.questions import QuestionDoc
+
+__all__ = ["export_gift"]
+
+_SPECIAL = str.maketrans({"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}",
+                          ":": "\\:", "\n": "\\n", "\r": ""})
+
+
+def _escape(text: str) -> str:
+    return text.replace("\r\n", "\n").translate(_SPECIAL)
+
+
+def _html(text: str) -> str:
+    # '->' cannot be escaped in GIFT (it would make a matching pair); as HTML it can be "-&gt;".
+    return "[html]" + _escape(text.strip().replace("->", "-&gt;"))
+
+
+def _feedback(text: str) -> str:
+    return "#" + _html(text) if text.strip() else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tag(tag: str) -> str:
+    return _one_line(tag).replace("]", "\\]")
+
+
+def _percent(fraction: float) -> str:
+    text = f"{fraction * 100:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _number(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _answer_lines(q: QuestionDoc, notes: list[str]) -> list[str] | None:
+    """The lines inside ``{...}``, or None when GIFT cannot hold the question."""
+    if q.type in ("single", "multiple"):
+        single_plain = (q.type == "single"
+                        and sum(1 for c in q.choices if c.fraction == 1.0) == 1
+                        and all(c.fraction in (0.0, 1.0) for c in q.choices))
+        if q.type == "single" and not single_plain:
+            notes.append(f"single-choice question '{q.local_id}' gives partial credit; GIFT reads it back "
+                         "as multiple choice")
+        if q.type == "multiple" and q.scoring == "all_or_nothing":
+            notes.append(f"question '{q.local_id}': all-or-nothing scoring cannot be written in GIFT")
+        if single_plain:
+            return [("=" if c.fraction == 1.0 else "~") + _html(c.html) + _feedback(c.feedback_html)
+                    for c in q.choices]
+        return [f"~%{_percent(c.fraction)}%" + _html(c.html) + _feedback(c.feedback_html) for c in q.choices]
+    if q.type == "true_false":
+        right, wrong = ((q.feedback_true_html, q.feedback_false_html) if q.answer
+                        else (q.feedback_false_html, q.feedback_true_html))
+        line = "TRUE" if q.answer else "FALSE"
+        if wrong.strip() or right.strip():
+            line += "#" + (_html(wrong) if wrong.strip() else "")
+        if right.strip():
+            line += "#" + _html(right)
+        return [line]
+    if q.type == "short_answer":
+        if q.case_sensitive:
+            notes.append(f"question '{q.local_id}': case-sensitive answers cannot be written in GIFT")
+        if q.accept_without_diacritics:
+            notes.append(f"question '{q.local_id}': accepting answers without diacritics cannot be written in GIFT")
+        if any("->" in a.text for a in q.answers):
+            return None  # an accepted answer with '->' would be read as a matching pair
+        lines = []
+        for a in q.answers:
+            text = _escape(_one_line(a.text))
+            weight = "" if a.fraction == 1.0 and not text.startswith("%") else f"%{_percent(a.fraction)}%"
+            lines.append("=" + weight + text + _feedback(a.feedback_html))
+        return lines
+    if q.type == "numeric":
+        if not all(math.isfinite(n.value) and math.isfinite(n.tolerance) for n in q.numbers):
+            return None
+        lines = ["#"]
+        for n in q.numbers:
+            weight = "" if n.fraction == 1.0 else f"%{_percent(n.fraction)}%"
+            lines.append(f"={weight}{_number(n.value)}:{_number(n.tolerance)}" + _feedback(n.feedback_html))
+        return lines
+    if q.type == "matching":
+        # A pair's [html] marker covers both sides; '->' cannot be escaped, so it is written as HTML.
+        return ["=" + _html(p.left_html) + " -> " + _html(p.right_html).removeprefix("[html]") for p in q.pairs]
+    return None
+
+
+def export_gift(questions: list[QuestionDoc], title: str | None = None) -> str:
+    """GIFT text for ``questions``; ``title`` becomes a comment at the top."""
+    out: list[str] = []
+    if title and title.strip():
+        out += ["// " + line for line in title.strip().splitlines()] + [""]
+    category = ""
+    for q in questions:
+        if q.category != category:
+            out += [f"$CATEGORY: {_one_line(q.category)}", ""]
+            category = q.category
+        notes: list[str] = []
+        answers = _answer_lines(q, notes)
+        if answers is None:
+            out += [f"// {q.type} question '{q.local_id}' cannot be written in GIFT", ""]
+            continue
+        if q.points != 1.0:
+            notes.append(f"question '{q.local_id}' is worth {_number(q.points)} points; GIFT cannot say so")
+        out += [f"// {note}" for note in notes]
+        out += [f"// [tag:{_tag(tag)}]" for tag in q.tags if _tag(tag)]
+        name = f"::{_escape(q.local_id)}::" if q.local_id else ""
+        out.append(f"{name}{_html(q.text_html)} {{")
+        out += answers
+        if q.feedback_html.strip():
+            out.append("####" + _html(q.feedback_html))
+        out += ["}", ""]
+    return "\n".join(out).rstrip("\n") + "\n"

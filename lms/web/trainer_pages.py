@@ -1,0 +1,155 @@
+"""Authoring pages for trainers: import question files, edit a bank as GIFT, preview a quiz
+as a learner sees it, and read its item analysis."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from lms.content.problems import ContentError
+from lms.services import catalogue, quizzes
+from lms.services.errors import ServiceError
+from lms.web.auth import current_account
+from lms.web.db import db, now, transaction
+from lms.web.pages import bp
+
+__all__: list[str] = []
+
+AUTHORS = ("trainer", "manager", "admin")
+
+
+def _authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = current_account()
+        if user is None or user.role not in AUTHORS:
+            abort(403)
+        return view(*args, **kwargs)
+
+    protected: Callable[..., Any] = login_required(wrapped)
+    return protected
+
+
+@bp.get("/trainer")
+@_authors_only
+def trainer_home() -> ResponseReturnValue:
+    session = db()
+    user = current_account()
+    assert user is not None
+    courses = []
+    for c in catalogue.list_courses(session):
+        rows = [{"title": q.title, "kind": q.kind, "source": q.source,
+                 "preview": url_for("lms_pages.quiz_preview", quiz_id=q.id),
+                 "stats": url_for("lms_pages.quiz_statistics", quiz_id=q.id),
+                 "edit": url_for("lms_pages.quiz_edit", quiz_id=q.id) if quizzes.can_edit(user, q) else None}
+                for q in quizzes.list_course_quizzes(session, c.id)]
+        courses.append({"title": c.title, "quizzes": rows})
+    return render_template("lms/trainer.html", courses=courses)
+
+
+@bp.route("/trainer/import", methods=["GET", "POST"])
+@_authors_only
+def quiz_import() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    choices = [(c.id, c.title) for c in catalogue.list_courses(db())]
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        course_id = request.form.get("course", "")
+        fmt = request.form.get("format") or None
+        if fmt not in (None, "gift", "moodle-xml", "aiken"):
+            fmt = None
+        if upload is None or not upload.filename:
+            problems.append(_("Hãy chọn một tệp câu hỏi."))
+        elif course_id not in dict(choices):
+            problems.append(_("Hãy chọn khóa học."))
+        else:
+            name = Path(upload.filename).name or "cau-hoi.txt"
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / name
+                upload.save(path)
+                try:
+                    with transaction() as session:
+                        quiz_id, count, skipped = quizzes.import_file(session, path, course_id=course_id, fmt=fmt,
+                                                                      now=now(), owner_id=user.id)
+                except ContentError as exc:
+                    problems = [str(p).replace(str(path), name) for p in exc.problems]
+                except ServiceError as exc:
+                    problems = [exc.key]
+                else:
+                    flash(_("Đã nhập %(n)s câu hỏi.", n=count), "success")
+                    for line in skipped:
+                        flash(line.replace(str(path), name), "warning")
+                    return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
+        status = 422
+    return render_template("lms/trainer_import.html", courses=choices, problems=problems), status
+
+
+@bp.get("/trainer/quizzes/<quiz_id>/preview")
+@_authors_only
+def quiz_preview(quiz_id: str) -> ResponseReturnValue:
+    session = db()
+    try:
+        quiz = quizzes.get_quiz(session, quiz_id)
+    except ServiceError:
+        abort(404)
+    return render_template("lms/trainer_preview.html", quiz={"id": quiz.id, "title": quiz.title},
+                           questions=quizzes.preview_questions(session, quiz_id))
+
+
+@bp.get("/trainer/quizzes/<quiz_id>/statistics")
+@_authors_only
+def quiz_statistics(quiz_id: str) -> ResponseReturnValue:
+    session = db()
+    try:
+        quiz = quizzes.get_quiz(session, quiz_id)
+    except ServiceError:
+        abort(404)
+    rows = [{"text_html": s.text_html, "responses": s.responses,
+             "facility": None if s.facility is None else round(100 * s.facility),
+             "discrimination": None if s.discrimination is None else round(s.discrimination, 2),
+             "wrong": [{"html": t, "count": n, "share": round(100 * sh)} for t, n, sh in s.wrong_choices]}
+            for s in quizzes.item_analysis(session, quiz_id)]
+    return render_template("lms/trainer_statistics.html", quiz={"title": quiz.title}, rows=rows)
+
+
+@bp.route("/trainer/quizzes/<quiz_id>/edit", methods=["GET", "POST"])
+@_authors_only
+def quiz_edit(quiz_id: str) -> ResponseReturnValue:
+    from lms.content.gift_export import export_gift
+
+    user = current_account()
+    assert user is not None
+    session = db()
+    try:
+        quiz = quizzes.get_quiz(session, quiz_id)
+    except ServiceError:
+        abort(404)
+    if not quizzes.can_edit(user, quiz):
+        abort(403)
+    problems: list[str] = []
+    status = 200
+    text = export_gift(quizzes.question_docs(session, quiz_id), title=quiz.title)
+    if request.method == "POST":
+        text = request.form.get("gift", "")
+        try:
+            with transaction() as tx:
+                count = quizzes.replace_bank_from_text(tx, user, quiz_id, text, fmt="gift", now=now())
+        except ContentError as exc:
+            problems = [f"{_('Dòng')} {p.line}: {p.message}" for p in exc.problems]
+            status = 422
+        else:
+            flash(_("Đã lưu %(n)s câu hỏi.", n=count), "success")
+            return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
+    return render_template("lms/trainer_edit.html", quiz={"id": quiz.id, "title": quiz.title}, text=text,
+                           problems=problems), status
