@@ -31,7 +31,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 translations: $(STAMP)
 	@if ls lms/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q --use-fuzzy -d lms/translations; fi
+	  $(BIN)/pybabel compile -d lms/translations >/dev/null; fi
 
 run: install
 	$(BIN)/lms db upgrade

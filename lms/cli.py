@@ -204,6 +204,98 @@ def quiz_finish_expired() -> None:
 
 
 @main.group()
+def certificates() -> None:
+    """Certificates."""
+
+
+@certificates.command("issue")
+@click.option("--login", required=True, help="the learner's login")
+@click.option("--course", "course_id", required=True)
+def certificates_issue(login: str, course_id: str) -> None:
+    """Issue a course certificate to a learner who passed outside the site (an in-person class)."""
+    from lms.services import certificates as service
+
+    try:
+        with _session() as session:
+            cert = service.issue_by_staff(session, None, login, course_id, now=_now())
+            state = service.schedule_pdf(session, cert, settings=_settings())
+            code = cert.code
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {login} {course_id}"])
+    _print({"code": code, "pdf": state})
+
+
+@certificates.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True)
+def certificates_revoke(code: str, reason: str) -> None:
+    """Revoke a certificate; the verify page then says revoked."""
+    from lms.services import certificates as service
+
+    try:
+        with _session() as session:
+            service.revoke(session, code, reason, now=_now())
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {code}"])
+    _print({"code": code, "status": "revoked"})
+
+
+@certificates.command("reissue")
+@click.argument("code")
+def certificates_reissue(code: str) -> None:
+    """Issue a corrected certificate (e.g. after a name correction); the old one is kept, revoked."""
+    from lms.services import certificates as service
+
+    try:
+        with _session() as session:
+            new = service.reissue(session, code, now=_now())
+            service.schedule_pdf(session, new, settings=_settings())
+            new_code = new.code
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {code}"])
+    _print({"code": new_code, "replaces": code})
+
+
+@certificates.command("regenerate")
+@click.option("--all", "everything", is_flag=True, help="also remake PDFs that are already ready")
+def certificates_regenerate(everything: bool) -> None:
+    """Make (or remake) certificate PDFs, with a progress bar; queued when LMS_REDIS_URL is set."""
+    from sqlalchemy import select
+
+    from lms.services import certificates as service
+    from lms.store import Certificate
+
+    with _session() as session:
+        query = select(Certificate.id)
+        if not everything:
+            query = query.where(Certificate.pdf_status != "ready")
+        ids = list(session.scalars(query))
+    done = 0
+    with click.progressbar(ids, label="Certificates", show_pos=True) as bar:
+        for cert_id in bar:
+            with _session() as session:
+                cert = session.get(Certificate, cert_id)
+                if cert is not None:
+                    cert.pdf_status = "pending"
+                    service.schedule_pdf(session, cert, settings=_settings())
+                    done += 1
+    _print({"scheduled": done})
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty")
+def worker(burst: bool) -> None:
+    """Run background jobs (certificate PDFs) from Redis (LMS_REDIS_URL)."""
+    from lms.jobs import run_worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        _fail(["error: LMS_REDIS_URL is not set; jobs run inline in the embedded default"])
+    assert settings.redis_url is not None
+    run_worker(settings.redis_url, burst=burst)
+
+
+@main.group()
 def demo() -> None:
     """The small demonstration data set."""
 

@@ -44,6 +44,7 @@ class Settings:
     secure_cookies: bool = False
     login_failures_per_window: int = 10
     ratelimit_storage_url: str = "memory://"
+    public_url: str = "http://127.0.0.1:5000"
 
     @property
     def production(self) -> bool:
@@ -92,6 +93,7 @@ class Settings:
             quizzes_path=Path(get("LMS_QUIZZES_PATH") or PROJECT_ROOT / "quizzes"),
             secure_cookies=_bool(get("LMS_SECURE_COOKIES"), env == "production"),
             ratelimit_storage_url=get("LMS_RATELIMIT_STORAGE_URL") or redis_url or "memory://",
+            public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
         )
 
 

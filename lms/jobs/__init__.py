@@ -1,1 +1,39 @@
-"""Background work on a real queue (RQ + Redis); runs inline in the embedded default."""
+"""Background work on a real queue (RQ + Redis). Jobs are named by dotted path so this layer
+imports nothing above it; with no Redis configured, callers run the same function inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "run_worker"]
+
+QUEUE = "lms"
+
+
+def enqueue(redis_url: str, func_path: str, *args: Any) -> str:
+    from redis import Redis
+    from rq import Queue
+
+    job = Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue(func_path, *args, job_timeout=300,
+                                                                     result_ttl=3600, failure_ttl=7 * 86400)
+    return str(job.id)
+
+
+def enqueue_after_commit(session: Session, redis_url: str, func_path: str, *args: Any) -> None:
+    """Enqueue once the session's transaction has committed, so the worker sees the rows."""
+
+    def _after(_session: Session) -> None:
+        enqueue(redis_url, func_path, *args)
+
+    event.listen(session, "after_commit", _after, once=True)
+
+
+def run_worker(redis_url: str, *, burst: bool = False) -> None:
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(redis_url)
+    Worker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -29,6 +30,7 @@ __all__ = [
     "Attempt",
     "AttemptAnswer",
     "Base",
+    "Certificate",
     "Course",
     "Lesson",
     "LessonCompletion",
@@ -291,3 +293,32 @@ class AttemptAnswer(Base):
     question_id: Mapped[str] = mapped_column(String(160))
     response: Mapped[Any] = mapped_column(JSON)
     saved_at: Mapped[datetime]
+
+
+class Certificate(Base):
+    """A certificate as issued: the holder's name and the course version are copied at issue
+    time, so a later rename or course update does not change what was certified."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (Index("ix_certificates_user_course", "user_id", "course_id"),
+                      Index("ix_certificates_unit_course", "unit_code", "course_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
+    course_title: Mapped[str] = mapped_column(String(200))
+    course_version: Mapped[str] = mapped_column(String(32))
+    competences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    unit_code: Mapped[str | None] = mapped_column(String(5))
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))  # online | in_person
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    pdf_status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | ready | failed
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -9,9 +9,10 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from lms.services import accounts, catalogue, quizzes
+from lms.services import accounts, catalogue, certificates, quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import api_user, require_api_user
+from lms.web.awards import award_if_earned, pdf_url
 from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter, login_key
 from lms.web.messages import message
@@ -163,6 +164,8 @@ def complete(lesson_id: str) -> ResponseReturnValue:
     assert user is not None
     with transaction() as session:
         progress = catalogue.complete_lesson(session, user, lesson_id, now=now())
+        if progress.done:
+            award_if_earned(session, user, progress.course_id)
     return jsonify(course_id=progress.course_id, completed_lessons=progress.completed_lessons,
                    lesson_count=progress.lesson_count)
 
@@ -235,7 +238,53 @@ def submit(attempt_id: str) -> ResponseReturnValue:
     with transaction() as session:
         attempt = quizzes.submit_attempt(session, user, attempt_id, now=now())
         result = quizzes.attempt_result(session, attempt)
+        if result["passed"]:
+            quiz = quizzes.get_quiz(session, attempt.quiz_id)
+            if quiz.kind == "final":
+                award_if_earned(session, user, quiz.course_id)
     return jsonify(result)
+
+
+def _certificate_json(cert: Any) -> dict[str, Any]:
+    return {"code": cert.code, "course_id": cert.course_id, "course": cert.course_title,
+            "status": certificates.certificate_status(cert, now()), "issued_at": cert.issued_at.isoformat(),
+            "expires_at": cert.expires_at.isoformat() if cert.expires_at else None,
+            "pdf_status": cert.pdf_status, "pdf_url": pdf_url(cert)}
+
+
+@bp.get("/me/certificates")
+@require_api_user()
+def my_certificates() -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    return jsonify([_certificate_json(c) for c in certificates.list_for_user(db(), user)])
+
+
+@bp.get("/certificates/<code>.pdf")
+@require_api_user()
+def certificate_pdf(code: str) -> ResponseReturnValue:
+    user = api_user()
+    assert user is not None
+    cert = certificates.get_own(db(), user, code)
+    if cert.pdf_status != "ready" or cert.pdf is None:
+        return error_response(409, "pending", "certificate.pending")
+    return pdf_response(cert)
+
+
+def pdf_response(cert: Any) -> Response:
+    response = Response(cert.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{cert.code}.pdf"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("60 per minute")
+def verify(code: str) -> ResponseReturnValue:
+    found = certificates.verify(db(), code, now=now())
+    if found is None:
+        return error_response(404, "not_found", "certificate.not_found")
+    return jsonify(found)
 
 
 @bp.get("/quizzes/<quiz_id>/statistics")

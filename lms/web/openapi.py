@@ -116,6 +116,16 @@ SCHEMAS: dict[str, Any] = {
         "question_id": _STR, "responses": _INT, "facility": {"type": ["number", "null"]},
         "discrimination": {"type": ["number", "null"]},
         "wrong_choices": {"type": "array", "items": {"type": "object"}}}},
+    "Certificate": {"type": "object", "required": ["code", "course_id", "status", "issued_at", "expires_at", "pdf_url"],
+                    "properties": {"code": _STR, "course_id": _STR, "course": _STR,
+                                   "status": {"enum": ["valid", "expired", "revoked"]}, "issued_at": _DT,
+                                   "expires_at": {"type": ["string", "null"]}, "pdf_status": _STR,
+                                   "pdf_url": {"type": ["string", "null"]}}},
+    "Verification": {"type": "object", "required": ["valid", "status", "holder", "course", "issued_at", "expires_at"],
+                     "properties": {"valid": {"type": "boolean"}, "status": {"enum": ["valid", "expired", "revoked"]},
+                                    "holder": _STR, "course": _STR, "course_id": _STR, "course_version": _STR,
+                                    "issued_at": _DT, "expires_at": {"type": ["string", "null"]},
+                                    "revoked_at": {"type": ["string", "null"]}}},
     "Health": {"type": "object", "required": ["status", "database"],
                "properties": {"status": _STR, "database": _STR}},
 }
@@ -193,6 +203,21 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json({"type": "array", "items": _ref("ItemStatistics")}),
                       "401": _error("Not authenticated"), "403": _error("Trainers only"),
                       "404": _error("Unknown quiz")}}},
+    "/api/v1/me/certificates": {"get": {
+        "summary": "The learner's certificates", "operationId": "myCertificates", "security": _AUTH,
+        "responses": {"200": _json({"type": "array", "items": _ref("Certificate")}),
+                      "401": _error("Not authenticated")}}},
+    "/api/v1/certificates/{code}.pdf": {"get": {
+        "summary": "The signed PDF of one's own certificate", "operationId": "certificatePdf", "security": _AUTH,
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}},
+                      "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's"),
+                      "409": _error("Still being prepared")}}},
+    "/api/v1/verify/{code}": {"get": {
+        "summary": "Verify a certificate code (anyone; rate-limited)", "operationId": "verify",
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": _json(_ref("Verification")), "404": _error("Unknown code"),
+                      "429": _error("Too many requests")}}},
 }
 
 

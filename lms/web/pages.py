@@ -149,6 +149,10 @@ def complete_lesson(lesson_id: str) -> ResponseReturnValue:
     try:
         with transaction() as session_:
             progress = catalogue.complete_lesson(session_, user, lesson_id, now=now())
+            if progress.done:
+                from lms.web.awards import award_if_earned
+
+                award_if_earned(session_, user, progress.course_id)
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)

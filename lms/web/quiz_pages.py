@@ -12,6 +12,7 @@ from flask_login import login_required
 from lms.services import quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import current_account
+from lms.web.awards import award_if_earned
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.pages import bp
@@ -130,7 +131,10 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
                             raise
                         errors[q["id"]] = message(next(iter(exc.fields.values()), exc.key))
                 if request.form.get("action") == "submit" and not errors:
-                    quizzes.submit_attempt(tx, user, attempt_id, now=now())
+                    done = quizzes.submit_attempt(tx, user, attempt_id, now=now())
+                    quiz_row = quizzes.get_quiz(tx, done.quiz_id)
+                    if done.passed and quiz_row.kind == "final":
+                        award_if_earned(tx, user, quiz_row.course_id)
         except ServiceError as exc:
             flash(message(exc.key), "warning")
             return redirect(url_for("lms_pages.result", attempt_id=attempt_id))

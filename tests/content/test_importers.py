@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -634,7 +635,7 @@ def _fraction() -> st.SearchStrategy[float]:
 @st.composite
 def _question(draw: st.DrawFn) -> QuestionDoc:
     qtype = draw(st.sampled_from(["single", "multiple", "true_false", "short_answer", "numeric", "matching"]))
-    common = {"local_id": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True).filter(
+    common: dict[str, Any] = {"local_id": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True).filter(
         lambda s: not s.endswith("-"))),
         "text_html": draw(_html_text()), "source": "x", "line": 1,
         "feedback_html": draw(st.one_of(st.just(""), _html_text())),
@@ -645,30 +646,30 @@ def _question(draw: st.DrawFn) -> QuestionDoc:
         right = draw(st.integers(0, n - 1))
         choices = tuple(ChoiceDoc(draw(_html_text()), 1.0 if i == right else 0.0,
                                   draw(st.one_of(st.just(""), _html_text()))) for i in range(n))
-        return QuestionDoc(type=qtype, choices=choices, **common)  # type: ignore[arg-type]
+        return QuestionDoc(type=qtype, choices=choices, **common)
     if qtype == "multiple":
         fractions = draw(st.lists(_fraction(), min_size=2, max_size=5).filter(lambda fs: any(f > 0 for f in fs)))
         choices = tuple(ChoiceDoc(draw(_html_text()), f, draw(st.one_of(st.just(""), _html_text())))
                         for f in fractions)
-        return QuestionDoc(type=qtype, choices=choices, **common)  # type: ignore[arg-type]
+        return QuestionDoc(type=qtype, choices=choices, **common)
     if qtype == "true_false":
-        return QuestionDoc(type=qtype, answer=draw(st.booleans()),  # type: ignore[arg-type]
+        return QuestionDoc(type=qtype, answer=draw(st.booleans()),
                            feedback_true_html=draw(st.one_of(st.just(""), _html_text())),
                            feedback_false_html=draw(st.one_of(st.just(""), _html_text())), **common)
     if qtype == "short_answer":
         plain = _WORDS.filter(lambda w: "->" not in w)  # GIFT cannot write '->' in an answer (tested below)
         answers = draw(st.lists(st.builds(ShortAnswerDoc, plain, _fraction(), st.one_of(st.just(""), _html_text())),
                                 min_size=1, max_size=3).filter(lambda a: any(x.fraction > 0 for x in a)))
-        return QuestionDoc(type=qtype, answers=tuple(answers), **common)  # type: ignore[arg-type]
+        return QuestionDoc(type=qtype, answers=tuple(answers), **common)
     if qtype == "numeric":
         value = st.floats(-1e12, 1e12, allow_nan=False) | st.integers(-10**6, 10**6).map(float)
         numbers = draw(st.lists(st.builds(NumericAnswerDoc, value, st.floats(0, 1e6), _fraction(),
                                           st.one_of(st.just(""), _html_text())), min_size=1, max_size=3)
                        .filter(lambda ns: any(n.fraction > 0 for n in ns)))
-        return QuestionDoc(type=qtype, numbers=tuple(numbers), **common)  # type: ignore[arg-type]
+        return QuestionDoc(type=qtype, numbers=tuple(numbers), **common)
     pairs = [PairDoc(draw(_html_text()), draw(_html_text())) for _ in range(draw(st.integers(2, 4)))]
     pairs += [PairDoc("", draw(_html_text())) for _ in range(draw(st.integers(0, 2)))]
-    return QuestionDoc(type=qtype, pairs=tuple(pairs), **common)  # type: ignore[arg-type]
+    return QuestionDoc(type=qtype, pairs=tuple(pairs), **common)
 
 
 def _grading_view(q: QuestionDoc) -> tuple[object, ...]:
@@ -716,6 +717,6 @@ def test_gift_export_notes_what_gift_cannot_say() -> None:
     raw = QuestionDoc("raw", "true_false", "Q", "x", 1, answer=True, feedback_true_html="a->b")
     text = export_gift([arrow, raw])
     assert "// short_answer question 'arrow' cannot be written in GIFT" in text
-    back = parse_gift(text, "e.gift")
-    assert back.problems == [] and [(q.local_id, q.feedback_true_html) for q in back.questions] == [
+    reread = parse_gift(text, "e.gift")
+    assert reread.problems == [] and [(q.local_id, q.feedback_true_html) for q in reread.questions] == [
         ("raw", "a-&gt;b")]

@@ -1,0 +1,86 @@
+"""Certificate HTML/CSS template to PDF bytes (WeasyPrint), with a fetcher that can read only
+data: URLs and the template's own files: no file:, no http:, no redirects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import jinja2
+import segno
+
+from lms.config import PROJECT_ROOT
+
+__all__ = ["CertificateView", "FetchRefused", "render_pdf", "safe_fetcher", "template_dir"]
+
+TEMPLATES = PROJECT_ROOT / "certificates"
+
+
+class FetchRefused(ValueError):
+    """A URL the certificate renderer will not fetch."""
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    holder: str
+    course: str
+    version: str
+    competences: list[dict[str, str]]
+    issuer: str
+    place: str
+    signatory: str
+    date: str
+    expires: str | None
+    code: str
+    verify_url: str
+
+
+def template_dir(name: str = "default") -> Path:
+    folder = (TEMPLATES / name).resolve()
+    if TEMPLATES.resolve() not in folder.parents or not (folder / "certificate.html").is_file():
+        folder = (TEMPLATES / "default").resolve()
+    return folder
+
+
+def safe_fetcher(folder: Path) -> Any:
+    """A WeasyPrint URL fetcher confined to data: URLs and files inside ``folder``; it follows
+    no redirects and refuses every other scheme (http:, https:, ftp:, file: elsewhere)."""
+    from weasyprint.urls import URLFetcher
+
+    root = folder.resolve()
+
+    class SandboxFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "file" and not parsed.netloc:
+                path = Path(unquote(parsed.path)).resolve()
+                if not ((root == path.parent or root in path.parents) and path.is_file()):
+                    raise FetchRefused(f"refused to fetch {url[:80]!r}")
+            elif parsed.scheme != "data":
+                raise FetchRefused(f"refused to fetch {url[:80]!r}")
+            return super().fetch(url, headers)
+
+    return SandboxFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
+
+
+def _mime(path: Path) -> str:
+    return {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
+            ".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2"}.get(path.suffix.lower(),
+                                                                             "application/octet-stream")
+
+
+def render_pdf(view: CertificateView, *, template: str = "default") -> bytes:
+    from weasyprint import HTML
+
+    folder = template_dir(template)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True)
+    qr = segno.make(view.verify_url, error="m").svg_data_uri(scale=4, border=1)
+    html = env.get_template("certificate.html").render(
+        title=f"Giấy chứng nhận {view.code}", description=f"{view.holder} — {view.course}",
+        keywords="Bình dân học vụ số, chứng nhận, " + ", ".join(c["code"] for c in view.competences),
+        qr=qr, **view.__dict__)
+    document = HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=safe_fetcher(folder))
+    pdf: bytes = document.write_pdf(pdf_variant=None, attachments=[], uncompressed_pdf=False)
+    return pdf

@@ -1,0 +1,57 @@
+"""PAdES signatures (pyHanko) with the issuing organisation's key and certificate. The embedded
+default creates a self-signed development certificate under instance/ on first run."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+__all__ = ["ensure_dev_signer", "sign_pdf"]
+
+
+def ensure_dev_signer(folder: Path, organisation: str) -> tuple[Path, Path]:
+    """Key and self-signed certificate for development, created once."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = folder / "signing-key.pem", folder / "signing-cert.pem"
+    if key_path.is_file() and cert_path.is_file():
+        return key_path, cert_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                      x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} (development)")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    tmp_key = key_path.with_suffix(".tmp")
+    tmp_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    tmp_key.chmod(0o600)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tmp_key.replace(key_path)
+    return key_path, cert_path
+
+
+def sign_pdf(pdf: bytes, *, key_path: Path, cert_path: Path, reason: str, location: str) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))  # type: ignore[no-untyped-call]
+    if signer is None:
+        raise RuntimeError("cannot load the signing key and certificate")
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="ChuKySo", reason=reason, location=location,
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    out = signers.sign_pdf(writer, meta, signer=signer)
+    signed: bytes = out.getvalue()
+    return signed

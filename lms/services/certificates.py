@@ -1,0 +1,224 @@
+"""Certificates: issue (online when earned, or by a trainer for an in-person class), revoke,
+reissue, verify, and produce the signed PDF off the request path when a queue is configured."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.certificates.render import CertificateView, render_pdf
+from lms.certificates.signing import ensure_dev_signer, sign_pdf
+from lms.content.competences import competences as competence_labels
+from lms.domain import certificates as rules
+from lms.services.catalogue import course_progress, get_course
+from lms.services.errors import Forbidden, Invalid, NotFound
+from lms.store import Attempt, Certificate, Course, Quiz, User
+
+__all__ = [
+    "ISSUER",
+    "Signing",
+    "certificate_status",
+    "generate_pdf",
+    "issue",
+    "issue_if_earned",
+    "list_for_user",
+    "new_code",
+    "revoke",
+    "verify",
+]
+
+ISSUER = "Phong trào Bình dân học vụ số"
+ISSUERS_BY_ROLE = ("trainer", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Where the issuing organisation's key and certificate are (PEM files)."""
+
+    key_path: Path
+    cert_path: Path
+    organisation: str = ISSUER
+
+    @classmethod
+    def development(cls, instance: Path) -> Signing:
+        key, cert = ensure_dev_signer(instance / "signing", ISSUER)
+        return cls(key, cert)
+
+
+def new_code() -> str:
+    """100 random bits in base32 (20 letters and digits): unguessable, easy to read aloud."""
+    return base64.b32encode(secrets.token_bytes(13)).decode("ascii")[:20]
+
+
+def certificate_status(cert: Certificate, now: datetime) -> str:
+    return rules.status(revoked=cert.revoked_at is not None, expires_at=cert.expires_at, now=now)
+
+
+def _current(session: Session, user_id: int, course_id: str, now: datetime) -> Certificate | None:
+    for cert in session.scalars(select(Certificate).where(Certificate.user_id == user_id,
+                                                          Certificate.course_id == course_id)
+                                .order_by(Certificate.issued_at.desc())):
+        if certificate_status(cert, now) == "valid":
+            return cert
+    return None
+
+
+def issue(session: Session, holder: User, course: Course, *, now: datetime, source: str,
+          issued_by: User | None = None) -> Certificate:
+    """Record a certificate at once (its PDF follows). A learner holding a valid certificate of
+    the course gets that one back, so issuing twice never doubles what reports count."""
+    existing = _current(session, holder.id, course.id, now)
+    if existing is not None:
+        return existing
+    cert = Certificate(code=new_code(), user_id=holder.id, course_id=course.id, course_title=course.title,
+                       course_version=course.version, competences=list(course.competences),
+                       holder_name=holder.full_name, unit_code=holder.unit_code, issuer_name=ISSUER,
+                       source=source, issued_by_id=issued_by.id if issued_by else None, issued_at=now,
+                       expires_at=rules.expiry(course.certificate_validity, now), pdf_status="pending")
+    session.add(cert)
+    session.flush()
+    return cert
+
+
+def issue_by_staff(session: Session, staff: User | None, login: str, course_id: str, *, now: datetime) -> Certificate:
+    """A trainer or manager issues the certificate of a learner who passed an in-person class."""
+    if staff is not None and staff.role not in ISSUERS_BY_ROLE:
+        raise Forbidden("auth.forbidden")
+    from lms.domain.text import normalise_login
+
+    holder = session.scalar(select(User).where(User.login == normalise_login(login)))
+    if holder is None:
+        raise NotFound("user.not_found")
+    return issue(session, holder, get_course(session, course_id), now=now, source="in_person", issued_by=staff)
+
+
+def issue_if_earned(session: Session, user: User, course_id: str, *, now: datetime) -> Certificate | None:
+    """Issue when every lesson is done and the final assessment is passed."""
+    course = get_course(session, course_id)
+    progress = course_progress(session, user, course_id)
+    passed = False
+    if course.final_quiz_id:
+        passed = session.scalar(select(Attempt.id).join(Quiz, Quiz.id == Attempt.quiz_id).where(
+            Attempt.user_id == user.id, Attempt.quiz_id == course.final_quiz_id, Attempt.passed.is_(True))) is not None
+    if not rules.eligible(lessons_done=progress.completed_lessons, lesson_count=progress.lesson_count,
+                          final_passed=passed, has_final=bool(course.final_quiz_id)):
+        return None
+    return issue(session, user, course, now=now, source="online")
+
+
+def revoke(session: Session, code: str, reason: str, *, now: datetime) -> Certificate:
+    cert = session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
+    if cert is None:
+        raise NotFound("certificate.not_found")
+    if not reason.strip():
+        raise Invalid("certificate.invalid", {"reason": "reason.required"})
+    if cert.revoked_at is None:
+        cert.revoked_at, cert.revoked_reason = now, reason.strip()[:500]
+    session.flush()
+    return cert
+
+
+def reissue(session: Session, code: str, *, now: datetime) -> Certificate:
+    """A corrected certificate (after a name change): the old one is revoked, the new one refers
+    to it, and both stay in the history."""
+    old = session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
+    if old is None:
+        raise NotFound("certificate.not_found")
+    holder = session.get(User, old.user_id)
+    course = session.get(Course, old.course_id)
+    assert holder is not None and course is not None
+    revoke(session, old.code, "Cấp lại", now=now)
+    new = issue(session, holder, course, now=now, source=old.source)
+    new.replaces_id, new.issued_at, new.expires_at = old.id, now, old.expires_at
+    session.flush()
+    return new
+
+
+def list_for_user(session: Session, user: User) -> list[Certificate]:
+    return list(session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                                .order_by(Certificate.issued_at.desc())))
+
+
+def get_own(session: Session, user: User, code: str) -> Certificate:
+    cert = session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
+    if cert is None or cert.user_id != user.id:
+        raise NotFound("certificate.not_found")
+    return cert
+
+
+def verify(session: Session, code: str, *, now: datetime) -> dict[str, Any] | None:
+    """What anyone may learn from a code: status, name, course, dates. Nothing more personal."""
+    if not code or len(code) > 40:
+        return None
+    cert = session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
+    if cert is None:
+        return None
+    state = certificate_status(cert, now)
+    return {"valid": state == "valid", "status": state, "holder": cert.holder_name, "course": cert.course_title,
+            "course_id": cert.course_id, "course_version": cert.course_version,
+            "issued_at": cert.issued_at.isoformat(),
+            "expires_at": cert.expires_at.isoformat() if cert.expires_at else None,
+            "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None}
+
+
+def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verify_base_url: str) -> None:
+    """Render and sign the PDF, and store it with the certificate."""
+    labels = competence_labels()
+    view = CertificateView(
+        holder=cert.holder_name, course=cert.course_title, version=cert.course_version,
+        competences=[{"code": c, "label": labels[c].domain_vi if c in labels else c} for c in cert.competences],
+        issuer=cert.issuer_name, place="Việt Nam", signatory=signing.organisation,
+        date=rules.vietnamese_date(cert.issued_at),
+        expires=rules.vietnamese_date(cert.expires_at) if cert.expires_at else None, code=cert.code,
+        verify_url=f"{verify_base_url.rstrip('/')}/verify/{cert.code}")
+    try:
+        pdf = sign_pdf(render_pdf(view), key_path=signing.key_path, cert_path=signing.cert_path,
+                       reason=f"Chứng nhận {cert.code}", location="Việt Nam")
+    except Exception:
+        cert.pdf_status = "failed"
+        session.flush()
+        raise
+    cert.pdf, cert.pdf_status = pdf, "ready"
+    session.flush()
+
+
+def render_job(certificate_id: int) -> str:
+    """The background job (RQ): render one certificate's PDF in its own transaction."""
+    from lms.config import Settings
+    from lms.store import make_engine, make_sessionmaker
+
+    settings = Settings.load()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session, session.begin():
+            cert = session.get(Certificate, certificate_id)
+            if cert is None:
+                return "missing"
+            if cert.pdf_status != "ready":
+                generate_pdf(session, cert, signing=Signing.development(settings.instance_path),
+                             verify_base_url=settings.public_url)
+            return cert.pdf_status
+    finally:
+        engine.dispose()
+
+
+def schedule_pdf(session: Session, cert: Certificate, *, settings: Any) -> str:
+    """With a queue (LMS_REDIS_URL) the PDF is made by `lms worker` after this transaction
+    commits; in the embedded default the same job runs inline, now."""
+    if cert.pdf_status == "ready":
+        return "ready"
+    if settings.redis_url:
+        from lms.jobs import enqueue_after_commit
+
+        enqueue_after_commit(session, settings.redis_url, "lms.services.certificates.render_job", cert.id)
+        return "queued"
+    generate_pdf(session, cert, signing=Signing.development(settings.instance_path),
+                 verify_base_url=settings.public_url)
+    return "ready"

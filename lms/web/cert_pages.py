@@ -1,0 +1,66 @@
+"""Certificate pages: a learner's list and downloads, and the public verification page."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from lms.domain.certificates import vietnamese_date
+from lms.services import certificates
+from lms.services.errors import ServiceError
+from lms.web.api import pdf_response
+from lms.web.auth import current_account
+from lms.web.db import db, now
+from lms.web.limits import limiter
+from lms.web.pages import bp
+
+__all__: list[str] = []
+
+STATUS_TEXT = {"valid": "Còn hiệu lực", "expired": "Đã hết hạn", "revoked": "Đã bị thu hồi"}
+
+
+@bp.get("/me/certificates")
+@login_required
+def my_certificates() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    rows = [{"course": c.course_title, "code": c.code, "status": certificates.certificate_status(c, now()),
+             "issued": vietnamese_date(c.issued_at), "ready": c.pdf_status == "ready",
+             "pdf": url_for("lms_pages.certificate_download", code=c.code),
+             "verify": url_for("lms_pages.verify_page", code=c.code)}
+            for c in certificates.list_for_user(db(), user)]
+    return render_template("lms/my_certificates.html", rows=rows)
+
+
+@bp.get("/me/certificates/<code>.pdf")
+@login_required
+def certificate_download(code: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    try:
+        cert = certificates.get_own(db(), user, code)
+    except ServiceError:
+        abort(404)
+    if cert.pdf is None:
+        abort(404)
+    return pdf_response(cert)
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("60 per minute")
+def verify_page(code: str) -> ResponseReturnValue:
+    found = certificates.verify(db(), code, now=now())
+    if found is None:
+        return render_template("lms/verify.html", found=None, code=code[:40]), 404
+    view = {"holder": found["holder"], "course": found["course"], "status": found["status"],
+            "status_text": STATUS_TEXT[found["status"]],
+            "issued": vietnamese_date(_parse(found["issued_at"])),
+            "expires": vietnamese_date(_parse(found["expires_at"])) if found["expires_at"] else None}
+    return render_template("lms/verify.html", found=view, code=code[:40])
+
+
+def _parse(value: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
