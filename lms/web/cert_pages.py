@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from lms.domain.certificates import vietnamese_date
@@ -17,7 +18,7 @@ from lms.web.pages import bp
 
 __all__: list[str] = []
 
-STATUS_TEXT = {"valid": "Còn hiệu lực", "expired": "Đã hết hạn", "revoked": "Đã bị thu hồi"}
+STATUS_TEXT = {"valid": _l("Còn hiệu lực"), "expired": _l("Đã hết hạn"), "revoked": _l("Đã bị thu hồi")}
 
 
 @bp.get("/me/certificates")
@@ -54,7 +55,7 @@ def verify_page(code: str) -> ResponseReturnValue:
     if found is None:
         return render_template("lms/verify.html", found=None, code=code[:40]), 404
     view = {"holder": found["holder"], "course": found["course"], "status": found["status"],
-            "status_text": STATUS_TEXT[found["status"]],
+            "status_text": str(STATUS_TEXT[found["status"]]),
             "issued": vietnamese_date(_parse(found["issued_at"])),
             "expires": vietnamese_date(_parse(found["expires_at"])) if found["expires_at"] else None}
     return render_template("lms/verify.html", found=view, code=code[:40])

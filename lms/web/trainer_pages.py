@@ -146,7 +146,7 @@ def quiz_edit(quiz_id: str) -> ResponseReturnValue:
             with transaction() as tx:
                 count = quizzes.replace_bank_from_text(tx, user, quiz_id, text, fmt="gift", now=now())
         except ContentError as exc:
-            problems = [f"{_('Dòng')} {p.line}: {p.message}" for p in exc.problems]
+            problems = [_("Dòng %(n)s: %(m)s", n=p.line, m=p.message) for p in exc.problems]
             status = 422
         else:
             flash(_("Đã lưu %(n)s câu hỏi.", n=count), "success")

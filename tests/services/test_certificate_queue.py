@@ -1,0 +1,54 @@
+"""With LMS_REDIS_URL set, issuing records the certificate at once and the PDF is made by a
+worker from the real Redis queue, after the transaction commits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
+
+from lms.config import Settings
+from lms.jobs import QUEUE
+from lms.services import certificates
+from lms.store import Certificate, Course, User
+from tests import factories
+from tests.factories import now
+
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    settings = replace(Settings.load(), redis_url=REDIS_URL)
+    try:
+        with Session(engine) as s, s.begin():
+            user = factories.user(s)
+            course = s.get(Course, "an-toan-so")
+            assert course is not None
+            cert = certificates.issue(s, user, course, now=now(), source="in_person")
+            assert certificates.schedule_pdf(s, cert, settings=settings) == "queued"
+            assert Queue(QUEUE, connection=redis).count == 0  # nothing is enqueued before the commit
+            cert_id, user_id = cert.id, user.id
+        queue = Queue(QUEUE, connection=redis)
+        assert queue.count == 1
+        SimpleWorker([queue], connection=redis).work(burst=True)
+        with Session(engine) as s:
+            stored = s.get(Certificate, cert_id)
+            assert stored is not None and stored.pdf_status == "ready" and stored.pdf is not None
+            assert stored.pdf.startswith(b"%PDF")
+    finally:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(Certificate).where(Certificate.user_id == user_id))
+            s.execute(delete(User).where(User.id == user_id))
+        redis.flushdb()
