@@ -27,7 +27,6 @@ from lms.web.limits import limiter
 from tests.databases import fresh_database
 
 KIND = os.environ.get("LMS_TEST_DATABASE", "sqlite")
-SHARED = PROJECT_ROOT.parent / "shared"
 
 
 def pytest_report_header() -> str:

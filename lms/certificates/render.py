@@ -13,7 +13,7 @@ import segno
 
 from lms.config import PROJECT_ROOT
 
-__all__ = ["CertificateView", "FetchRefused", "render_pdf", "safe_fetcher", "template_dir"]
+__all__ = ["CertificateView", "FetchRefused", "render_pdf", "safe_fetcher", "template_dir", "template_settings"]
 
 TEMPLATES = PROJECT_ROOT / "certificates"
 
@@ -69,6 +69,17 @@ def _mime(path: Path) -> str:
     return {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
             ".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2"}.get(path.suffix.lower(),
                                                                              "application/octet-stream")
+
+
+def template_settings(template: str) -> dict[str, str]:
+    """``template.toml`` of a unit's template: issuer, signatory and place, when it sets them."""
+    import tomllib
+
+    path = template_dir(template) / "template.toml"
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: str(v) for k, v in data.items() if k in ("issuer", "signatory", "place")}
 
 
 def render_pdf(view: CertificateView, *, template: str = "default") -> bytes:

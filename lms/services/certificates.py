@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.certificates.render import CertificateView, render_pdf
+from lms.certificates.render import CertificateView, render_pdf, template_settings
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
 from lms.content.competences import competences as competence_labels
 from lms.domain import certificates as rules
@@ -171,15 +171,18 @@ def verify(session: Session, code: str, *, now: datetime) -> dict[str, Any] | No
 def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verify_base_url: str) -> None:
     """Render and sign the PDF, and store it with the certificate."""
     labels = competence_labels()
+    template = _template_for(session, cert.unit_code)
+    own = template_settings(template)
     view = CertificateView(
         holder=cert.holder_name, course=cert.course_title, version=cert.course_version,
         competences=[{"code": c, "label": labels[c].domain_vi if c in labels else c} for c in cert.competences],
-        issuer=cert.issuer_name, place="Việt Nam", signatory=signing.organisation,
+        issuer=own.get("issuer", cert.issuer_name), place=own.get("place", "Việt Nam"),
+        signatory=own.get("signatory", signing.organisation),
         date=rules.vietnamese_date(cert.issued_at),
         expires=rules.vietnamese_date(cert.expires_at) if cert.expires_at else None, code=cert.code,
         verify_url=f"{verify_base_url.rstrip('/')}/verify/{cert.code}")
     try:
-        pdf = sign_pdf(render_pdf(view), key_path=signing.key_path, cert_path=signing.cert_path,
+        pdf = sign_pdf(render_pdf(view, template=template), key_path=signing.key_path, cert_path=signing.cert_path,
                        reason=f"Chứng nhận {cert.code}", location="Việt Nam")
     except Exception:
         cert.pdf_status = "failed"
@@ -187,6 +190,18 @@ def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verif
         raise
     cert.pdf, cert.pdf_status = pdf, "ready"
     session.flush()
+
+
+def _template_for(session: Session, unit_code: str | None) -> str:
+    """The holder's commune's template if it has one, else its province's, else the default."""
+    from lms.certificates.render import template_dir
+    from lms.store import Unit
+
+    unit = session.get(Unit, unit_code) if unit_code else None
+    for code in (unit.code, unit.parent_code) if unit else ():
+        if code and template_dir(code).name == code:
+            return code
+    return "default"
 
 
 def render_job(certificate_id: int) -> str:
@@ -222,3 +237,23 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Any) -> str:
     generate_pdf(session, cert, signing=Signing.development(settings.instance_path),
                  verify_base_url=settings.public_url)
     return "ready"
+
+
+def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[str, Any]:
+    """The certificate as an Open Badges 3.0 credential."""
+    from lms.certificates.badges import BadgeFacts, open_badge_credential
+
+    course = session.get(Course, cert.course_id)
+    labels = competence_labels()
+    return open_badge_credential(BadgeFacts(
+        code=cert.code, base_url=base_url, issuer_name=cert.issuer_name, holder_name=cert.holder_name,
+        course_id=cert.course_id, course_title=cert.course_title, course_summary=course.summary if course else "",
+        course_version=cert.course_version,
+        competences=[(c, labels[c].label_en if c in labels else c) for c in cert.competences],
+        issued_at=cert.issued_at, expires_at=cert.expires_at))
+
+
+def signed_credential(session: Session, cert: Certificate, *, base_url: str, signing: Signing) -> str:
+    from lms.certificates.badges import sign_credential
+
+    return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)

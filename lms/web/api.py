@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -269,6 +270,31 @@ def certificate_pdf(code: str) -> ResponseReturnValue:
     if cert.pdf_status != "ready" or cert.pdf is None:
         return error_response(409, "pending", "certificate.pending")
     return pdf_response(cert)
+
+
+@bp.get("/certificates/<code>/credential.json")
+@require_api_user()
+def certificate_credential(code: str) -> ResponseReturnValue:
+    """The certificate as an Open Badges 3.0 OpenBadgeCredential (unsigned JSON-LD view)."""
+    user = api_user()
+    assert user is not None
+    cert = certificates.get_own(db(), user, code)
+    body = certificates.credential(db(), cert, base_url=state().settings.public_url)
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/ld+json")
+
+
+@bp.get("/certificates/<code>/credential.jwt")
+@require_api_user()
+def certificate_credential_jwt(code: str) -> ResponseReturnValue:
+    """The same credential signed as a VC-JWT with the issuing organisation's key."""
+    user = api_user()
+    assert user is not None
+    cert = certificates.get_own(db(), user, code)
+    token = certificates.signed_credential(db(), cert, base_url=state().settings.public_url,
+                                           signing=certificates.Signing.development(state().settings.instance_path))
+    response = Response(token, mimetype="application/vc+ld+json+jwt")
+    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{cert.code}.jwt"'
+    return response
 
 
 def pdf_response(cert: Any) -> Response:

@@ -213,6 +213,16 @@ PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's"),
                       "409": _error("Still being prepared")}}},
+    "/api/v1/certificates/{code}/credential.json": {"get": {
+        "summary": "One's own certificate as an Open Badges 3.0 OpenBadgeCredential", "operationId": "credential",
+        "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": {"description": "OpenBadgeCredential", "content": {"application/ld+json": {}}},
+                      "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/certificates/{code}/credential.jwt": {"get": {
+        "summary": "The same credential signed as a VC-JWT (ES256, x5c)", "operationId": "credentialJwt",
+        "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
+                      "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
     "/api/v1/verify/{code}": {"get": {
         "summary": "Verify a certificate code (anyone; rate-limited)", "operationId": "verify",
         "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],

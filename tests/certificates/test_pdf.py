@@ -80,3 +80,12 @@ def test_fetcher_reads_its_own_template_files_and_data_urls() -> None:
     assert fetcher.fetch("data:text/plain,xin%20chao").read() == b"xin chao"
     assert template_dir("../../etc") == template_dir("default")
     assert isinstance(Path(folder), Path)
+
+
+def test_a_province_has_its_own_template() -> None:
+    from lms.certificates.render import template_settings
+
+    assert template_dir("86").name == "86" and template_dir("01").name == "default"
+    assert template_settings("86")["place"] == "Vĩnh Long" and template_settings("default") == {}
+    own = render_pdf(_view("Lê Văn Tám"), template="86")
+    assert own.startswith(b"%PDF") and own != render_pdf(_view("Lê Văn Tám"))

@@ -30,8 +30,8 @@ from lms.content.questions import (
 )
 from lms.content.rendering import sanitise_html
 from lms.domain.grading import Choice, NumericAnswer, Question, ShortAnswer, grade_question
+from tests.shared_dir import SHARED
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FIXTURES = SHARED / "fixtures" / "moodle-question-formats"
 GIFT = FIXTURES / "gift"
 AIKEN = FIXTURES / "aiken"

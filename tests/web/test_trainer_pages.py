@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from lms.store import Question, Quiz
 from tests import factories
-from tests.conftest import SHARED, csrf_token
+from tests.conftest import csrf_token
+from tests.shared_dir import SHARED
 
 SAMPLE = SHARED / "accept" / "sample_quiz.gift"
 FIXTURES = SHARED / "fixtures" / "moodle-question-formats"
