@@ -296,6 +296,51 @@ def worker(burst: bool) -> None:
 
 
 @main.group()
+def roster() -> None:
+    """Official rosters."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="say what would change, store nothing")
+def roster_import(file: str, dry_run: bool) -> None:
+    """Import officials from CSV or XLSX (full_name, login, unit_code, agency, position)."""
+    from lms.services.roster import RosterError, import_roster
+
+    path = Path(file)
+    if not path.is_file():
+        _fail([f"{file}:1:-: file not found"])
+    engine = make_engine(_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            session.begin()
+            try:
+                result = import_roster(session, path, now=_now())
+            except RosterError as exc:
+                session.rollback()
+                _fail(exc.problems)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    finally:
+        engine.dispose()
+    _print({"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+            "dry_run": dry_run})
+
+
+@main.group()
+def report() -> None:
+    """Reports against the competence targets."""
+
+
+@report.command("rebuild")
+def report_rebuild() -> None:
+    """Recompute every summary figure from the raw records (figures are counted live for now)."""
+    _print({"rebuilt": True, "note": "report figures are computed from the records on each request"})
+
+
+@main.group()
 def demo() -> None:
     """The small demonstration data set."""
 

@@ -85,7 +85,7 @@ def _by_login(session: Session, login: str) -> User | None:
 
 def authenticate(session: Session, login: str, password: str) -> User | None:
     user = _by_login(session, login) if login else None
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.password_hash.startswith("!"):
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None

@@ -324,6 +324,23 @@ def statistics(quiz_id: str) -> ResponseReturnValue:
                     for s in quizzes.item_analysis(session, quiz_id)])
 
 
+@bp.get("/reports/targets")
+@require_api_user("manager", "admin")
+def target_report() -> ResponseReturnValue:
+    from lms.services import reports
+
+    user = api_user()
+    assert user is not None
+    unit = request.args.get("unit", "").strip()
+    year_text = request.args.get("year", "").strip()
+    if not unit or not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        return error_response(400, "bad_request", "report.parameters")
+    results = reports.target_report(db(), user, unit, int(year_text))
+    return jsonify(unit=unit, year=int(year_text), indicators=[
+        {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator, "percent": r.percent,
+         "target_percent": r.target_percent, "met": r.met} for r in results])
+
+
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def unknown(_rest: str) -> ResponseReturnValue:
     abort(404)

@@ -52,6 +52,8 @@ MESSAGES = {
     "certificate.invalid": _l("Thông tin thu hồi chưa hợp lệ."),
     "reason.required": _l("Vui lòng nhập lý do."),
     "user.not_found": _l("Không tìm thấy tài khoản."),
+    "report.parameters": _l("Cần có đơn vị (unit) và năm (year) hợp lệ."),
+    "unit.not_found": _l("Không tìm thấy đơn vị hành chính."),
     "auth.required": _l("Vui lòng đăng nhập."),
     "auth.invalid": _l("Sai tên đăng nhập hoặc mật khẩu."),
     "auth.forbidden": _l("Bạn không có quyền thực hiện việc này."),

@@ -223,6 +223,20 @@ PATHS: dict[str, Any] = {
         "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
         "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/reports/targets": {"get": {
+        "summary": "A unit's indicators against the default plan's targets (its managers, admins)",
+        "operationId": "targetReport", "security": _AUTH,
+        "parameters": [{"name": "unit", "in": "query", "required": True, "schema": _STR},
+                       {"name": "year", "in": "query", "required": True, "schema": _INT}],
+        "responses": {"200": _json({"type": "object", "required": ["unit", "year", "indicators"], "properties": {
+            "unit": _STR, "year": _INT, "indicators": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "label", "numerator", "denominator", "percent", "target_percent", "met"],
+                "properties": {"id": _STR, "label": _STR, "numerator": _INT, "denominator": _INT,
+                               "percent": {"type": ["number", "null"]}, "target_percent": {"type": "number"},
+                               "met": {"type": "boolean"}}}}}}),
+            "400": _error("Missing unit or year"), "401": _error("Not authenticated"),
+            "403": _error("Outside the manager's units"), "404": _error("Unknown unit")}}},
     "/api/v1/verify/{code}": {"get": {
         "summary": "Verify a certificate code (anyone; rate-limited)", "operationId": "verify",
         "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
