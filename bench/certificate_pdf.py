@@ -1,0 +1,51 @@
+"""How long one certificate PDF takes, against a baseline measured in the same run.
+
+Baseline: WeasyPrint rendering a one-line HTML page with the same fonts. Measured: the full
+certificate (template, QR code, embedded subset fonts) and its PAdES signature.
+Run: .venv/bin/python bench/certificate_pdf.py [N]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from weasyprint import HTML
+
+from lms.certificates.render import CertificateView, render_pdf
+from lms.certificates.signing import ensure_dev_signer, sign_pdf
+
+
+def timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main(n: int) -> None:
+    view = CertificateView(holder="Nguyễn Thị Hồng Nhung", course="Dịch vụ công trực tuyến và định danh điện tử",
+                           version="2026.1", competences=[{"code": "2.3", "label": "Giao tiếp"}],
+                           issuer="Sở KH&CN", place="Vĩnh Long", signatory="Giám đốc",
+                           date="ngày 25 tháng 11 năm 2026", expires=None, code="ABCDEFGHJKLMNPQRSTUV",
+                           verify_url="https://hoc.example.vn/verify/ABCDEFGHJKLMNPQRSTUV")
+    key, cert = ensure_dev_signer(Path(tempfile.mkdtemp()), "Bench")
+    render_pdf(view)  # warm fonts and caches
+    base = timed(lambda: HTML(string="<p style='font-family:DejaVu Sans'>Xin chào</p>").write_pdf(), n)
+    pdf = render_pdf(view)
+    render = timed(lambda: render_pdf(view), n)
+    sign = timed(lambda: sign_pdf(pdf, key_path=key, cert_path=cert, reason="bench", location="VN"), n)
+    b, r, s = (statistics.median(x) for x in (base, render, sign))
+    print(f"baseline one-line page: {b * 1000:.0f} ms (median of {n})")
+    print(f"certificate render:     {r * 1000:.0f} ms ({r / b:.1f}x baseline)")
+    print(f"PAdES signature:        {s * 1000:.0f} ms ({s / b:.1f}x baseline)")
+    print(f"one worker: about {1 / (r + s):.1f} certificates/s, {3600 / (r + s):.0f} per hour")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
