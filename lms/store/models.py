@@ -34,6 +34,7 @@ __all__ = [
     "Course",
     "Lesson",
     "LessonCompletion",
+    "Mandate",
     "Question",
     "Quiz",
     "Role",
@@ -322,3 +323,22 @@ class Certificate(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     pdf_status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | ready | failed
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Mandate(Base):
+    """A course officials must complete by a due date, assigned by a manager to a unit (with its
+    communes) or to one agency. It recurs every training year when ``recurring``."""
+
+    __tablename__ = "mandates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str] = mapped_column(String(16), default="official")
+    due_month: Mapped[int] = mapped_column(Integer)
+    due_day: Mapped[int] = mapped_column(Integer)
+    first_year: Mapped[int] = mapped_column(Integer)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

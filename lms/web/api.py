@@ -324,6 +324,17 @@ def statistics(quiz_id: str) -> ResponseReturnValue:
                     for s in quizzes.item_analysis(session, quiz_id)])
 
 
+@bp.get("/me/mandates")
+@require_api_user()
+def my_mandates() -> ResponseReturnValue:
+    from lms.services import mandates
+
+    user = api_user()
+    assert user is not None
+    return jsonify([{"course_id": m.course_id, "course": m.course_title, "due": m.due.isoformat(), "done": m.done,
+                     "overdue": m.overdue} for m in mandates.mandates_for(db(), user, today=now().date())])
+
+
 @bp.get("/reports/targets")
 @require_api_user("manager", "admin")
 def target_report() -> ResponseReturnValue:

@@ -54,6 +54,8 @@ MESSAGES = {
     "user.not_found": _l("Không tìm thấy tài khoản."),
     "report.parameters": _l("Cần có đơn vị (unit) và năm (year) hợp lệ."),
     "unit.not_found": _l("Không tìm thấy đơn vị hành chính."),
+    "mandate.invalid": _l("Thông tin giao khóa học chưa hợp lệ."),
+    "agency.outside_unit": _l("Cơ quan này không thuộc đơn vị đã chọn."),
     "auth.required": _l("Vui lòng đăng nhập."),
     "auth.invalid": _l("Sai tên đăng nhập hoặc mật khẩu."),
     "auth.forbidden": _l("Bạn không có quyền thực hiện việc này."),

@@ -223,6 +223,12 @@ PATHS: dict[str, Any] = {
         "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
         "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/me/mandates": {"get": {
+        "summary": "Courses the official must complete this training year, earliest deadline first",
+        "operationId": "myMandates", "security": _AUTH,
+        "responses": {"200": _json({"type": "array", "items": {"type": "object", "properties": {
+            "course_id": _STR, "course": _STR, "due": {"type": "string", "format": "date"},
+            "done": {"type": "boolean"}, "overdue": {"type": "boolean"}}}}), "401": _error("Not authenticated")}}},
     "/api/v1/reports/targets": {"get": {
         "summary": "A unit's indicators against the default plan's targets (its managers, admins)",
         "operationId": "targetReport", "security": _AUTH,

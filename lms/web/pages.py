@@ -237,8 +237,14 @@ def me() -> ResponseReturnValue:
         p = catalogue.course_progress(session_, user, c.id)
         rows.append({"title": c.title, "url": url_for("lms_pages.course", course_id=c.id),
                      "done": p.completed_lessons, "total": p.lesson_count})
+    from lms.services import mandates
+
+    duties = [{"course": m.course_title, "due": m.due.strftime("%d/%m/%Y"), "done": m.done, "overdue": m.overdue,
+               "url": url_for("lms_pages.course", course_id=m.course_id)}
+              for m in mandates.mandates_for(session_, user, today=now().date())]
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
-                                                "unit": user.unit.name if user.unit else ""}, rows=rows)
+                                                "unit": user.unit.name if user.unit else ""}, rows=rows,
+                           duties=duties)
 
 
 @bp.post("/settings/text-size")

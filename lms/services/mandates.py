@@ -1,0 +1,99 @@
+"""Mandated training: managers assign a course with a due date to a unit or an agency; officials
+see it first with its deadline; managers see who is overdue. Mandates recur every training year,
+and last year's certificates stay in the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.services.errors import Forbidden, Invalid, NotFound
+from lms.services.reports import can_see_unit
+from lms.services.units import unit_and_descendants
+from lms.store import Agency, Certificate, Course, Mandate, Unit, User
+
+__all__ = ["MandateStatus", "create_mandate", "mandates_for", "overdue"]
+
+VN = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class MandateStatus:
+    mandate_id: int
+    course_id: str
+    course_title: str
+    due: date
+    done: bool
+    overdue: bool
+
+
+def create_mandate(session: Session, manager: User, *, course_id: str, unit_code: str, due: date,
+                   agency_id: int | None = None, recurring: bool = True, now: datetime) -> Mandate:
+    if session.get(Course, course_id) is None:
+        raise NotFound("course.not_found")
+    if session.get(Unit, unit_code) is None:
+        raise NotFound("unit.not_found")
+    if not can_see_unit(session, manager, unit_code):
+        raise Forbidden("auth.forbidden")
+    if agency_id is not None:
+        agency = session.get(Agency, agency_id)
+        if agency is None or agency.unit_code not in unit_and_descendants(session, unit_code):
+            raise Invalid("mandate.invalid", {"agency_id": "agency.outside_unit"})
+    mandate = Mandate(course_id=course_id, unit_code=unit_code, agency_id=agency_id, role="official",
+                      due_month=due.month, due_day=due.day, first_year=due.year, recurring=recurring,
+                      created_by_id=manager.id, created_at=now)
+    session.add(mandate)
+    session.flush()
+    return mandate
+
+
+def _due(m: Mandate, year: int) -> date:
+    day = min(m.due_day, 28) if m.due_month == 2 else m.due_day
+    return date(year, m.due_month, day)
+
+
+def _applies(session: Session, m: Mandate, user: User, year: int) -> bool:
+    if user.role != m.role or year < m.first_year or (not m.recurring and year != m.first_year):
+        return False
+    if m.agency_id is not None:
+        return user.agency_id == m.agency_id
+    return user.unit_code is not None and user.unit_code in unit_and_descendants(session, m.unit_code)
+
+
+def _certified(session: Session, user_id: int, course_id: str, year: int) -> bool:
+    start, end = datetime(year, 1, 1, tzinfo=VN), datetime(year + 1, 1, 1, tzinfo=VN)
+    return session.scalar(select(Certificate.id).where(
+        Certificate.user_id == user_id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None),
+        Certificate.issued_at >= start, Certificate.issued_at < end)) is not None
+
+
+def mandates_for(session: Session, user: User, *, today: date) -> list[MandateStatus]:
+    """The user's mandated courses this training year, the earliest deadline first."""
+    out = []
+    for m in session.scalars(select(Mandate)):
+        if not _applies(session, m, user, today.year):
+            continue
+        course = session.get(Course, m.course_id)
+        assert course is not None
+        due = _due(m, today.year)
+        done = _certified(session, user.id, m.course_id, today.year)
+        out.append(MandateStatus(m.id, m.course_id, course.title, due, done, not done and today > due))
+    return sorted(out, key=lambda s: (s.done, s.due))
+
+
+def overdue(session: Session, manager: User, unit_code: str, *, today: date) -> list[tuple[User, MandateStatus]]:
+    """Officials of the unit (and its communes) past a deadline without the certificate."""
+    if not can_see_unit(session, manager, unit_code):
+        raise Forbidden("auth.forbidden")
+    units = unit_and_descendants(session, unit_code)
+    officials = session.scalars(select(User).where(User.role == "official", User.unit_code.in_(units),
+                                                   User.is_active).order_by(User.full_name)).all()
+    rows = []
+    for official in officials:
+        for status in mandates_for(session, official, today=today):
+            if status.overdue:
+                rows.append((official, status))
+    return rows
