@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from lms.domain.targets import DEFAULT_PLAN, IndicatorResult, measure
 from lms.services.errors import Forbidden, NotFound
 from lms.services.units import unit_and_descendants
-from lms.store import Certificate, Course, Unit, User
+from lms.store import Certificate, Course, TeamMember, Unit, User
 
-__all__ = ["ONLINE_SERVICES_COURSE", "can_see_unit", "target_report"]
+__all__ = ["ONLINE_SERVICES_COURSE", "can_see_unit", "published_figures", "target_report"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 VN = timezone(timedelta(hours=7))
@@ -57,8 +57,9 @@ def target_report(session: Session, viewer: User, unit_code: str, year: int) -> 
         User.role == "citizen", User.unit_code.in_(units), User.is_active)) or 0
     communes = [u for u in units if u != unit_code] or [unit_code]
     commune_units = session.scalars(select(Unit.code).where(Unit.code.in_(communes), Unit.level == "commune")).all()
-    with_team = session.scalar(select(func.count(distinct(User.unit_code))).where(
-        User.role == "trainer", User.is_active, User.unit_code.in_(commune_units))) or 0
+    with_team = session.scalar(select(func.count(distinct(TeamMember.commune_code))).join(
+        User, User.id == TeamMember.user_id).where(TeamMember.active, User.is_active, User.role == "trainer",
+                                                   TeamMember.commune_code.in_(commune_units))) or 0
     counts = {
         "officials_trained": (_certified(session, mandated, units, year, "official", True), officials),
         "citizens_online_services": (_certified(session, [ONLINE_SERVICES_COURSE], units, year, "citizen", False),
@@ -66,3 +67,12 @@ def target_report(session: Session, viewer: User, unit_code: str, year: int) -> 
         "communes_with_team": (with_team, len(commune_units)),
     }
     return [measure(ind, *counts[ind.id], year) for ind in DEFAULT_PLAN]
+
+
+def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> dict[str, object]:
+    from lms.services.classes import published_counts
+
+    if not can_see_unit(session, viewer, unit_code):
+        raise Forbidden("auth.forbidden")
+    start, end = _year_bounds(year)
+    return published_counts(session, unit_and_descendants(session, unit_code), start, end)

@@ -29,6 +29,7 @@ __all__ = [
     "ApiToken",
     "Attempt",
     "AttemptAnswer",
+    "Attendance",
     "Base",
     "Certificate",
     "Course",
@@ -38,6 +39,8 @@ __all__ = [
     "Question",
     "Quiz",
     "Role",
+    "TeamMember",
+    "TrainingClass",
     "Unit",
     "User",
     "utcnow",
@@ -342,3 +345,42 @@ class Mandate(Base):
     recurring: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingClass(Base):
+    """An in-person class ("lớp tập huấn") a trainer held."""
+
+    __tablename__ = "training_classes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    held_on: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(300))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attendance(Base):
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("class_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("training_classes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean)  # the paper test, when there was one
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+
+
+class TeamMember(Base):
+    """A member of a commune's community digital-technology team ("tổ công nghệ số cộng đồng")."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("commune_code", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -347,7 +347,8 @@ def target_report() -> ResponseReturnValue:
     if not unit or not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
         return error_response(400, "bad_request", "report.parameters")
     results = reports.target_report(db(), user, unit, int(year_text))
-    return jsonify(unit=unit, year=int(year_text), indicators=[
+    figures = reports.published_figures(db(), user, unit, int(year_text))
+    return jsonify(unit=unit, year=int(year_text), figures=figures, indicators=[
         {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator, "percent": r.percent,
          "target_percent": r.target_percent, "met": r.met} for r in results])
 

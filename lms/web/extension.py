@@ -50,7 +50,16 @@ class LMS:
         init_login(app)
         csrf = app.extensions.get("csrf") or CSRFProtect(app)
         limiter.init_app(app)
-        from lms.web import api, cert_pages, manager_pages, ops, pages, quiz_pages, trainer_pages  # noqa: F401 - they add routes to pages.bp
+        from lms.web import (  # noqa: F401 - these modules add routes to pages.bp
+            api,
+            cert_pages,
+            class_pages,
+            manager_pages,
+            ops,
+            pages,
+            quiz_pages,
+            trainer_pages,
+        )
 
         csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
         app.register_blueprint(pages.bp, url_prefix=prefix or None)

@@ -235,7 +235,13 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "unit", "in": "query", "required": True, "schema": _STR},
                        {"name": "year", "in": "query", "required": True, "schema": _INT}],
         "responses": {"200": _json({"type": "object", "required": ["unit", "year", "indicators"], "properties": {
-            "unit": _STR, "year": _INT, "indicators": {"type": "array", "items": {
+            "unit": _STR, "year": _INT,
+            "figures": {"type": "object", "description": "classes held, participant-times, unique learners, "
+                                                         "certificates by course",
+                        "properties": {"classes_held": _INT, "participant_times": _INT, "unique_learners": _INT,
+                                       "certificates_by_course": {"type": "object",
+                                                                  "additionalProperties": _INT}}},
+            "indicators": {"type": "array", "items": {
                 "type": "object",
                 "required": ["id", "label", "numerator", "denominator", "percent", "target_percent", "met"],
                 "properties": {"id": _STR, "label": _STR, "numerator": _INT, "denominator": _INT,

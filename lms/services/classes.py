@@ -1,0 +1,110 @@
+"""In-person classes ("lớp tập huấn"), their attendance and paper-test results, and community
+digital-technology teams. Attendance counts as participant-times; a passed paper test earns
+the course certificate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.domain.text import nfc, normalise_login
+from lms.services import certificates
+from lms.services.errors import Forbidden, Invalid, NotFound
+from lms.store import Attendance, Certificate, Course, TeamMember, TrainingClass, Unit, User
+
+__all__ = ["add_team_member", "create_class", "published_counts", "record_attendance"]
+
+TRAINERS = ("trainer", "manager", "admin")
+
+
+def create_class(session: Session, trainer: User, *, title: str, held_on: datetime, place: str, unit_code: str,
+                 course_id: str) -> TrainingClass:
+    if trainer.role not in TRAINERS:
+        raise Forbidden("auth.forbidden")
+    errors = {}
+    if not title.strip() or len(title) > 300:
+        errors["title"] = "class.title"
+    if not place.strip() or len(place) > 300:
+        errors["place"] = "class.place"
+    if session.get(Unit, unit_code) is None:
+        errors["unit_code"] = "unit_code.unknown"
+    if session.get(Course, course_id) is None:
+        errors["course_id"] = "course.not_found"
+    if errors:
+        raise Invalid("class.invalid", errors)
+    row = TrainingClass(title=nfc(title).strip(), held_on=held_on, place=nfc(place).strip(), unit_code=unit_code,
+                        course_id=course_id, trainer_id=trainer.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_attendance(session: Session, trainer: User, class_id: int, login: str, *, passed: bool | None,
+                      now: datetime) -> Attendance:
+    """Tick a learner present (again: updates the result). A passed paper test issues the certificate."""
+    klass = session.get(TrainingClass, class_id)
+    if klass is None:
+        raise NotFound("class.not_found")
+    if trainer.role not in TRAINERS or (trainer.role == "trainer" and klass.trainer_id != trainer.id):
+        raise Forbidden("auth.forbidden")
+    learner = session.scalar(select(User).where(User.login == normalise_login(login)))
+    if learner is None:
+        raise NotFound("user.not_found")
+    row = session.scalar(select(Attendance).where(Attendance.class_id == class_id, Attendance.user_id == learner.id))
+    if row is None:
+        row = Attendance(class_id=class_id, user_id=learner.id)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(select(Attendance).where(Attendance.class_id == class_id,
+                                                           Attendance.user_id == learner.id)).one()
+    row.passed = passed
+    if passed and row.certificate_id is None:
+        course = session.get(Course, klass.course_id)
+        assert course is not None
+        cert = certificates.issue(session, learner, course, now=now, source="in_person", issued_by=trainer)
+        row.certificate_id = cert.id
+    session.flush()
+    return row
+
+
+def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
+    from lms.services.reports import can_see_unit
+
+    unit = session.get(Unit, commune_code)
+    if unit is None or unit.level != "commune":
+        raise Invalid("team.invalid", {"commune_code": "unit_code.unknown"})
+    if not can_see_unit(session, manager, commune_code):
+        raise Forbidden("auth.forbidden")
+    member = session.scalar(select(User).where(User.login == normalise_login(login)))
+    if member is None:
+        raise NotFound("user.not_found")
+    row = session.scalar(select(TeamMember).where(TeamMember.commune_code == commune_code,
+                                                  TeamMember.user_id == member.id))
+    if row is None:
+        row = TeamMember(commune_code=commune_code, user_id=member.id, joined_at=now)
+        session.add(row)
+    row.active = True
+    session.flush()
+    return row
+
+
+def published_counts(session: Session, units: list[str], start: datetime, end: datetime) -> dict[str, object]:
+    """The figures a province publishes: classes held, participant-times, unique learners and
+    certificates by course."""
+    classes = select(TrainingClass.id).where(TrainingClass.unit_code.in_(units), TrainingClass.held_on >= start,
+                                             TrainingClass.held_on < end)
+    held = session.scalar(select(func.count()).select_from(classes.subquery())) or 0
+    times = session.scalar(select(func.count()).select_from(Attendance).where(Attendance.class_id.in_(classes))) or 0
+    learners = session.scalar(select(func.count(func.distinct(Attendance.user_id))).where(
+        Attendance.class_id.in_(classes))) or 0
+    rows = session.execute(select(Certificate.course_id, func.count()).where(
+        Certificate.unit_code.in_(units), Certificate.revoked_at.is_(None), Certificate.issued_at >= start,
+        Certificate.issued_at < end).group_by(Certificate.course_id)).all()
+    by_course = {str(course): int(count) for course, count in rows}
+    return {"classes_held": held, "participant_times": times, "unique_learners": learners,
+            "certificates_by_course": by_course}

@@ -1,0 +1,106 @@
+"""In-person classes for trainers (record a class, tick attendance, paper-test results) and
+community teams for managers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.services import catalogue, classes
+from lms.services.errors import ServiceError
+from lms.store import Attendance, TrainingClass, User
+from lms.web.auth import current_account
+from lms.web.db import db, now, transaction
+from lms.web.manager_pages import _managers_only
+from lms.web.messages import message
+from lms.web.pages import bp
+from lms.web.trainer_pages import _authors_only
+
+__all__: list[str] = []
+
+
+@bp.route("/trainer/classes", methods=["GET", "POST"])
+@_authors_only
+def classes_home() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            held = datetime.strptime(request.form.get("held_on", ""), "%Y-%m-%d").replace(hour=1, tzinfo=UTC)
+        except ValueError:
+            errors["held_on"] = _("Hãy nhập ngày theo dạng năm-tháng-ngày.")
+        else:
+            try:
+                with transaction() as session:
+                    row = classes.create_class(session, user, title=request.form.get("title", ""), held_on=held,
+                                               place=request.form.get("place", ""),
+                                               unit_code=request.form.get("unit_code", "").strip(),
+                                               course_id=request.form.get("course_id", ""))
+            except ServiceError as exc:
+                errors = {k: message(v) for k, v in exc.fields.items()} or {"form": message(exc.key)}
+            else:
+                return redirect(url_for("lms_pages.class_detail", class_id=row.id))
+    session = db()
+    mine = session.scalars(select(TrainingClass).where(TrainingClass.trainer_id == user.id)
+                           .order_by(TrainingClass.held_on.desc()).limit(100)).all()
+    rows = [{"title": c.title, "date": c.held_on.strftime("%d/%m/%Y"), "place": c.place,
+             "url": url_for("lms_pages.class_detail", class_id=c.id)} for c in mine]
+    return render_template("lms/classes.html", rows=rows, errors=errors, form=request.form,
+                           courses=[(c.id, c.title) for c in catalogue.list_courses(session)],
+                           unit=user.unit_code or ""), 422 if errors else 200
+
+
+@bp.route("/trainer/classes/<int:class_id>", methods=["GET", "POST"])
+@_authors_only
+def class_detail(class_id: int) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    session = db()
+    klass = session.get(TrainingClass, class_id)
+    if klass is None:
+        abort(404)
+    if user.role == "trainer" and klass.trainer_id != user.id:
+        abort(403)
+    error = None
+    if request.method == "POST":
+        result = request.form.get("passed", "")
+        passed = {"yes": True, "no": False}.get(result)
+        try:
+            with transaction() as tx:
+                classes.record_attendance(tx, user, class_id, request.form.get("login", ""), passed=passed, now=now())
+        except ServiceError as exc:
+            error = message(exc.key)
+        else:
+            flash(_("Đã ghi nhận người học."), "success")
+            return redirect(url_for("lms_pages.class_detail", class_id=class_id))
+    attendees = session.execute(select(User.full_name, Attendance.passed, Attendance.certificate_id)
+                                .join(Attendance, Attendance.user_id == User.id)
+                                .where(Attendance.class_id == class_id).order_by(User.full_name)).all()
+    return render_template("lms/class_detail.html", klass={"title": klass.title, "date": klass.held_on.strftime(
+        "%d/%m/%Y"), "place": klass.place}, error=error,
+        attendees=[{"name": n, "passed": p, "certified": c is not None} for n, p, c in attendees]), \
+        422 if error else 200
+
+
+@bp.route("/manager/teams", methods=["GET", "POST"])
+@_managers_only
+def teams() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    error = None
+    if request.method == "POST":
+        try:
+            with transaction() as session:
+                classes.add_team_member(session, user, request.form.get("commune_code", "").strip(),
+                                        request.form.get("login", ""), now=now())
+        except ServiceError as exc:
+            error = message(next(iter(exc.fields.values()), exc.key))
+        else:
+            flash(_("Đã thêm thành viên tổ công nghệ số cộng đồng."), "success")
+            return redirect(url_for("lms_pages.teams"))
+    return render_template("lms/teams.html", error=error), 422 if error else 200

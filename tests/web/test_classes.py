@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from lms.services import certificates, classes, reports
+from lms.services.errors import Forbidden, Invalid
+from lms.store import Certificate
+from tests import factories
+from tests.conftest import csrf_token
+from tests.factories import now
+
+
+def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -> None:
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    manager = factories.user(session, role="manager", unit_code="86")
+    learners = [factories.user(session) for _ in range(3)]
+    before = reports.published_figures(session, manager, "86", now().year)
+    klass = classes.create_class(session, trainer, title="Lớp VNeID cho người cao tuổi", held_on=now(),
+                                 place="Nhà văn hóa khóm 3", unit_code="28756", course_id="dich-vu-cong")
+    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=True, now=now())
+    classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now())
+    row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
+    again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
+    assert again.id == row.id  # ticking twice is one participant-time
+    after = reports.published_figures(session, manager, "86", now().year)
+    assert after["classes_held"] == before["classes_held"] + 1  # type: ignore[operator]
+    assert after["participant_times"] == before["participant_times"] + 3  # type: ignore[operator]
+    held = [c for c in certificates.list_for_user(session, learners[0])]
+    assert len(held) == 1 and held[0].source == "in_person" and held[0].issued_by_id == trainer.id
+    assert certificates.list_for_user(session, learners[1]) == []
+    other_trainer = factories.user(session, role="trainer")
+    with pytest.raises(Forbidden):
+        classes.record_attendance(session, other_trainer, klass.id, learners[1].login, passed=True, now=now())
+    with pytest.raises(Invalid):
+        classes.create_class(session, trainer, title="", held_on=now(), place="x", unit_code="00000",
+                             course_id="dich-vu-cong")
+    assert session.query(Certificate).filter_by(user_id=learners[1].id).count() == 0
+
+
+def test_team_member_makes_a_commune_count(session: Session) -> None:
+    manager = factories.user(session, role="manager", unit_code="86")
+    member = factories.user(session, role="trainer", unit_code="28756")
+    year = now().year
+    before = {r.id: r for r in reports.target_report(session, manager, "86", year)}["communes_with_team"]
+    classes.add_team_member(session, manager, "28756", member.login, now=now())
+    classes.add_team_member(session, manager, "28756", member.login, now=now())  # idempotent
+    after = {r.id: r for r in reports.target_report(session, manager, "86", year)}["communes_with_team"]
+    assert after.numerator == before.numerator + (0 if before.numerator else 1)
+    assert after.numerator >= 1 and after.denominator == 124
+    with pytest.raises(Forbidden):
+        classes.add_team_member(session, factories.user(session, role="manager", unit_code="75"), "28756",
+                                member.login, now=now())
+
+
+def test_trainer_records_a_class_in_the_browser(client: FlaskClient, session: Session) -> None:
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    learner = factories.user(session)
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
+                                "password": factories.PASSWORD})
+    token = csrf_token(client, "/trainer/classes")
+    bad = client.post("/trainer/classes", data={"csrf_token": token, "title": "", "held_on": "25/11/2026",
+                                                "place": "", "unit_code": "28756", "course_id": "dich-vu-cong"})
+    assert bad.status_code == 422 and "năm-tháng-ngày" in bad.get_data(as_text=True)
+    r = client.post("/trainer/classes", data={"csrf_token": token, "title": "<b>Lớp</b> an toàn số",
+                                              "held_on": datetime.now(UTC).strftime("%Y-%m-%d"),
+                                              "place": "Hội trường xã", "unit_code": "28756",
+                                              "course_id": "an-toan-so"})
+    assert r.status_code == 302
+    page = r.headers["Location"]
+    html = client.get(page).get_data(as_text=True)
+    assert "&lt;b&gt;Lớp&lt;/b&gt;" in html  # a class title is text, never markup
+    done = client.post(page, data={"csrf_token": csrf_token(client, page), "login": learner.login, "passed": "yes"},
+                       follow_redirects=True)
+    assert "Đã cấp chứng nhận" in done.get_data(as_text=True)
