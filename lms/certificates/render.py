@@ -38,25 +38,26 @@ class CertificateView:
 
 
 def template_dir(name: str = "default") -> Path:
+    """A unit's template folder (``certificates/<NSO code>/``), or the default one."""
     folder = (TEMPLATES / name).resolve()
-    if TEMPLATES.resolve() not in folder.parents or not (folder / "certificate.html").is_file():
+    if TEMPLATES.resolve() not in folder.parents or not folder.is_dir():
         folder = (TEMPLATES / "default").resolve()
     return folder
 
 
-def safe_fetcher(folder: Path) -> Any:
-    """A WeasyPrint URL fetcher confined to data: URLs and files inside ``folder``; it follows
+def safe_fetcher(*folders: Path) -> Any:
+    """A WeasyPrint URL fetcher confined to data: URLs and files inside ``folders``; it follows
     no redirects and refuses every other scheme (http:, https:, ftp:, file: elsewhere)."""
     from weasyprint.urls import URLFetcher
 
-    root = folder.resolve()
+    roots = [f.resolve() for f in folders]
 
     class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
             parsed = urlparse(url)
             if parsed.scheme == "file" and not parsed.netloc:
                 path = Path(unquote(parsed.path)).resolve()
-                if not ((root == path.parent or root in path.parents) and path.is_file()):
+                if not (any(root in path.parents for root in roots) and path.is_file()):
                     raise FetchRefused(f"refused to fetch {url[:80]!r}")
             elif parsed.scheme != "data":
                 raise FetchRefused(f"refused to fetch {url[:80]!r}")
@@ -85,13 +86,16 @@ def template_settings(template: str) -> dict[str, str]:
 def render_pdf(view: CertificateView, *, template: str = "default") -> bytes:
     from weasyprint import HTML
 
+    default = template_dir("default")
     folder = template_dir(template)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True)
+    # a unit's folder may replace certificate.html, or only add extra.css and template.toml
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([folder, default]), autoescape=True)
+    extra = (folder / "extra.css").as_uri() if (folder / "extra.css").is_file() else None
     qr = segno.make(view.verify_url, error="m").svg_data_uri(scale=4, border=1)
     html = env.get_template("certificate.html").render(
         title=f"Giấy chứng nhận {view.code}", description=f"{view.holder} — {view.course}",
         keywords="Bình dân học vụ số, chứng nhận, " + ", ".join(c["code"] for c in view.competences),
-        qr=qr, **view.__dict__)
-    document = HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=safe_fetcher(folder))
+        qr=qr, extra_css=extra, **view.__dict__)
+    document = HTML(string=html, base_url=default.as_uri() + "/", url_fetcher=safe_fetcher(folder, default))
     pdf: bytes = document.write_pdf(pdf_variant=None, attachments=[], uncompressed_pdf=False)
     return pdf

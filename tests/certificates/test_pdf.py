@@ -78,7 +78,7 @@ def test_fetcher_reads_its_own_template_files_and_data_urls() -> None:
     css = fetcher.fetch((folder / "style.css").as_uri())
     assert b"@page" in css.read()
     assert fetcher.fetch("data:text/plain,xin%20chao").read() == b"xin chao"
-    assert template_dir("../../etc") == template_dir("default")
+    assert template_dir("../../etc") == template_dir("default") == template_dir("no-such-unit")
     assert isinstance(Path(folder), Path)
 
 
