@@ -45,6 +45,9 @@ class Settings:
     login_failures_per_window: int = 10
     ratelimit_storage_url: str = "memory://"
     public_url: str = "http://127.0.0.1:5000"
+    signing_key: Path | None = None  # PEM private key of the issuing organisation
+    signing_cert: Path | None = None  # its PEM certificate
+    issuer_name: str = "Phong trào Bình dân học vụ số"
 
     @property
     def production(self) -> bool:
@@ -73,6 +76,8 @@ class Settings:
                 raise ConfigurationError(
                     "LMS_ENV=production needs an explicit " + " and ".join(missing) + "; refusing to start."
                 )
+        if env == "production" and bool(get("LMS_SIGNING_KEY")) != bool(get("LMS_SIGNING_CERT")):
+            raise ConfigurationError("LMS_SIGNING_KEY and LMS_SIGNING_CERT go together; refusing to start.")
         if not database_url:
             database_url = f"sqlite:///{instance / 'lms.db'}"
         if database_url.startswith("postgresql://"):
@@ -93,6 +98,9 @@ class Settings:
             quizzes_path=Path(get("LMS_QUIZZES_PATH") or PROJECT_ROOT / "quizzes"),
             secure_cookies=_bool(get("LMS_SECURE_COOKIES"), env == "production"),
             ratelimit_storage_url=get("LMS_RATELIMIT_STORAGE_URL") or redis_url or "memory://",
+            signing_key=Path(k) if (k := get("LMS_SIGNING_KEY")) else None,
+            signing_cert=Path(c) if (c := get("LMS_SIGNING_CERT")) else None,
+            issuer_name=get("LMS_ISSUER_NAME") or "Phong trào Bình dân học vụ số",
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
         )
 

@@ -51,6 +51,14 @@ class Signing:
         key, cert = ensure_dev_signer(instance / "signing", ISSUER)
         return cls(key, cert)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Signing:
+        """The organisation's own key and certificate when configured (LMS_SIGNING_KEY and
+        LMS_SIGNING_CERT); otherwise the development pair created under instance/."""
+        if settings.signing_key and settings.signing_cert:
+            return cls(Path(settings.signing_key), Path(settings.signing_cert), settings.issuer_name)
+        return cls.development(settings.instance_path)
+
 
 def new_code() -> str:
     """100 random bits in base32 (20 letters and digits): unguessable, easy to read aloud."""
@@ -217,7 +225,7 @@ def render_job(certificate_id: int) -> str:
             if cert is None:
                 return "missing"
             if cert.pdf_status != "ready":
-                generate_pdf(session, cert, signing=Signing.development(settings.instance_path),
+                generate_pdf(session, cert, signing=Signing.from_settings(settings),
                              verify_base_url=settings.public_url)
             return cert.pdf_status
     finally:
@@ -234,8 +242,7 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Any) -> str:
 
         enqueue_after_commit(session, settings.redis_url, "lms.services.certificates.render_job", cert.id)
         return "queued"
-    generate_pdf(session, cert, signing=Signing.development(settings.instance_path),
-                 verify_base_url=settings.public_url)
+    generate_pdf(session, cert, signing=Signing.from_settings(settings), verify_base_url=settings.public_url)
     return "ready"
 
 

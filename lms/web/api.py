@@ -291,7 +291,7 @@ def certificate_credential_jwt(code: str) -> ResponseReturnValue:
     assert user is not None
     cert = certificates.get_own(db(), user, code)
     token = certificates.signed_credential(db(), cert, base_url=state().settings.public_url,
-                                           signing=certificates.Signing.development(state().settings.instance_path))
+                                           signing=certificates.Signing.from_settings(state().settings))
     response = Response(token, mimetype="application/vc+ld+json+jwt")
     response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{cert.code}.jwt"'
     return response

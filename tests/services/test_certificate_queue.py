@@ -52,3 +52,20 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: st
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
         redis.flushdb()
+
+
+def test_the_organisations_own_key_signs_when_configured(tmp_path: Path) -> None:
+    from lms.certificates.signing import ensure_dev_signer
+
+    key, cert = ensure_dev_signer(tmp_path / "org", "Sở KH&CN tỉnh Vĩnh Long")
+    own = Settings.load({"LMS_DATABASE_URL": "sqlite://", "LMS_SECRET_KEY": "k" * 40,
+                         "LMS_SIGNING_KEY": str(key), "LMS_SIGNING_CERT": str(cert),
+                         "LMS_ISSUER_NAME": "Sở KH&CN tỉnh Vĩnh Long", "LMS_INSTANCE_PATH": str(tmp_path / "i")})
+    signing = certificates.Signing.from_settings(own)
+    assert signing.key_path == key and signing.organisation == "Sở KH&CN tỉnh Vĩnh Long"
+    assert not (tmp_path / "i" / "signing").exists()  # no development key was made
+    fallback = certificates.Signing.from_settings(replace(own, signing_key=None, signing_cert=None))
+    assert fallback.key_path.parent == tmp_path / "i" / "signing"
+    with pytest.raises(Exception, match="go together"):
+        Settings.load({"LMS_ENV": "production", "LMS_DATABASE_URL": "sqlite://", "LMS_SECRET_KEY": "k" * 40,
+                       "LMS_SIGNING_KEY": str(key)})
