@@ -76,6 +76,10 @@ def create_user(session: Session, *, role: str, login: str, password: str, full_
                 created_at=now, credentials_version=1, is_active=True)
     session.add(user)
     session.flush()
+    if role != "citizen":
+        from lms.services import audit
+
+        audit.record(session, "user.role", "user", user.id, now=now, old=None, new=role)
     return user
 
 

@@ -17,6 +17,7 @@ from lms.certificates.render import CertificateView, render_pdf, template_settin
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
 from lms.content.competences import competences as competence_labels
 from lms.domain import certificates as rules
+from lms.services import audit
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attempt, Certificate, Course, Quiz, User
@@ -92,6 +93,8 @@ def issue(session: Session, holder: User, course: Course, *, now: datetime, sour
                        expires_at=rules.expiry(course.certificate_validity, now), pdf_status="pending")
     session.add(cert)
     session.flush()
+    audit.record(session, "certificate.issue", "certificate", cert.code, now=now, user_id=holder.id,
+                 course_id=course.id, source=source)
     return cert
 
 
@@ -129,6 +132,7 @@ def revoke(session: Session, code: str, reason: str, *, now: datetime) -> Certif
         raise Invalid("certificate.invalid", {"reason": "reason.required"})
     if cert.revoked_at is None:
         cert.revoked_at, cert.revoked_reason = now, reason.strip()[:500]
+        audit.record(session, "certificate.revoke", "certificate", cert.code, now=now, reason=cert.revoked_reason)
     session.flush()
     return cert
 

@@ -340,7 +340,13 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
                 max_score=result.max_score, percent=result.percent, passed=result.passed, result=stored)
         .execution_options(synchronize_session=False))
     session.refresh(attempt)
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    if graded:
+        from lms.services import audit
+
+        audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
+                     user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
+    return graded
 
 
 def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
@@ -427,6 +433,9 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
     store_quiz(session, quiz_id=qid, course_id=course_id, title=result.title or path.stem, kind="practice",
                lesson_id=None, settings=settings, questions=docs, source=fmt or "import", content_hash=digest,
                now=now, owner_id=owner_id)
+    from lms.services import audit
+
+    audit.record(session, "quiz.import", "quiz", qid, now=now, file=path.name, questions=len(docs))
     return qid, len(docs), [str(p) for p in result.skipped]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lms.content.roster import RosterRow, read_roster
 from lms.domain.accounts import login_kind
 from lms.domain.text import nfc, normalise_login
+from lms.services import audit
 from lms.store import Agency, Unit, User
 
 __all__ = ["UNUSABLE_PASSWORD", "RosterResult", "import_roster"]
@@ -94,7 +95,11 @@ def import_roster(session: Session, path: Path, *, now: datetime) -> RosterResul
         if (user.full_name, user.role, user.unit_code, user.agency_id, user.position) == wanted:
             result.unchanged += 1
             continue
+        if user.role != "official":
+            audit.record(session, "user.role", "user", user.id, now=now, old=user.role, new="official")
         user.full_name, user.role, user.unit_code, user.agency_id, user.position = wanted
         result.updated += 1
+    audit.record(session, "roster.import", "roster", path.name, now=now, created=result.created,
+                 updated=result.updated, unchanged=result.unchanged)
     session.flush()
     return result

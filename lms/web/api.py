@@ -324,6 +324,33 @@ def statistics(quiz_id: str) -> ResponseReturnValue:
                     for s in quizzes.item_analysis(session, quiz_id)])
 
 
+@bp.get("/me/export")
+@require_api_user()
+def my_data() -> ResponseReturnValue:
+    from lms.services import personal_data
+
+    user = api_user()
+    assert user is not None
+    response = jsonify(personal_data.export(db(), user))
+    response.headers["Content-Disposition"] = 'attachment; filename="du-lieu-cua-toi.json"'
+    return response
+
+
+@bp.post("/me/closure")
+@require_api_user()
+def close_my_account() -> ResponseReturnValue:
+    from lms.services import personal_data
+
+    user = api_user()
+    assert user is not None
+    data = _json_body()
+    if data.get("confirm") is not True:
+        return error_response(400, "bad_request", "closure.confirm")
+    with transaction() as session:
+        personal_data.close_account(session, user, now=now())
+    return "", 204
+
+
 @bp.get("/me/mandates")
 @require_api_user()
 def my_mandates() -> ResponseReturnValue:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
-from lms.services import accounts
+from lms.services import accounts, audit
 from lms.store import User
 from lms.web.db import db, now
 
@@ -52,7 +52,9 @@ def init_login(app: Flask) -> None:
 
 def current_account() -> User | None:
     if current_user and current_user.is_authenticated:
-        return current_user.user  # type: ignore[no-any-return]
+        user: User = current_user.user
+        audit.acting(user, request.remote_addr or "unknown")
+        return user
     return None
 
 
@@ -64,6 +66,8 @@ def api_user() -> User | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer " and header[7:].strip():
         user = accounts.resolve_token(db(), header[7:].strip(), now=now())
+        if user is not None:
+            audit.acting(user, request.remote_addr or "unknown")
     g.lms_api_user = user
     return user
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.config import Settings
+from lms.services import audit
 from lms.store import make_engine, make_sessionmaker
 from lms.store.engine import reset_write_intent, set_write_intent
 from lms.web.auth import init_login
@@ -124,6 +125,7 @@ def _init_babel(app: Flask, settings: Settings) -> None:
 def _before() -> None:
     # SQLite: requests that change state take the write lock up front (BEGIN IMMEDIATE).
     g.lms_write_token = set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+    g.lms_audit_token = audit.acting(None, request.remote_addr or "unknown")
 
 
 def _teardown(_exc: BaseException | None) -> None:
@@ -133,3 +135,6 @@ def _teardown(_exc: BaseException | None) -> None:
     token = g.pop("lms_write_token", None)
     if token is not None:
         reset_write_intent(token)
+    audit_token = g.pop("lms_audit_token", None)
+    if audit_token is not None:
+        audit.done(audit_token)

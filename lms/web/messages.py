@@ -61,6 +61,7 @@ MESSAGES = {
     "class.place": _l("Vui lòng nhập địa điểm (tối đa 300 ký tự)."),
     "class.not_found": _l("Không tìm thấy lớp tập huấn."),
     "team.invalid": _l("Hãy chọn một xã, phường."),
+    "closure.confirm": _l("Hãy xác nhận đóng tài khoản bằng {\"confirm\": true}."),
     "auth.required": _l("Vui lòng đăng nhập."),
     "auth.invalid": _l("Sai tên đăng nhập hoặc mật khẩu."),
     "auth.forbidden": _l("Bạn không có quyền thực hiện việc này."),

@@ -223,6 +223,16 @@ PATHS: dict[str, Any] = {
         "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
         "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+    "/api/v1/me/export": {"get": {
+        "summary": "Everything the system holds about the learner, as JSON", "operationId": "exportMyData",
+        "security": _AUTH, "responses": {"200": _json({"type": "object"}), "401": _error("Not authenticated")}}},
+    "/api/v1/me/closure": {"post": {
+        "summary": "Close the account: personal data deleted, certificates kept for verification",
+        "operationId": "closeMyAccount", "security": _AUTH,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["confirm"], "properties": {"confirm": {"const": True}}}}}},
+        "responses": {"204": {"description": "Closed"}, "400": _error("Not confirmed"),
+                      "401": _error("Not authenticated")}}},
     "/api/v1/me/mandates": {"get": {
         "summary": "Courses the official must complete this training year, earliest deadline first",
         "operationId": "myMandates", "security": _AUTH,

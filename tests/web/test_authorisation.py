@@ -61,6 +61,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/reports/targets?unit=75&year=2026", None,
      {"anonymous": 401, "owner": 403, "other_citizen": 403, "trainer": 403, "manager_86": 403, "*": 200}),
     ("GET", "/api/v1/me/mandates", None, {"anonymous": 401, "*": 200}),
+    ("GET", "/api/v1/me/export", None, {"anonymous": 401, "*": 200}),
     ("POST", "/api/v1/lessons/an-toan-so-01/completion", {}, {"anonymous": 401, "*": 200}),
 ]
 
@@ -82,7 +83,7 @@ def test_every_api_route_has_a_row(app: Flask) -> None:
     covered = {(m, p.split("?")[0]) for m, p, _, _ in MATRIX}
     open_to_all = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tokens"), ("POST", "/api/v1/registrations"),
                    ("DELETE", "/api/v1/tokens/current"), ("POST", "/api/v1/quizzes/{quiz_id}/attempts"),
-                   ("GET", "/api/v1/certificates/{code}/credential.jwt")}
+                   ("GET", "/api/v1/certificates/{code}/credential.jwt"), ("POST", "/api/v1/me/closure")}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("lms_api.") or "<path:" in rule.rule:
             continue

@@ -1,0 +1,39 @@
+"""The audit log: recorded in the same transaction as the change it describes."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lms.store import AuditEvent, User
+
+__all__ = ["acting", "done", "record"]
+
+# Who is acting and from where, set by the web layer per request (or "cli" for commands).
+_ACTOR: ContextVar[tuple[User | None, str]] = ContextVar("lms_audit_actor", default=(None, "cli"))
+
+
+def acting(user: User | None, source: str) -> Token[tuple[User | None, str]]:
+    """Set the actor for the current request or command."""
+    return _ACTOR.set((user, source[:64]))
+
+
+def done(token: Token[tuple[User | None, str]]) -> None:
+    """Forget the actor set since ``token`` (at the end of a request)."""
+    try:
+        _ACTOR.reset(token)
+    except ValueError:  # set in another context: nothing of ours to undo
+        pass
+
+
+def record(session: Session, action: str, object_type: str, object_id: object, *, now: datetime,
+           **detail: Any) -> AuditEvent:
+    user, source = _ACTOR.get()
+    event = AuditEvent(at=now, actor_id=user.id if user else None, actor_label=user.login if user else "cli",
+                       action=action, object_type=object_type, object_id=str(object_id)[:160], detail=detail,
+                       source=source)
+    session.add(event)
+    return event
