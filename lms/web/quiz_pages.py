@@ -11,6 +11,7 @@ from flask_login import login_required
 
 from lms.services import quizzes
 from lms.services.errors import ServiceError
+from lms.store import Attempt, User
 from lms.web.auth import current_account
 from lms.web.awards import award_if_earned
 from lms.web.db import db, now, transaction
@@ -105,16 +106,20 @@ def _parse(number: int, q: dict[str, Any]) -> Any:
     return None
 
 
+def _own_attempt(attempt_id: str) -> tuple[User, Attempt]:
+    """The logged-in learner and their attempt; anyone else's is a 404."""
+    user = current_account()
+    assert user is not None
+    try:
+        return user, quizzes.get_attempt(db(), user, attempt_id)
+    except ServiceError:
+        abort(404)
+
+
 @bp.route("/attempts/<attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: str) -> ResponseReturnValue:
-    user = current_account()
-    assert user is not None
-    session = db()
-    try:
-        current = quizzes.get_attempt(session, user, attempt_id)
-    except ServiceError:
-        abort(404)
+    user, current = _own_attempt(attempt_id)
     if current.status == "submitted":
         return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
     served = quizzes.learner_questions(current)
@@ -153,13 +158,8 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
 @bp.get("/attempts/<attempt_id>/result")
 @login_required
 def result(attempt_id: str) -> ResponseReturnValue:
-    user = current_account()
-    assert user is not None
+    _, done = _own_attempt(attempt_id)
     session = db()
-    try:
-        done = quizzes.get_attempt(session, user, attempt_id)
-    except ServiceError:
-        abort(404)
     if done.status != "submitted":
         return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
     res = quizzes.attempt_result(session, done)
