@@ -71,7 +71,7 @@ def validate_registration(data: dict[str, object], *, current_year: int) -> tupl
         year = None
     elif isinstance(birth_year, int):
         year = birth_year
-    elif isinstance(birth_year, str) and birth_year.strip().isdigit():
+    elif isinstance(birth_year, str) and birth_year.strip().isdecimal():  # isdigit() passes "¹⁹⁹⁰", int() not
         year = int(birth_year.strip())
     if year is None:
         errors["birth_year"] = "birth_year.required"

@@ -92,7 +92,12 @@ class AttemptResult:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float (JSON allows 1000...0 of any length)
+        return False
 
 
 def response_problem(q: Question, response: object) -> str | None:

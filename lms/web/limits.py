@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from lms.domain.text import normalise_login
+from lms.web.payload import json_payload
 
 __all__ = ["limiter", "login_key"]
 
@@ -16,7 +17,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def login_key() -> str:
     """Failures count per login, never per address alone: a commune office shares one address."""
     login = ""
-    data = request.get_json(silent=True) if request.is_json else None
+    data = json_payload() if request.is_json else None
     if isinstance(data, dict) and isinstance(data.get("login"), str):
         login = data["login"]
     elif request.form.get("login"):
