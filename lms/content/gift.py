@@ -25,6 +25,7 @@ from lms.content.questions import (
     PairDoc,
     QuestionDoc,
     ShortAnswerDoc,
+    category_problem,
     nearest_moodle_grade,
     valid_moodle_fraction,
 )
@@ -464,6 +465,9 @@ def parse_gift(text: str, source: str) -> ImportResult:
     for item in items:
         if isinstance(item, tuple):
             category = category_name(_restore(_escape(item[1])))
+            message = category_problem(category)
+            if message:
+                result.problems.append(Problem(source, item[0], message))
             continue
         number += 1
         _QuestionReader(item, source, number, category, result, taken).read()

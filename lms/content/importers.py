@@ -53,4 +53,9 @@ def read_questions(path: Path, fmt: str | None = None) -> ImportResult:
         bad = body[exc.start: exc.start + 1].hex()
         return ImportResult(problems=[Problem(source, line, f"the file is not valid UTF-8 (byte 0x{bad} on this "
                                                             "line); save it as UTF-8")])
+    nul = text.find("\x00")
+    if nul >= 0:  # a binary file, or UTF-16 read as UTF-8; nor can a database text column hold it
+        line = len(_LINE_BREAK.split(body[: len(text[:nul].encode("utf-8"))]))
+        return ImportResult(problems=[Problem(source, line, "the file contains a NUL character (byte 0x00) on this "
+                                                            "line; a quiz file is UTF-8 text")])
     return parse_gift(text, source) if fmt == "gift" else parse_aiken(text, source)

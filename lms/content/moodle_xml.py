@@ -16,7 +16,15 @@ from lxml import etree
 
 from lms.content.gift import category_name, grade_problem, parse_number, plain_to_html, slug_local_id
 from lms.content.problems import Problem
-from lms.content.questions import ChoiceDoc, ImportResult, NumericAnswerDoc, PairDoc, QuestionDoc, ShortAnswerDoc
+from lms.content.questions import (
+    ChoiceDoc,
+    ImportResult,
+    NumericAnswerDoc,
+    PairDoc,
+    QuestionDoc,
+    ShortAnswerDoc,
+    category_problem,
+)
 from lms.content.rendering import render_inline, sanitise_html
 
 __all__ = ["parse_moodle_xml"]
@@ -112,6 +120,9 @@ class _Reader:
         self.name = ""
         if qtype == "category":
             self.category = category_name(_raw_text(_child(q, "category")))
+            message = category_problem(self.category)
+            if message:
+                self.problem(q, message, line)
             return
         self.number += 1
         self.failed = False
@@ -260,7 +271,7 @@ def parse_moodle_xml(data: bytes, source: str) -> ImportResult:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else 1
-        message = str(exc.msg or exc).strip()
+        message = " ".join(str(exc.msg or exc).split())  # libxml2's messages hold line breaks
         reader.result.problems.append(Problem(source, line, f"malformed XML: {message}"))
         return reader.result
     except ValueError as exc:

@@ -15,7 +15,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        # One problem, one line: a message that quotes the file (or a parser's own text) may hold
+        # a line break, which would print a second line naming no location.
+        message = " ".join(self.message.splitlines())
+        return f"{self.file}:{self.line}: {message}"
 
 
 class ContentError(Exception):

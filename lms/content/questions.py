@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from lms.content.problems import Problem
 
 __all__ = [
+    "MAX_CATEGORY",
     "QUESTION_TYPES",
     "ChoiceDoc",
     "ImportResult",
@@ -18,16 +19,25 @@ __all__ = [
     "PairDoc",
     "QuestionDoc",
     "ShortAnswerDoc",
+    "category_problem",
     "nearest_moodle_grade",
     "valid_moodle_fraction",
 ]
 
+MAX_CATEGORY = 300  # characters: what the questions table holds
 QUESTION_TYPES = ("single", "multiple", "true_false", "short_answer", "numeric", "matching", "ordering")
 
 # The grades Moodle offers for an answer (percent). An imported fraction must be one of these
 # (or its negative), as Moodle's own importers require: 33% is refused, 33.33333% is fine.
 _MOODLE_GRADES = (100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667,
                   14.28571, 12.5, 11.11111, 10, 5, 0)
+
+
+def category_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a question category, or None."""
+    if len(name) > MAX_CATEGORY:
+        return f"the category '{name[:40]}...' is longer than {MAX_CATEGORY} characters"
+    return None
 
 
 def valid_moodle_fraction(percent: float) -> bool:

@@ -3,6 +3,7 @@ and re-importing the same file changes nothing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,27 +35,44 @@ class RosterError(Exception):
         self.problems = problems
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _shown(value: str) -> str:
+    """A cell quoted in a one-line message: control characters written as escapes, long text cut."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _validate(session: Session, name: str, rows: list[RosterRow]) -> list[str]:
     problems = []
     units = {u for u in session.scalars(select(Unit.code))}
     seen: dict[str, int] = {}
     for r in rows:
-        v = r.values
+        v = {k: nfc(val) for k, val in r.values.items()}  # checked as they will be stored
+        bad = {col for col, val in v.items() if _CONTROL.search(val)}
+        for col in sorted(bad, key=list(v).index):
+            # A line break or tab in a cell is a mistake; PostgreSQL cannot even store a NUL.
+            problems.append(f"{name}:{r.row}:{col}: '{_shown(v[col])}' contains a control character "
+                            "(line break, tab or NUL); remove it")
         if not v.get("full_name"):
             problems.append(f"{name}:{r.row}:full_name: full name is empty")
         elif len(v["full_name"]) > 200:
             problems.append(f"{name}:{r.row}:full_name: full name is longer than 200 characters")
         login = v.get("login", "")
-        if not login:
+        if "login" in bad:
+            pass
+        elif not login:
             problems.append(f"{name}:{r.row}:login: login is empty")
         elif login_kind(login) is None:
-            problems.append(f"{name}:{r.row}:login: '{login}' is neither an e-mail address nor a mobile number")
+            problems.append(f"{name}:{r.row}:login: '{_shown(login)}' is neither an e-mail address nor a mobile number")
         elif normalise_login(login) in seen:
-            problems.append(f"{name}:{r.row}:login: '{login}' is already on row {seen[normalise_login(login)]}")
+            problems.append(f"{name}:{r.row}:login: '{_shown(login)}' is already on row "
+                            f"{seen[normalise_login(login)]}")
         else:
             seen[normalise_login(login)] = r.row
-        if v.get("unit_code") not in units:
-            problems.append(f"{name}:{r.row}:unit_code: unknown unit code '{v.get('unit_code', '')}'")
+        if "unit_code" not in bad and v.get("unit_code") not in units:
+            problems.append(f"{name}:{r.row}:unit_code: unknown unit code '{_shown(v.get('unit_code', ''))}'")
         if not v.get("agency"):
             problems.append(f"{name}:{r.row}:agency: agency is empty")
         elif len(v["agency"]) > 200:
