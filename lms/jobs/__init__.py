@@ -3,12 +3,15 @@ imports nothing above it; with no Redis configured, callers run the same functio
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "run_worker"]
+__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "run_in_thread", "run_worker"]
 
 QUEUE = "lms"
 
@@ -37,3 +40,19 @@ def run_worker(redis_url: str, *, burst: bool = False) -> None:
 
     connection = Redis.from_url(redis_url)
     Worker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst)
+
+
+def run_in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
+    """The embedded default's queue: run the job beside the web process, so the request returns
+    at once and the job page can show progress. A daemon thread dies with the process; the job
+    is then left "running" without a heartbeat and is resumed on the next start."""
+
+    def _run() -> None:
+        try:
+            func(*args, **kwargs)
+        except Exception:  # the job records its own failure; this only keeps the thread quiet
+            logging.getLogger("lms.jobs").exception("background job failed")
+
+    thread = threading.Thread(target=_run, name="lms-job", daemon=True)
+    thread.start()
+    return thread

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -151,8 +151,49 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
     saved = quizzes.saved_responses(db(), current)
     questions = [_view_question(n, q, saved.get(q["id"]), errors.get(q["id"])) for n, q in enumerate(served, 1)]
     status = 422 if errors else 200
-    return render_template("lms/attempt.html", attempt={"id": attempt_id, "deadline": current.deadline_at},
+    return render_template("lms/attempt.html", attempt={
+        "id": attempt_id, "deadline": current.deadline_at,
+        "answer_url": url_for("lms_pages.answer_now", attempt_id=attempt_id, question_id="__Q__")},
                            questions=questions, answered=len([v for v in saved.values() if v is not None])), status
+
+
+@bp.post("/attempts/<attempt_id>/answers/<question_id>")
+def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
+    """One answer, saved at once: the attempt page's script sends each answer as it is given
+    (and again, from its queue, when the connection returns). Session cookie + CSRF token, the
+    same rules as the API's PUT. The body is either the question's form fields, as the page's
+    form names them, or JSON ``{"response": ...}`` in the API's shape. Sending it again is harmless."""
+    from lms.web.api import error_response
+
+    user = current_account()
+    if user is None:
+        return error_response(401, "auth.required")
+    try:
+        current = quizzes.get_attempt(db(), user, attempt_id)
+    except ServiceError as exc:
+        return error_response(exc.status, exc.code, exc.key)
+    served = quizzes.learner_questions(current)
+    number = next((n for n, q in enumerate(served, start=1) if q["id"] == question_id), None)
+    if number is None:
+        return error_response(404, "not_found", "question.not_in_attempt")
+    if request.is_json:
+        from lms.web.payload import json_payload
+
+        body = json_payload()
+        if not isinstance(body, dict) or "response" not in body:
+            return error_response(400, "bad_request", "response.missing")
+        response = body["response"]
+    else:
+        response = _parse(number, served[number - 1])
+    try:
+        with transaction() as tx:
+            row = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
+            saved_at = row.saved_at.isoformat()
+    except ServiceError as exc:
+        if exc.key == "attempt.time_up":  # closed and graded with what was saved before
+            return error_response(409, "time_up", exc.key)
+        return error_response(exc.status, exc.code, exc.key, exc.fields)
+    return jsonify(question_id=question_id, saved_at=saved_at, status="saved")
 
 
 @bp.get("/attempts/<attempt_id>/result")
