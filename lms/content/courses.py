@@ -16,13 +16,19 @@ from lms.content.competences import competences
 from lms.content.problems import ContentError, Problem, line_of_key
 from lms.content.rendering import render_markdown
 
-__all__ = ["CourseDoc", "LessonDoc", "check_courses", "load_courses"]
+__all__ = ["BodyProblem", "CourseDoc", "LessonDoc", "check_courses", "check_lesson_body", "load_courses",
+           "render_lesson"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _AUDIENCES = {"citizen", "official"}
 _VALIDITIES = {"none", "training_year"}
 _IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
+# A lesson listed in course.toml is a file of the course folder: no folders, no hidden files, no
+# control characters, and short enough for every file system.
+_LESSON_NAME = re.compile(r"[^\x00-\x1f\x7f/\\.][^\x00-\x1f\x7f/\\]{0,119}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_MINUTES = 100_000  # far above any lesson or course; keeps the figure inside a database integer
 MAX_IMAGE_BYTES = 100_000
 
 
@@ -120,6 +126,9 @@ def _load_course(out: _Collector, folder: Path, seen_lessons: dict[str, Problem]
     except tomllib.TOMLDecodeError as exc:
         out.add(path, _toml_error_line(exc), f"invalid TOML: {exc}")
         return None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and tables
+        out.add(path, 1, "invalid TOML: arrays or tables nested too deeply")
+        return None
     before = len(out.problems)
 
     def need_str(key: str, *, required: bool = True) -> str:
@@ -138,7 +147,8 @@ def _load_course(out: _Collector, folder: Path, seen_lessons: dict[str, Problem]
     summary, summary_en = need_str("summary"), need_str("summary_en")
     version = need_str("version")
     audience = data.get("audience")
-    if not isinstance(audience, list) or not audience or not set(audience) <= _AUDIENCES:
+    if (not isinstance(audience, list) or not audience or not all(isinstance(a, str) for a in audience)
+            or not set(audience) <= _AUDIENCES):
         out.add(path, line_of_key(text, "audience"), "'audience' must be a list of: citizen, official")
         audience = []
     codes = _codes(data.get("competences"))
@@ -154,11 +164,12 @@ def _load_course(out: _Collector, folder: Path, seen_lessons: dict[str, Problem]
         if not isinstance(value, bool):
             out.add(path, line_of_key(text, key), f"'{key}' must be true or false")
     minutes = data.get("minutes", 0)
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
-        out.add(path, line_of_key(text, "minutes"), "'minutes' must be a whole number of minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_MINUTES:
+        out.add(path, line_of_key(text, "minutes"), f"'minutes' must be a whole number of minutes, "
+                                                    f"0 to {MAX_MINUTES}")
         minutes = 0
     validity = data.get("certificate_validity", "none")
-    if validity not in _VALIDITIES:
+    if not isinstance(validity, str) or validity not in _VALIDITIES:
         out.add(path, line_of_key(text, "certificate_validity"),
                 "'certificate_validity' must be \"none\" or \"training_year\"")
     final_quiz = data.get("final_quiz")
@@ -182,6 +193,12 @@ def _load_course(out: _Collector, folder: Path, seen_lessons: dict[str, Problem]
             out.add(path, line_of_key(text, "lessons"), f"lesson '{stem_clean}' is listed twice")
             continue
         listed.add(stem_clean)
+        if not _LESSON_NAME.fullmatch(stem_clean):
+            shown = _CONTROL.sub("?", stem_clean)[:60]
+            out.add(path, line_of_key(text, "lessons"), f"lesson '{shown}' must be the name of a file in the course "
+                                                        "folder (no '/', '\\', leading '.' or control characters; "
+                                                        "at most 120 characters)")
+            continue
         lesson_path = folder / f"{stem_clean}.md"
         if not lesson_path.is_file():
             out.add(path, line_of_key(text, "lessons"), f"lesson file '{stem_clean}.md' does not exist")
@@ -212,6 +229,9 @@ def _front_matter(out: _Collector, path: Path, text: str) -> tuple[dict[str, Any
     raw = "\n".join(lines[1:close])
     try:
         data = yaml.safe_load(raw) if raw.strip() else {}
+    except RecursionError:  # PyYAML recurses once per level of nested lists and mappings
+        out.add(path, 2, "invalid front matter: lists or mappings nested too deeply")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
@@ -264,40 +284,83 @@ def _load_lesson(out: _Collector, path: Path, course_id: str, position: int,
         if code not in competences():
             out.add(path, key_line("competences"), f"unknown competence code '{code}'")
     minutes = meta.get("minutes", 0)
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
-        out.add(path, key_line("minutes"), "'minutes' must be a whole number")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_MINUTES:
+        out.add(path, key_line("minutes"), f"'minutes' must be a whole number, 0 to {MAX_MINUTES}")
         minutes = 0
-    for key in sorted(set(meta) - {"id", "title", "title_en", "competences", "minutes"}):
+    # YAML keys may be numbers, dates or null: sort them as text.
+    for key in sorted(set(meta) - {"id", "title", "title_en", "competences", "minutes"}, key=str):
         out.add(path, key_line(str(key)), f"unknown front matter key '{key}'")
-    if not body.strip():
-        out.add(path, body_line, "lesson has no text after its front matter")
-    for offset, line in enumerate(body.split("\n")):
-        for m in _IMAGE.finditer(line):
-            number = body_line + offset
-            if not m.group("alt").strip():
-                out.add(path, number, f"image '{m.group('src')}' has no alt text")
-            src = m.group("src")
-            if src.startswith(("http://", "https://", "//", "data:")):
-                out.add(path, number, f"image '{src}' must be a file in the course's assets/ folder")
-                continue
-            asset = (path.parent / src).resolve()
-            assets = (path.parent / "assets").resolve()
-            if not src.startswith("assets/") or assets not in asset.parents:
-                out.add(path, number, f"image '{src}' must be under assets/")
-            elif not asset.is_file():
-                out.add(path, number, f"missing image '{src}'")
-            elif asset.suffix.lower() not in _IMAGE_TYPES:
-                out.add(path, number, f"image '{src}' must be SVG, PNG, JPEG or WebP")
-            elif asset.stat().st_size > MAX_IMAGE_BYTES:
-                out.add(path, number, f"image '{src}' is {asset.stat().st_size} bytes; at most "
-                                      f"{MAX_IMAGE_BYTES} for slow connections")
+    for problem in check_lesson_body(body, path.parent):
+        out.add(path, body_line - 1 + problem.line, problem.message)
     if len(out.problems) > before:
         return None
-    html = render_markdown(body, asset_base=f"../courses/{course_id}/assets")
+    html = render_lesson(body, course_id)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LessonDoc(id=str(lesson_id), course_id=course_id, position=position, title=str(title).strip(),
                      title_en=str(title_en).strip(), competences=codes, minutes=int(minutes), markdown=body,
                      html=html, source=path.name, content_hash=digest)
+
+
+@dataclass(frozen=True)
+class BodyProblem:
+    """A problem in a lesson's Markdown body. ``line`` counts from the body's first line;
+    ``key`` and ``subject`` let a page word it in the reader's language."""
+
+    line: int
+    key: str
+    message: str
+    subject: str = ""
+
+
+def check_lesson_body(body: str, folder: Path) -> list[BodyProblem]:
+    """The checks a lesson's Markdown must pass, wherever it was written (file or browser).
+    ``folder`` is the course folder that holds ``assets/``."""
+    problems: list[BodyProblem] = []
+    if not body.strip():
+        problems.append(BodyProblem(1, "body.empty", "lesson has no text after its front matter"))
+    for number, line in enumerate(body.split("\n"), start=1):
+        for m in _IMAGE.finditer(line):
+            src = m.group("src")
+            if not m.group("alt").strip():
+                problems.append(BodyProblem(number, "image.no_alt", f"image '{src}' has no alt text", src))
+            if src.startswith(("http://", "https://", "//", "data:")):
+                problems.append(BodyProblem(number, "image.remote",
+                                            f"image '{src}' must be a file in the course's assets/ folder", src))
+                continue
+            if _CONTROL.search(src):  # a NUL cannot even be looked up on disk
+                shown = _CONTROL.sub("?", src)
+                problems.append(BodyProblem(number, "image.outside_assets",
+                                            f"image '{shown}' is not a valid file name under assets/", shown))
+                continue
+            asset = (folder / src).resolve()
+            assets = (folder / "assets").resolve()
+            if not src.startswith("assets/") or assets not in asset.parents:
+                problems.append(BodyProblem(number, "image.outside_assets", f"image '{src}' must be under assets/",
+                                            src))
+            elif not _is_file(asset):
+                problems.append(BodyProblem(number, "image.missing", f"missing image '{src}'", src))
+            elif asset.suffix.lower() not in _IMAGE_TYPES:
+                problems.append(BodyProblem(number, "image.type", f"image '{src}' must be SVG, PNG, JPEG or WebP",
+                                            src))
+            elif asset.stat().st_size > MAX_IMAGE_BYTES:
+                problems.append(BodyProblem(number, "image.too_large",
+                                            f"image '{src}' is {asset.stat().st_size} bytes; at most "
+                                            f"{MAX_IMAGE_BYTES} for slow connections", src))
+    return problems
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a name the file system refuses (too long) is no file either."""
+    try:
+        return path.is_file()
+    except OSError:  # ENAMETOOLONG: pathlib only treats "does not exist"-like errors as False
+        return False
+
+
+def render_lesson(body: str, course_id: str, *, asset_base: str | None = None) -> str:
+    """Sanitised HTML of a lesson body. Stored HTML points images at ``../courses/<id>/assets``
+    (relative to ``/lessons/<id>``); a preview shown elsewhere passes its own ``asset_base``."""
+    return render_markdown(body, asset_base=asset_base or f"../courses/{course_id}/assets")
 
 
 def _course_folders(root: Path) -> list[Path]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.content.courses import CourseDoc, load_courses
+from lms.content.courses import CourseDoc, LessonDoc, load_courses
 from lms.services.errors import Forbidden, NotFound
-from lms.store import Course, Lesson, LessonCompletion, User
+from lms.store import Course, Lesson, LessonCompletion, LessonVersion, User
 
 __all__ = [
     "CourseProgress",
@@ -23,6 +23,7 @@ __all__ = [
     "get_lesson",
     "lesson_unlocked",
     "list_courses",
+    "record_version",
     "sync_courses",
 ]
 
@@ -32,21 +33,74 @@ class SyncReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Lessons whose browser-published text was kept because their file has not changed since.
+    kept: list[str] = field(default_factory=list)
 
 
 def sync_courses(session: Session, root: Path, *, now: datetime) -> SyncReport:
-    """Load every course under ``root`` into the database. Idempotent: unchanged content is untouched."""
+    """Load every course under ``root`` into the database. Idempotent: unchanged content is untouched.
+
+    A lesson published in the browser keeps its text while its file stays as it was when last
+    synced; once the file changes, the file wins (the browser text stays in the version history)."""
     docs = load_courses(root)  # raises ContentError before anything is written
     report = SyncReport()
     for position, doc in enumerate(docs):
         _sync_course(session, doc, position, now, report)
     session.flush()
+    if docs:
+        report.kept = list(session.scalars(
+            select(Lesson.id).where(Lesson.course_id.in_([d.id for d in docs]), Lesson.published,
+                                    Lesson.edited_at.is_not(None)).order_by(Lesson.course_id, Lesson.position)))
     return report
+
+
+def record_version(session: Session, lesson: Lesson, *, origin: str, author: User | None, label: str,
+                   now: datetime) -> LessonVersion:
+    """Copy the lesson's current text into its history as version ``lesson.version``."""
+    entry = LessonVersion(lesson_id=lesson.id, version=lesson.version, title=lesson.title,
+                          markdown=lesson.markdown, html=lesson.html, origin=origin,
+                          author_id=author.id if author else None, author_label=label[:254], created_at=now)
+    session.add(entry)
+    return entry
+
+
+def _needs_markdown(session: Session, course_id: str) -> bool:
+    """Lessons synced before the Markdown source was stored need one more pass to fill it."""
+    return session.scalar(select(func.count()).select_from(Lesson).where(
+        Lesson.course_id == course_id, Lesson.published, Lesson.markdown == "")) != 0
+
+
+def _sync_lesson(session: Session, ldoc: LessonDoc, course_id: str, now: datetime) -> None:
+    lesson = session.get(Lesson, ldoc.id)
+    created = lesson is None
+    if lesson is None:
+        lesson = Lesson(id=ldoc.id, version=1)
+        session.add(lesson)
+    lesson.course_id = course_id
+    lesson.position = ldoc.position
+    lesson.published = True
+    file_changed = not created and lesson.content_hash != ldoc.content_hash
+    if lesson.edited_at is not None and not file_changed:
+        return  # published in the browser after the file last changed: the browser text stays
+    backfill = not created and not file_changed and lesson.markdown == ""
+    lesson.title, lesson.title_en = ldoc.title, ldoc.title_en
+    lesson.competences, lesson.minutes = list(ldoc.competences), ldoc.minutes
+    lesson.html, lesson.source, lesson.content_hash = ldoc.html, ldoc.source, ldoc.content_hash
+    lesson.markdown = ldoc.markdown
+    if not (created or file_changed or backfill):
+        return
+    if file_changed:
+        lesson.version += 1
+        lesson.edited_at = None
+    if created or file_changed:
+        lesson.updated_at = now
+    record_version(session, lesson, origin="file", author=None, label=ldoc.source, now=now)
 
 
 def _sync_course(session: Session, doc: CourseDoc, position: int, now: datetime, report: SyncReport) -> None:
     course = session.get(Course, doc.id)
-    if course is not None and course.content_hash == doc.content_hash and course.published:
+    if (course is not None and course.content_hash == doc.content_hash and course.published
+            and not _needs_markdown(session, doc.id)):
         report.unchanged += 1
         return
     if course is None:
@@ -72,16 +126,7 @@ def _sync_course(session: Session, doc: CourseDoc, position: int, now: datetime,
         if old.id not in wanted:
             old.published = False  # kept: learners' completions still point at it
     for ldoc in doc.lessons:
-        lesson = session.get(Lesson, ldoc.id)
-        if lesson is None:
-            lesson = Lesson(id=ldoc.id)
-            session.add(lesson)
-        lesson.course_id = doc.id
-        lesson.position = ldoc.position
-        lesson.title, lesson.title_en = ldoc.title, ldoc.title_en
-        lesson.competences, lesson.minutes = list(ldoc.competences), ldoc.minutes
-        lesson.html, lesson.source, lesson.content_hash = ldoc.html, ldoc.source, ldoc.content_hash
-        lesson.published = True
+        _sync_lesson(session, ldoc, doc.id, now)
 
 
 def list_courses(session: Session) -> list[Course]:

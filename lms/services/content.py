@@ -54,13 +54,15 @@ def check_all(courses_root: Path, quizzes_root: Path | None) -> tuple[list[Probl
 
 
 def sync_all(session: Session, courses_root: Path, quizzes_root: Path | None, *, now: datetime) -> dict[str, object]:
-    """Check everything first; store nothing unless every file is valid."""
+    """Check everything first; store nothing unless every file is valid. ``lessons_kept`` lists the
+    lessons whose browser-published text was kept because their file has not changed since."""
     _, quizzes, problems = _check(courses_root, quizzes_root)
     if problems:
         raise ContentError(problems)
     report = sync_courses(session, courses_root, now=now)
     out: dict[str, object] = {"courses": {"created": report.created, "updated": report.updated,
-                                          "unchanged": report.unchanged}}
+                                          "unchanged": report.unchanged},
+                              "lessons_kept": report.kept}
     if quizzes_root is not None:
         qr = sync_quizzes(session, quizzes, now=now)
         out["quizzes"] = {"created": qr.created, "updated": qr.updated, "unchanged": qr.unchanged,

@@ -34,8 +34,10 @@ __all__ = [
     "Base",
     "Certificate",
     "Course",
+    "Job",
     "Lesson",
     "LessonCompletion",
+    "LessonVersion",
     "Mandate",
     "Question",
     "Quiz",
@@ -192,10 +194,36 @@ class Lesson(Base):
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     html: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the lesson file as last synced; a browser edit leaves it alone, so that sync can
+    # tell whether the file changed since (docs/content-format.md, "Editing in the browser").
     content_hash: Mapped[str] = mapped_column(String(64))
     published: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The Markdown body (without front matter) that ``html`` was rendered from.
+    markdown: Mapped[str] = mapped_column(Text, default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None]
+    # Set when the text in use was published in the browser; cleared when the file wins again.
+    edited_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship(back_populates="lessons")
+
+
+class LessonVersion(Base):
+    """Every published text of a lesson, from its file or from the browser editor."""
+
+    __tablename__ = "lesson_versions"
+    __table_args__ = (UniqueConstraint("lesson_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    markdown: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(10))  # file | browser
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_label: Mapped[str] = mapped_column(String(254))  # login at the time, or the file name
+    created_at: Mapped[datetime]
 
 
 class LessonCompletion(Base):
@@ -402,3 +430,28 @@ class AuditEvent(Base):
     object_id: Mapped[str] = mapped_column(String(160))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(64))  # client address, or "cli"
+
+
+class Job(Base):
+    """Long work a user can leave and come back to (an import, an export, a bulk PDF run).
+    Progress is committed as it goes, so the job page shows it and a restarted worker picks the
+    work up where it stopped; ``updated_at`` doubles as the heartbeat that tells a dead run."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_owner_created", "owner_id", "created_at"),
+                      Index("ix_jobs_status_updated", "status", "updated_at"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # unguessable: it is in URLs
+    kind: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # None: from the CLI
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | running | done | failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)  # an uploaded input file
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what it made: ids, counts, a file name
+    output: Mapped[bytes | None] = mapped_column(LargeBinary)  # a file kept for download
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

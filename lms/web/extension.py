@@ -55,6 +55,8 @@ class LMS:
             api,
             cert_pages,
             class_pages,
+            job_pages,
+            lesson_pages,
             manager_pages,
             ops,
             pages,

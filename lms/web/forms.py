@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-__all__ = ["LoginForm", "RegistrationForm"]
+__all__ = ["LessonForm", "LoginForm", "RegistrationForm"]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -34,3 +43,16 @@ class RegistrationForm(FlaskForm):  # type: ignore[misc]
         _l("Tôi đồng ý để hệ thống lưu họ tên, năm sinh, xã phường và kết quả học tập của tôi nhằm cấp "
            "chứng nhận và thống kê phong trào Bình dân học vụ số."),
         validators=[DataRequired(message=_l("Bạn cần đồng ý để hệ thống lưu thông tin học tập của bạn."))])
+
+
+class LessonForm(FlaskForm):  # type: ignore[misc]
+    """The lesson editor: "Xem trước" re-renders with a preview, "Xuất bản" publishes."""
+
+    title = StringField(_l("Tiêu đề bài học"), validators=[
+        DataRequired(message=_l("Vui lòng nhập tiêu đề bài học.")),
+        Length(max=200, message=_l("Tiêu đề dài tối đa 200 ký tự."))])
+    body = TextAreaField(_l("Nội dung bài học (Markdown)"), validators=[
+        DataRequired(message=_l("Vui lòng nhập nội dung bài học."))])
+    base_version = HiddenField()
+    preview = SubmitField(_l("Xem trước"))
+    publish = SubmitField(_l("Xuất bản"))

@@ -3,7 +3,6 @@ as a learner sees it, and read its item analysis."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -15,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.content.problems import ContentError
-from lms.services import catalogue, quizzes
+from lms.services import catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
@@ -51,8 +50,13 @@ def trainer_home() -> ResponseReturnValue:
                  "stats": url_for("lms_pages.quiz_statistics", quiz_id=q.id),
                  "edit": url_for("lms_pages.quiz_edit", quiz_id=q.id) if quizzes.can_edit(user, q) else None}
                 for q in quizzes.list_course_quizzes(session, c.id)]
-        courses.append({"title": c.title, "quizzes": rows})
-    return render_template("lms/trainer.html", courses=courses)
+        lesson_rows = ([{"title": le.title, "url": url_for("lms_pages.lesson", lesson_id=le.id),
+                         "edit": url_for("lms_pages.lesson_edit", lesson_id=le.id), "version": le.version}
+                        for le in catalogue.published_lessons(session, c.id)] if lessons.can_edit(user) else [])
+        courses.append({"title": c.title, "quizzes": rows, "lessons": lesson_rows})
+    from lms.web.job_pages import job_rows
+
+    return render_template("lms/trainer.html", courses=courses, jobs=job_rows(user))
 
 
 @bp.route("/trainer/import", methods=["GET", "POST"])
@@ -74,23 +78,26 @@ def quiz_import() -> ResponseReturnValue:
         elif course_id not in dict(choices):
             problems.append(_("Hãy chọn khóa học."))
         else:
+            # A large bank takes a while: the import is a job with a progress page the trainer
+            # may leave. One that finished at once (inline, under test) goes straight on.
+            from lms.services import jobs
+            from lms.web.job_pages import launch
+
             name = Path(upload.filename).name or "cau-hoi.txt"
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / name
-                upload.save(path)
-                try:
-                    with transaction() as session:
-                        quiz_id, count, skipped = quizzes.import_file(session, path, course_id=course_id, fmt=fmt,
-                                                                      now=now(), owner_id=user.id)
-                except ContentError as exc:
-                    problems = [str(p).replace(str(path), name) for p in exc.problems]
-                except ServiceError as exc:
-                    problems = [exc.key]
-                else:
-                    flash(_("Đã nhập %(n)s câu hỏi.", n=count), "success")
-                    for line in skipped:
-                        flash(line.replace(str(path), name), "warning")
-                    return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
+            with transaction() as session:
+                job_id = jobs.create(session, kind="quiz_import", owner=user, now=now(), payload=upload.read(),
+                                     params={"filename": name, "course_id": course_id, "format": fmt}).id
+            launch(job_id)
+            job = jobs.get_for(db(), user, job_id)
+            if job.status == "failed":
+                problems = [str(p) for p in (job.result or {}).get("problems", [])] or [job.message or ""]
+            elif job.status == "done" and job.result:
+                flash(_("Đã nhập %(n)s câu hỏi.", n=job.result["questions"]), "success")
+                for line in job.result.get("skipped", []):
+                    flash(str(line), "warning")
+                return redirect(url_for("lms_pages.quiz_preview", quiz_id=job.result["quiz_id"]))
+            else:
+                return redirect(url_for("lms_pages.job_page", job_id=job_id))
         status = 422
     return render_template("lms/trainer_import.html", courses=choices, problems=problems), status
 
