@@ -67,13 +67,46 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and load the administrative units."""
+    from lms.services import figures
+    from lms.services.plans import ensure_default_plan
     from lms.services.units import ensure_units
     from lms.store.migrate import upgrade
 
     upgrade(_settings().database_url)
     with _session() as session:
         added = ensure_units(session)
-    _print({"migrated": True, "units_added": added})
+        plan_added = ensure_default_plan(session, now=_now())
+        if figures.missing(session):  # a database from before the kept figures
+            figures.rebuild(session)
+    _print({"migrated": True, "units_added": added, "default_plan_added": plan_added})
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the SQLite database to PATH (a file, or a folder) while the site keeps running."""
+    from lms.store.backup import BackupError, backup_sqlite
+
+    try:
+        report = backup_sqlite(_settings().database_url, path, now=_now())
+    except BackupError as exc:
+        _fail([f"error: {exc}"])
+    _print({"path": str(report.path), "bytes": report.size, "revision": report.revision, "tables": report.tables})
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def restore(path: Path) -> None:
+    """Replace the SQLite database with the backup PATH, after checking it; keeps the old one as .bak."""
+    from lms.store.backup import BackupError, restore_sqlite
+
+    try:
+        report = restore_sqlite(_settings().database_url, path)
+    except BackupError as exc:
+        _fail([f"error: {exc}"])
+    _print({"restored": str(report.database), "from": str(report.source), "revision": report.revision,
+            "upgrade_needed": report.upgrade_needed,
+            "previous": str(report.previous) if report.previous else None, "tables": report.tables})
 
 
 @main.group()
@@ -114,6 +147,10 @@ def content_sync(path: str | None) -> None:
             report = sync_all(session, courses_root, quizzes_root, now=_now())
     except ContentError as exc:
         _fail([str(p) for p in exc.problems])
+    kept = report["lessons_kept"]
+    for lesson_id in kept if isinstance(kept, list) else []:
+        click.echo(f"kept: lesson '{lesson_id}' keeps the text published in the browser "
+                   "(its file has not changed since)", err=True)
     _print(report)
 
 
@@ -258,41 +295,83 @@ def certificates_reissue(code: str) -> None:
 
 @certificates.command("regenerate")
 @click.option("--all", "everything", is_flag=True, help="also remake PDFs that are already ready")
-def certificates_regenerate(everything: bool) -> None:
-    """Make (or remake) certificate PDFs, with a progress bar; queued when LMS_REDIS_URL is set."""
-    from sqlalchemy import select
+@click.option("--resume", "resume_id", default=None, help="continue the job of this id where it stopped")
+def certificates_regenerate(everything: bool, resume_id: str | None) -> None:
+    """Make (or remake) certificate PDFs, with a progress bar; queued when LMS_REDIS_URL is set.
+    The run is recorded as a job: `lms jobs resume` (or --resume ID) continues it after a crash."""
+    from lms.services import job_runner
+    from lms.services import jobs as job_service
 
-    from lms.services import certificates as service
-    from lms.store import Certificate
-
+    settings = _settings()
     with _session() as session:
-        query = select(Certificate.id)
-        if not everything:
-            query = query.where(Certificate.pdf_status != "ready")
-        ids = list(session.scalars(query))
-    done = 0
-    with click.progressbar(ids, label="Certificates", show_pos=True) as bar:
-        for cert_id in bar:
-            with _session() as session:
-                cert = session.get(Certificate, cert_id)
-                if cert is not None:
-                    cert.pdf_status = "pending"
-                    service.schedule_pdf(session, cert, settings=_settings())
-                    done += 1
-    _print({"scheduled": done})
+        if resume_id is None:
+            job = job_service.create_certificates_regeneration(session, owner=None, everything=everything,
+                                                               now=_now())
+        else:
+            job = job_service.requeue(session, resume_id, now=_now())
+        job_id, total, first = job.id, job.total or 0, job.done
+    engine = make_engine(settings.database_url)
+    try:
+        with click.progressbar(length=total, label="Certificates", show_pos=True) as bar:
+            bar.update(first)
+            seen = [first]
+
+            def _advance(done: int, _total: int | None) -> None:
+                bar.update(done - seen[0])
+                seen[0] = done
+
+            status = job_runner.execute(make_sessionmaker(engine), job_id, settings=settings, on_progress=_advance)
+    finally:
+        engine.dispose()
+    if status != "done":
+        _fail([f"error: job {job_id} {status}"])
+    _print({"scheduled": total, "job": job_id})
 
 
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="stop when the queue is empty")
 def worker(burst: bool) -> None:
-    """Run background jobs (certificate PDFs) from Redis (LMS_REDIS_URL)."""
+    """Run background jobs (certificate PDFs, imports, exports) from Redis (LMS_REDIS_URL); first
+    queues again the jobs a stopped process left unfinished."""
     from lms.jobs import run_worker
+    from lms.services.job_runner import resume_stale
 
     settings = _settings()
     if not settings.redis_url:
         _fail(["error: LMS_REDIS_URL is not set; jobs run inline in the embedded default"])
     assert settings.redis_url is not None
+    engine = make_engine(settings.database_url)
+    try:
+        resumed = resume_stale(make_sessionmaker(engine), settings=settings)
+    finally:
+        engine.dispose()
+    if resumed:
+        click.echo(f"resumed {len(resumed)} unfinished job(s)", err=True)
     run_worker(settings.redis_url, burst=burst)
+
+
+@main.group()
+def jobs() -> None:
+    """Long-running jobs (imports, exports, bulk PDF runs)."""
+
+
+@jobs.command("resume")
+@click.option("--stale-after", type=int, default=300, show_default=True,
+              help="seconds without progress after which a running job counts as abandoned")
+def jobs_resume(stale_after: int) -> None:
+    """Run again the jobs a stopped process left unfinished (here, or on the queue with Redis)."""
+    from datetime import timedelta
+
+    from lms.services.job_runner import resume_stale
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        resumed = resume_stale(make_sessionmaker(engine), settings=settings, inline=True,
+                               after=timedelta(seconds=stale_after))
+    finally:
+        engine.dispose()
+    _print({"resumed": resumed})
 
 
 @main.group()
@@ -336,8 +415,74 @@ def report() -> None:
 
 @report.command("rebuild")
 def report_rebuild() -> None:
-    """Recompute every summary figure from the raw records (figures are counted live for now)."""
-    _print({"rebuilt": True, "note": "report figures are computed from the records on each request"})
+    """Recompute every summary figure from the raw records, with a progress bar."""
+    from lms.services import figures
+
+    with _session() as session:
+        before = figures.kept(session)
+        with click.progressbar(length=1, label="Figures", show_pos=True) as bar:
+            def _advance(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            counted = figures.rebuild(session, progress=_advance)
+        after = figures.kept(session)
+    changed = sum(1 for k in set(before) | set(after) if before.get(k) != after.get(k))
+    _print({"rebuilt": True, "contributors": counted, "figures": len(after), "figures_corrected": changed})
+
+
+@report.command("show")
+@click.option("--unit", "unit_code", required=True, help="Province or commune code.")
+@click.option("--year", type=int, default=None, help="Year (default: this year).")
+def report_show(unit_code: str, year: int | None) -> None:
+    """Print a unit's report (indicators against the plan, and the published figures) as JSON."""
+    from lms.services import reports
+    from lms.store import User
+
+    with _session() as session:
+        viewer = User(role="admin", login="cli", full_name="cli", password_hash="!")  # noqa: S106 - not stored
+        try:
+            r = reports.full_report(session, viewer, unit_code, year or _now().year, with_units=False)
+        except ServiceError as exc:
+            _service_failure(exc)
+        _print({"unit": r.unit_code, "year": r.year, "plan": r.plan.slug,
+                "indicators": [{"id": i.id, "numerator": i.numerator, "denominator": i.denominator,
+                                "percent": i.percent, "target_percent": i.target_percent, "met": i.met}
+                               for i in r.indicators], "figures": r.figures})
+
+
+@main.group()
+def plans() -> None:
+    """Plans and their targets; the working-age population per unit."""
+
+
+@plans.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def plans_import(file: Path) -> None:
+    """Store a plan written in TOML (see docs/reports.md); a plan of the same slug is replaced."""
+    from lms.services import plans as plan_service
+
+    with _session() as session:
+        try:
+            plan = plan_service.import_plan(session, file, now=_now())
+        except ServiceError as exc:
+            _fail(list(exc.fields.values()) or [exc.key])
+        _print({"plan": plan.slug, "unit_code": plan.unit_code, "targets": len(plan.indicators)})
+
+
+@plans.command("population")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; store nothing.")
+def plans_population(file: Path, dry_run: bool) -> None:
+    """Import working-age population figures (CSV or XLSX: unit_code, year, working_age[, source])."""
+    from lms.services import plans as plan_service
+
+    with _session() as session:
+        try:
+            result = plan_service.import_populations(session, None, file, now=_now(), dry_run=dry_run)
+        except ServiceError as exc:
+            _fail(list(exc.fields.values()) or [exc.key])
+        _print({"stored": result.stored, "unchanged": result.unchanged, "dry_run": dry_run})
 
 
 @main.group()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lms import create_app
 from lms.config import PROJECT_ROOT, Settings
 from lms.services.content import sync_all
+from lms.services.plans import ensure_default_plan
 from lms.services.units import ensure_units
 from lms.store import make_engine
 from lms.store.migrate import upgrade
@@ -40,6 +41,7 @@ def database_url() -> Iterator[str]:
         engine = make_engine(url)
         with Session(engine) as s, s.begin():
             ensure_units(s)
+            ensure_default_plan(s, now=datetime.now(UTC))
             sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
         engine.dispose()
         yield url

@@ -1,21 +1,21 @@
 """In-person classes ("lớp tập huấn"), their attendance and paper-test results, and community
-digital-technology teams. Attendance counts as participant-times; a passed paper test earns
-the course certificate."""
+digital-technology teams. Attendance counts as participant-times (kept by lms.services.figures);
+a passed paper test earns the course certificate."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.domain.text import nfc, normalise_login
 from lms.services import certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.store import Attendance, Certificate, Course, TeamMember, TrainingClass, Unit, User
+from lms.store import Attendance, Course, TeamMember, TrainingClass, Unit, User
 
-__all__ = ["add_team_member", "create_class", "published_counts", "record_attendance"]
+__all__ = ["add_team_member", "create_class", "record_attendance"]
 
 TRAINERS = ("trainer", "manager", "admin")
 
@@ -91,20 +91,3 @@ def add_team_member(session: Session, manager: User, commune_code: str, login: s
     row.active = True
     session.flush()
     return row
-
-
-def published_counts(session: Session, units: list[str], start: datetime, end: datetime) -> dict[str, object]:
-    """The figures a province publishes: classes held, participant-times, unique learners and
-    certificates by course."""
-    classes = select(TrainingClass.id).where(TrainingClass.unit_code.in_(units), TrainingClass.held_on >= start,
-                                             TrainingClass.held_on < end)
-    held = session.scalar(select(func.count()).select_from(classes.subquery())) or 0
-    times = session.scalar(select(func.count()).select_from(Attendance).where(Attendance.class_id.in_(classes))) or 0
-    learners = session.scalar(select(func.count(func.distinct(Attendance.user_id))).where(
-        Attendance.class_id.in_(classes))) or 0
-    rows = session.execute(select(Certificate.course_id, func.count()).where(
-        Certificate.unit_code.in_(units), Certificate.revoked_at.is_(None), Certificate.issued_at >= start,
-        Certificate.issued_at < end).group_by(Certificate.course_id)).all()
-    by_course = {str(course): int(count) for course, count in rows}
-    return {"classes_held": held, "participant_times": times, "unique_learners": learners,
-            "certificates_by_course": by_course}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.services.errors import Forbidden, Invalid, NotFound
@@ -84,16 +84,37 @@ def mandates_for(session: Session, user: User, *, today: date) -> list[MandateSt
     return sorted(out, key=lambda s: (s.done, s.due))
 
 
-def overdue(session: Session, manager: User, unit_code: str, *, today: date) -> list[tuple[User, MandateStatus]]:
-    """Officials of the unit (and its communes) past a deadline without the certificate."""
+def overdue(session: Session, manager: User, unit_code: str, *, today: date, limit: int = 50,
+            offset: int = 0) -> tuple[int, list[tuple[User, MandateStatus]]]:
+    """Officials of the unit (and its communes) past a mandate's deadline this year without its
+    certificate: how many in all, and one page of them, by name. One query per mandate, however
+    many officials there are."""
     if not can_see_unit(session, manager, unit_code):
         raise Forbidden("auth.forbidden")
-    units = unit_and_descendants(session, unit_code)
-    officials = session.scalars(select(User).where(User.role == "official", User.unit_code.in_(units),
-                                                   User.is_active).order_by(User.full_name)).all()
-    rows = []
-    for official in officials:
-        for status in mandates_for(session, official, today=today):
-            if status.overdue:
-                rows.append((official, status))
-    return rows
+    units = set(unit_and_descendants(session, unit_code))
+    start, end = datetime(today.year, 1, 1, tzinfo=VN), datetime(today.year + 1, 1, 1, tzinfo=VN)
+    total, rows = 0, list[tuple[User, MandateStatus]]()
+    for m in session.scalars(select(Mandate).order_by(Mandate.id)):
+        if today.year < m.first_year or (not m.recurring and today.year != m.first_year):
+            continue
+        due = _due(m, today.year)
+        if today <= due:
+            continue
+        scope = units & set(unit_and_descendants(session, m.unit_code))
+        if not scope:
+            continue
+        certified = select(Certificate.id).where(
+            Certificate.user_id == User.id, Certificate.course_id == m.course_id, Certificate.revoked_at.is_(None),
+            Certificate.issued_at >= start, Certificate.issued_at < end).exists()
+        query = select(User).where(User.role == m.role, User.is_active, User.unit_code.in_(scope), ~certified)
+        if m.agency_id is not None:
+            query = query.where(User.agency_id == m.agency_id)
+        count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        course = session.get(Course, m.course_id)
+        assert course is not None
+        skip = max(0, offset - total)
+        if count and len(rows) < limit and skip < count:
+            for user in session.scalars(query.order_by(User.full_name, User.id).offset(skip).limit(limit - len(rows))):
+                rows.append((user, MandateStatus(m.id, m.course_id, course.title, due, False, True)))
+        total += count
+    return total, rows

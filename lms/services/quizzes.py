@@ -342,7 +342,9 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     session.refresh(attempt)
     graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
     if graded:
-        from lms.services import audit
+        from lms.services import audit, figures
+
+        figures.touch(session, f"u:{attempt.user_id}")
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)

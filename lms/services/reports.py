@@ -1,21 +1,25 @@
-"""Reports against the default plan's competence targets, per unit and year, scoped to what
-the asking manager may see."""
+"""Reports against the plan in force for a unit, per year, scoped to what the asking manager may
+see. Every figure is read from the kept sums (lms.services.figures), never counted from raw rows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.domain.targets import DEFAULT_PLAN, IndicatorResult, measure
+from lms.domain.targets import IndicatorResult, PlanSpec, measure
+from lms.services import plans
 from lms.services.errors import Forbidden, NotFound
+from lms.services.figures import ONLINE_SERVICES_COURSE, sum_figures
 from lms.services.units import unit_and_descendants
-from lms.store import Certificate, Course, TeamMember, Unit, User
+from lms.store import Course, Unit, User
 
-__all__ = ["ONLINE_SERVICES_COURSE", "can_see_unit", "published_figures", "target_report"]
+__all__ = ["ONLINE_SERVICES_COURSE", "Report", "can_see_unit", "full_report", "published_figures", "target_report",
+           "unit_scope", "year_bounds"]
 
-ONLINE_SERVICES_COURSE = "dich-vu-cong"
 VN = timezone(timedelta(hours=7))
 
 
@@ -28,51 +32,146 @@ def can_see_unit(session: Session, user: User, unit_code: str) -> bool:
     return unit_code in unit_and_descendants(session, user.unit_code)
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """A calendar year in Asia/Ho_Chi_Minh, as UTC-comparable bounds."""
     return datetime(year, 1, 1, tzinfo=VN), datetime(year + 1, 1, 1, tzinfo=VN)
 
 
-def _certified(session: Session, course_ids: list[str], units: list[str], year: int, role: str,
-               officials_only: bool) -> int:
-    start, end = _year_bounds(year)
-    query = (select(func.count(distinct(Certificate.user_id))).join(User, User.id == Certificate.user_id)
-             .where(Certificate.course_id.in_(course_ids), Certificate.revoked_at.is_(None),
-                    Certificate.issued_at >= start, Certificate.issued_at < end,
-                    User.unit_code.in_(units), User.role == role))
-    if officials_only:
-        query = query.where(User.agency_id.is_not(None))
-    return session.scalar(query) or 0
+def unit_scope(session: Session, viewer: User, unit_code: str) -> list[str]:
+    """The unit and its communes, when the viewer may see them (NotFound / Forbidden otherwise)."""
+    return _scope(session, viewer, unit_code)
 
 
-def target_report(session: Session, viewer: User, unit_code: str, year: int) -> list[IndicatorResult]:
+def _scope(session: Session, viewer: User, unit_code: str) -> list[str]:
     if session.get(Unit, unit_code) is None:
         raise NotFound("unit.not_found")
     if not can_see_unit(session, viewer, unit_code):
         raise Forbidden("auth.forbidden")
-    units = unit_and_descendants(session, unit_code)
-    mandated = list(session.scalars(select(Course.id).where(Course.mandated, Course.published)))
-    officials = session.scalar(select(func.count()).select_from(User).where(
-        User.role == "official", User.agency_id.is_not(None), User.unit_code.in_(units), User.is_active)) or 0
-    citizens = session.scalar(select(func.count()).select_from(User).where(
-        User.role == "citizen", User.unit_code.in_(units), User.is_active)) or 0
-    communes = [u for u in units if u != unit_code] or [unit_code]
-    commune_units = session.scalars(select(Unit.code).where(Unit.code.in_(communes), Unit.level == "commune")).all()
-    with_team = session.scalar(select(func.count(distinct(TeamMember.commune_code))).join(
-        User, User.id == TeamMember.user_id).where(TeamMember.active, User.is_active, User.role == "trainer",
-                                                   TeamMember.commune_code.in_(commune_units))) or 0
+    return unit_and_descendants(session, unit_code)
+
+
+def _birth_years(plan: PlanSpec, year: int) -> tuple[int, int]:
+    """Birth years of the working-age population in a year. People whose birth year is unknown
+    (accounts made by staff) are counted as of working age."""
+    oldest = year - plan.working_age_max if plan.working_age_max is not None else 1
+    return max(1, oldest), year - plan.working_age_min
+
+
+def _indicators(session: Session, plan: PlanSpec, units: list[str], year: int) -> tuple[list[IndicatorResult],
+                                                                                       dict[str, str]]:
+    born = _birth_years(plan, year)
+    citizens_certified = sum_figures(session, "citizens_certified", units, year__le=year, birth_year__working=born)
+    population = plans.population(session, units, year)
+    denominator_source = {"citizens_online_services": "population" if population is not None else "registered"}
+    if population is None:
+        population = sum_figures(session, "citizens", units, birth_year__working=born)
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    certified_members = dict(sum_figures(session, "team_certified", communes, group_by=("unit_code",)))
     counts = {
-        "officials_trained": (_certified(session, mandated, units, year, "official", True), officials),
-        "citizens_online_services": (_certified(session, [ONLINE_SERVICES_COURSE], units, year, "citizen", False),
-                                     citizens),
-        "communes_with_team": (with_team, len(commune_units)),
+        "officials_trained": (sum_figures(session, "officials_certified", units, year=year),
+                              sum_figures(session, "officials", units)),
+        "citizens_online_services": (citizens_certified, population),
+        "communes_with_team": (sum(1 for c in communes if certified_members.get(c, 0) >= plan.team_min_certified),
+                               len(communes)),
     }
-    return [measure(ind, *counts[ind.id], year) for ind in DEFAULT_PLAN]
+    return [measure(ind, *counts[ind.id], year) for ind in plan.indicators if ind.id in counts], denominator_source
 
 
-def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> dict[str, object]:
-    from lms.services.classes import published_counts
+def target_report(session: Session, viewer: User, unit_code: str, year: int) -> list[IndicatorResult]:
+    units = _scope(session, viewer, unit_code)
+    return _indicators(session, plans.plan_for(session, unit_code), units, year)[0]
 
-    if not can_see_unit(session, viewer, unit_code):
-        raise Forbidden("auth.forbidden")
-    start, end = _year_bounds(year)
-    return published_counts(session, unit_and_descendants(session, unit_code), start, end)
+
+def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> dict[str, Any]:
+    """The figures a province publishes: classes held, participant-times, unique learners, teams
+    and their members, and certificates by course, unit, month and learner group."""
+    units = _scope(session, viewer, unit_code)
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    members = dict(sum_figures(session, "team_members", communes, group_by=("unit_code",)))
+
+    def by(column: str) -> dict[str, int]:
+        found = sum_figures(session, "certificates", units, year=year, group_by=(column,))
+        return {str(k): v for k, v in found.items()}
+
+    return {"classes_held": sum_figures(session, "classes", units, year=year),
+            "participant_times": sum_figures(session, "participant_times", units, year=year),
+            "unique_learners": sum_figures(session, "learners", units, year=year),
+            "teams": sum(1 for v in members.values() if v), "team_members": sum(members.values()),
+            "certificates_by_course": by("course_id"), "certificates_by_unit": by("unit_code"),
+            "certificates_by_month": {f"{int(k):02d}": v for k, v in by("month").items()},
+            "certificates_by_group": by("grp")}
+
+
+@dataclass(frozen=True)
+class Report:
+    unit_code: str
+    unit_name: str
+    year: int
+    plan: PlanSpec
+    indicators: list[IndicatorResult]
+    denominator_source: dict[str, str]
+    figures: dict[str, Any]
+    trend: list[dict[str, Any]]  # per month: certificates of each indicator's course, and cumulated
+    units: list[dict[str, Any]]  # the communes (for a province), lagging first
+
+
+def full_report(session: Session, viewer: User, unit_code: str, year: int, *, with_units: bool = True) -> Report:
+    """Everything the dashboard, the exports and the PDF show, from the kept sums."""
+    units = _scope(session, viewer, unit_code)
+    unit = session.get(Unit, unit_code)
+    assert unit is not None
+    plan = plans.plan_for(session, unit_code)
+    indicators, source = _indicators(session, plan, units, year)
+    mandated = list(session.scalars(select(Course.id).where(Course.mandated)))
+    monthly_officials = dict(sum_figures(session, "certificates", units, year=year, grp="official",
+                                         group_by=("month", "course_id")))
+    monthly_citizens = dict(sum_figures(session, "certificates", units, year=year, grp="citizen",
+                                        course_id=ONLINE_SERVICES_COURSE, group_by=("month",)))
+    trend, run_o, run_c = [], 0, 0
+    for month in range(1, 13):
+        officials = sum(int(monthly_officials.get((month, c), 0)) for c in mandated)
+        citizens = int(monthly_citizens.get(month, 0))
+        run_o, run_c = run_o + officials, run_c + citizens
+        trend.append({"month": month, "officials": officials, "citizens": citizens,
+                      "officials_total": run_o, "citizens_total": run_c})
+    rows = []
+    if with_units and unit.level == "province":
+        rows = _commune_rows(session, plan, unit_code, year)
+        first = plan.indicators[0].id if plan.indicators else ""
+
+        def lag(row: dict[str, Any]) -> tuple[int, float, str]:
+            r = row["indicators"].get(first)
+            if r is None or r.percent is None:
+                return (1, 0.0, row["name"])
+            return (0, r.percent - r.target_percent, row["name"])
+
+        rows.sort(key=lag)
+    return Report(unit_code, unit.name, year, plan, indicators, source, published_figures(session, viewer, unit_code,
+                                                                                            year), trend, rows)
+
+
+def _commune_rows(session: Session, plan: PlanSpec, province: str, year: int) -> list[dict[str, Any]]:
+    """Each commune of a province against the plan, with one grouped query per figure."""
+    communes = list(session.execute(select(Unit.code, Unit.name).where(Unit.parent_code == province)
+                                    .order_by(Unit.name)))
+    codes = [c for c, _ in communes]
+    born = _birth_years(plan, year)
+
+    def grouped(metric: str, **where: Any) -> dict[str, int]:
+        return {str(k): v for k, v in sum_figures(session, metric, codes, group_by=("unit_code",), **where).items()}
+
+    officials, trained = grouped("officials"), grouped("officials_certified", year=year)
+    certified = grouped("citizens_certified", year__le=year, birth_year__working=born)
+    registered = grouped("citizens", birth_year__working=born)
+    members = grouped("team_certified")
+    entered = plans.populations(session, codes, year)
+    rows = []
+    for code, name in communes:
+        counts = {"officials_trained": (trained.get(code, 0), officials.get(code, 0)),
+                  "citizens_online_services": (certified.get(code, 0),
+                                               entered.get(code, registered.get(code, 0))),
+                  "communes_with_team": (int(members.get(code, 0) >= plan.team_min_certified), 1)}
+        rows.append({"code": code, "name": name,
+                     "indicators": {ind.id: measure(ind, *counts[ind.id], year) for ind in plan.indicators
+                                    if ind.id in counts}})
+    return rows

@@ -18,6 +18,7 @@ from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter, login_key
 from lms.web.messages import message
 from lms.web.openapi import openapi_document
+from lms.web.payload import json_payload
 
 __all__ = ["bp", "error_response", "register_site_errors"]
 
@@ -71,10 +72,38 @@ def register_site_errors(app: Flask, prefix: str) -> None:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = json_payload()
     if not isinstance(data, dict):
         abort(error_response(400, "invalid_json"))
     return data
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether U+0000 occurs in any string of a parsed JSON value (walked without recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+@bp.before_request
+def _refuse_nul_characters() -> ResponseReturnValue | None:
+    """U+0000 is part of no id, login, code or name, and PostgreSQL can neither store nor compare
+    it: answer here, the same on every database, rather than fail inside a query."""
+    if "\x00" in request.path:
+        return error_response(404, "not_found")
+    in_query = any("\x00" in value for _, value in request.args.items(multi=True))
+    if in_query or (request.is_json and _has_nul(json_payload())):
+        return error_response(400, "bad_request")
+    return None
 
 
 @bp.get("/openapi.json")
@@ -220,14 +249,19 @@ def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
     data = _json_body()
     if "response" not in data:
         return error_response(400, "bad_request", "response.missing")
-    try:
-        with transaction() as session:
+    time_up = False
+    with transaction() as session:
+        try:
             row = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now())
             saved_at = row.saved_at.isoformat()
-    except ServiceError as exc:
-        if exc.key == "attempt.time_up":  # the attempt was closed and graded with what was saved before
-            return error_response(409, "time_up", exc.key)
-        raise
+        except ServiceError as exc:
+            if exc.key != "attempt.time_up":
+                raise
+            # save_answer closed and graded the attempt with what was saved before refusing this
+            # answer: caught inside the transaction so that grading is committed, not rolled back.
+            time_up = True
+    if time_up:
+        return error_response(409, "time_up", "attempt.time_up")
     return jsonify(question_id=question_id, saved_at=saved_at)
 
 
@@ -371,13 +405,18 @@ def target_report() -> ResponseReturnValue:
     assert user is not None
     unit = request.args.get("unit", "").strip()
     year_text = request.args.get("year", "").strip()
-    if not unit or not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+    if not unit or not year_text.isdecimal() or not 2000 <= int(year_text) <= 2100:  # "²⁰²⁶".isdigit()
         return error_response(400, "bad_request", "report.parameters")
-    results = reports.target_report(db(), user, unit, int(year_text))
-    figures = reports.published_figures(db(), user, unit, int(year_text))
-    return jsonify(unit=unit, year=int(year_text), figures=figures, indicators=[
-        {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator, "percent": r.percent,
-         "target_percent": r.target_percent, "met": r.met} for r in results])
+    report = reports.full_report(db(), user, unit, int(year_text), with_units=False)
+    plan = report.plan
+    return jsonify(unit=unit, year=report.year, figures=report.figures, trend=report.trend,
+                   plan={"slug": plan.slug, "title": plan.title, "issuing_body": plan.issuing_body,
+                         "decision_number": plan.decision_number, "working_age_min": plan.working_age_min,
+                         "working_age_max": plan.working_age_max, "team_min_certified": plan.team_min_certified},
+                   indicators=[{"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
+                                "percent": r.percent, "target_percent": r.target_percent, "met": r.met,
+                                "denominator_source": report.denominator_source.get(r.id, "records")}
+                               for r in report.indicators])
 
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

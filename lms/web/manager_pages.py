@@ -1,11 +1,9 @@
 """Pages for managers: the target dashboard of their unit (server-rendered SVG, readable without
 JavaScript and by a screen reader), the communes furthest behind, who is overdue, mandates,
-and CSV / XLSX exports."""
+the working-age population, and CSV / XLSX / PDF exports."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
@@ -19,7 +17,7 @@ from sqlalchemy import select
 
 from lms.services import catalogue, mandates, reports
 from lms.services.errors import ServiceError
-from lms.store import Unit
+from lms.services.report_export import FORMATS, export_targets
 from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
@@ -49,84 +47,141 @@ def _unit_and_year() -> tuple[str, int]:
     return unit, year
 
 
-def _report_rows(unit: str, year: int) -> list[dict[str, Any]]:
-    user = current_account()
-    assert user is not None
-    try:
-        results = reports.target_report(db(), user, unit, year)
-    except ServiceError as exc:
-        abort(exc.status)
-    return [{"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
-             "percent": r.percent, "target": r.target_percent, "met": r.met,
-             "bar": min(100.0, r.percent or 0.0)} for r in results]
-
-
 @bp.get("/manager")
 @_managers_only
 def manager_home() -> ResponseReturnValue:
+    from lms.web.job_pages import job_rows
+
     user = current_account()
     assert user is not None
     unit, year = _unit_and_year()
     session = db()
-    unit_row = session.get(Unit, unit)
-    if unit_row is None:
-        abort(404)
-    rows = _report_rows(unit, year)
+    try:
+        report = reports.full_report(session, user, unit, year)
+    except ServiceError as exc:
+        abort(exc.status)
+    rows = [_indicator_row(r) for r in report.indicators]
+    first = report.plan.indicators[0].id if report.plan.indicators else ""
     lagging = []
-    if unit_row.level == "province":
-        for commune in session.scalars(select(Unit).where(Unit.parent_code == unit)):
-            first = reports.target_report(session, user, commune.code, year)[0]
-            if first.denominator:
-                lagging.append({"name": commune.name, "percent": first.percent or 0.0, "numerator": first.numerator,
-                                "denominator": first.denominator,
-                                "url": url_for("lms_pages.manager_home", unit=commune.code, year=year)})
-        lagging.sort(key=lambda r: (r["percent"], r["name"]))
-    late = [{"name": u.full_name, "course": s.course_title, "due": s.due.strftime("%d/%m/%Y")}
-            for u, s in mandates.overdue(session, user, unit, today=now().date())]
-    return render_template("lms/manager.html", unit={"code": unit, "name": unit_row.name}, year=year, rows=rows,
-                           lagging=lagging[:20], late=late[:200],
-                           exports={"csv": url_for("lms_pages.manager_export", unit=unit, year=year, fmt="csv"),
-                                    "xlsx": url_for("lms_pages.manager_export", unit=unit, year=year, fmt="xlsx")})
+    for commune in report.units[:30]:
+        r = commune["indicators"].get(first)
+        if r is not None:
+            lagging.append({"name": commune["name"], "percent": r.percent, "numerator": r.numerator,
+                            "denominator": r.denominator,
+                            "url": url_for("lms_pages.manager_home", unit=commune["code"], year=year)})
+    page_text = request.args.get("late_page", "1")
+    page = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1
+    late_total, late_rows = mandates.overdue(session, user, unit, today=now().date(), limit=50, offset=(page - 1) * 50)
+    late = [{"name": u.full_name, "course": s.course_title, "due": s.due.strftime("%d/%m/%Y")} for u, s in late_rows]
+    pages = {"page": page, "total": late_total,
+             "prev": url_for("lms_pages.manager_home", unit=unit, year=year, late_page=page - 1) if page > 1 else None,
+             "next": url_for("lms_pages.manager_home", unit=unit, year=year, late_page=page + 1)
+             if page * 50 < late_total else None}
+    figures = report.figures
+    published = [(_("Lớp tập huấn đã mở"), figures["classes_held"]), (_("Lượt học viên"), figures["participant_times"]),
+                 (_("Người học (không trùng)"), figures["unique_learners"]),
+                 (_("Tổ công nghệ số cộng đồng"), figures["teams"]), (_("Thành viên tổ"), figures["team_members"])]
+    exports = {fmt: url_for("lms_pages.manager_export", unit=unit, year=year, fmt=fmt)
+               for fmt in ("csv", "xlsx", "pdf")}
+    exports["job"] = url_for("lms_pages.manager_export_job")
+    exports["certificates"] = url_for("lms_pages.manager_certificates_csv", unit=unit, year=year)
+    return render_template("lms/manager.html", unit={"code": unit, "name": report.unit_name}, year=year, rows=rows,
+                           plan=report.plan, lagging=lagging, late=late, late_pages=pages, published=published,
+                           by_course=sorted(figures["certificates_by_course"].items()),
+                           trend=_trend_chart(report.trend),
+                           exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin")
+
+
+def _indicator_row(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
+            "percent": r.percent, "target": r.target_percent, "met": r.met, "bar": min(100.0, r.percent or 0.0)}
+
+
+def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cumulative certificates by month as two SVG polylines on a 0..120 × 0..60 canvas, with the
+    numbers also given as a table for screen readers and for reading without the picture."""
+    top = max([t["officials_total"] for t in trend] + [t["citizens_total"] for t in trend] + [1])
+
+    def points(key: str) -> str:
+        return " ".join(f"{10 * (t['month'] - 1) + 5},{55 - 50 * t[key] / top:.1f}" for t in trend)
+
+    return {"officials": points("officials_total"), "citizens": points("citizens_total"), "top": top,
+            "months": trend}
+
+
+def _export_labels() -> dict[str, Any]:
+    """Column titles and yes / no in the reader's language, for the export file."""
+    return {"header": [_("Mã đơn vị"), _("Đơn vị"), _("Chỉ tiêu"), _("Đạt"), _("Tổng số"), _("Tỷ lệ (%)"),
+                       _("Mục tiêu (%)"), _("Đã đạt mục tiêu")],
+            "yes": _("Có"), "no": _("Chưa"), "sheets": [_("Số liệu"), _("Theo tháng")]}
 
 
 @bp.get("/manager/report.<fmt>")
 @_managers_only
 def manager_export(fmt: str) -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
     unit, year = _unit_and_year()
-    rows = _report_rows(unit, year)
-    header = [_("Chỉ tiêu"), _("Đạt"), _("Tổng số"), _("Tỷ lệ (%)"), _("Mục tiêu (%)"), _("Đã đạt mục tiêu")]
-    table = [[r["label"], r["numerator"], r["denominator"], r["percent"] if r["percent"] is not None else "",
-              r["target"], _("Có") if r["met"] else _("Chưa")] for r in rows]
-    name = f"bao-cao-chi-tieu-{unit}-{year}"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([[_csv_safe(c) for c in row] for row in table])
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    if fmt == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = str(year)
-        sheet.append(header)
-        for row in table:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return Response(buffer.getvalue(),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    abort(404)
+    if fmt not in FORMATS:
+        abort(404)
+    try:
+        file = export_targets(db(), user, unit, year, fmt, **_export_labels())
+    except ServiceError as exc:
+        abort(exc.status)
+    return Response(file.data, mimetype=file.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
 
 
-def _csv_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is quoted as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+@bp.get("/manager/certificates.csv")
+@_managers_only
+def manager_certificates_csv() -> ResponseReturnValue:
+    """Every certificate of the unit in the year, streamed as it is read."""
+    from flask import stream_with_context
+
+    from lms.services.report_export import certificate_csv
+
+    user = current_account()
+    assert user is not None
+    unit, year = _unit_and_year()
+    header = [_("Mã xác minh"), _("Họ và tên"), _("Khóa học"), _("Phiên bản"), _("Mã đơn vị"), _("Hình thức"),
+              _("Ngày cấp"), _("Hết hạn"), _("Thu hồi")]
+    try:
+        chunks = certificate_csv(db(), user, unit, year, header=header)
+        first = next(chunks)  # scope errors surface here, before the response starts
+    except ServiceError as exc:
+        abort(exc.status)
+
+    def body() -> Any:
+        yield first
+        yield from chunks
+
+    return Response(stream_with_context(body()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="chung-nhan-{unit}-{year}.csv"'})
+
+
+@bp.post("/manager/exports")
+@_managers_only
+def manager_export_job() -> ResponseReturnValue:
+    """The same export as a job: the file is kept and downloaded from the job's page, which
+    the manager may leave and come back to."""
+    from lms.services import jobs
+    from lms.web.job_pages import launch
+
+    user = current_account()
+    assert user is not None
+    unit = request.form.get("unit") or user.unit_code or "86"
+    year_text = request.form.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else now().year
+    fmt = request.form.get("format", "")
+    if fmt not in FORMATS:
+        abort(400)
+    if not reports.can_see_unit(db(), user, unit):
+        abort(403)
+    with transaction() as session:
+        job_id = jobs.create(session, kind="report_export", owner=user, now=now(), total=1,
+                             params={"unit": unit, "year": year, "format": fmt, **_export_labels()}).id
+    launch(job_id)
+    return redirect(url_for("lms_pages.job_page", job_id=job_id))
 
 
 @bp.route("/manager/mandates", methods=["GET", "POST"])
@@ -154,3 +209,53 @@ def manager_mandates() -> ResponseReturnValue:
                 return redirect(url_for("lms_pages.manager_home"))
     return render_template("lms/manager_mandates.html", courses=courses, unit=user.unit_code or "", error=error,
                            default_due=date(now().year, 12, 15).isoformat()), 422 if error else 200
+
+
+@bp.route("/manager/population", methods=["GET", "POST"])
+@_managers_only
+def manager_population() -> ResponseReturnValue:
+    """The working-age population per unit and year (the census is not the system's to know):
+    entered one by one or imported from a CSV / XLSX file."""
+    import tempfile
+    from pathlib import Path
+
+    from lms.services import plans
+    from lms.store import Unit, UnitPopulation
+
+    user = current_account()
+    assert user is not None
+    unit = request.values.get("unit") or user.unit_code or "86"
+    session = db()
+    if not reports.can_see_unit(session, user, unit) or session.get(Unit, unit) is None:
+        abort(403)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            with transaction() as tx:
+                if upload is not None and upload.filename:
+                    suffix = ".xlsx" if upload.filename.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = Path(tmp) / f"dan-so{suffix}"
+                        upload.save(path)
+                        result = plans.import_populations(tx, user, path, now=now())
+                    flash(_("Đã lưu %(n)s số liệu dân số.", n=result.stored), "success")
+                else:
+                    year_text, count_text = request.form.get("year", ""), request.form.get("working_age", "")
+                    plans.set_population(tx, user, request.form.get("unit_code", unit),
+                                         int(year_text) if year_text.isdigit() else 0,
+                                         int(count_text) if count_text.isdigit() else -1,
+                                         source=request.form.get("source", ""), now=now())
+                    flash(_("Đã lưu số liệu dân số."), "success")
+        except ServiceError as exc:
+            errors = [v if ":" in v else message(v) for v in exc.fields.values()] or [message(exc.key)]
+        else:
+            return redirect(url_for("lms_pages.manager_population", unit=unit))
+    codes = reports.unit_scope(session, user, unit)
+    names = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).tuples().all())
+    entered = [{"unit": names.get(r.unit_code, r.unit_code), "code": r.unit_code, "year": r.year,
+                "working_age": f"{r.working_age:,}".replace(",", "."), "source": r.source}
+               for r in session.scalars(select(UnitPopulation).where(UnitPopulation.unit_code.in_(codes))
+                                        .order_by(UnitPopulation.year.desc(), UnitPopulation.unit_code).limit(500))]
+    return render_template("lms/manager_population.html", unit=unit, units=sorted(names.items(), key=lambda x: x[1]),
+                           entered=entered, errors=errors, year=now().year), 422 if errors else 200

@@ -108,7 +108,9 @@ SCHEMAS: dict[str, Any] = {
     "AnswerRequest": {
         "type": "object", "required": ["response"],
         "properties": {"response": {"description": "a choice id, a list of ids, a boolean, a string, a number, "
-                                                   "or an object of left id -> right id; null clears it"}},
+                                                   "or an object of left id -> right id; null clears it",
+                                    "type": ["string", "number", "boolean", "array", "object", "null"],
+                                    "items": _STR, "additionalProperties": _STR}},
     },
     "Saved": {"type": "object", "required": ["question_id", "saved_at"],
               "properties": {"question_id": _STR, "saved_at": _DT}},
@@ -240,23 +242,33 @@ PATHS: dict[str, Any] = {
             "course_id": _STR, "course": _STR, "due": {"type": "string", "format": "date"},
             "done": {"type": "boolean"}, "overdue": {"type": "boolean"}}}}), "401": _error("Not authenticated")}}},
     "/api/v1/reports/targets": {"get": {
-        "summary": "A unit's indicators against the default plan's targets (its managers, admins)",
+        "summary": "A unit's indicators against the targets of the plan in force (its managers, admins)",
         "operationId": "targetReport", "security": _AUTH,
         "parameters": [{"name": "unit", "in": "query", "required": True, "schema": _STR},
                        {"name": "year", "in": "query", "required": True, "schema": _INT}],
         "responses": {"200": _json({"type": "object", "required": ["unit", "year", "indicators"], "properties": {
             "unit": _STR, "year": _INT,
             "figures": {"type": "object", "description": "classes held, participant-times, unique learners, "
-                                                         "certificates by course",
+                                                         "teams and members, certificates by course, unit, month "
+                                                         "and learner group",
                         "properties": {"classes_held": _INT, "participant_times": _INT, "unique_learners": _INT,
-                                       "certificates_by_course": {"type": "object",
-                                                                  "additionalProperties": _INT}}},
+                                       "teams": _INT, "team_members": _INT,
+                                       **{f"certificates_by_{k}": {"type": "object", "additionalProperties": _INT}
+                                          for k in ("course", "unit", "month", "group")}}},
+            "trend": {"type": "array", "description": "per month: certificates of the officials' mandated "
+                                                      "course and of the citizens' online services course",
+                      "items": {"type": "object", "properties": {
+                          k: _INT for k in ("month", "officials", "citizens", "officials_total", "citizens_total")}}},
+            "plan": {"type": "object", "properties": {
+                "slug": _STR, "title": _STR, "issuing_body": _STR, "decision_number": _STR, "working_age_min": _INT,
+                "working_age_max": {"type": ["integer", "null"]}, "team_min_certified": _INT}},
             "indicators": {"type": "array", "items": {
                 "type": "object",
                 "required": ["id", "label", "numerator", "denominator", "percent", "target_percent", "met"],
                 "properties": {"id": _STR, "label": _STR, "numerator": _INT, "denominator": _INT,
                                "percent": {"type": ["number", "null"]}, "target_percent": {"type": "number"},
-                               "met": {"type": "boolean"}}}}}}),
+                               "met": {"type": "boolean"},
+                               "denominator_source": {"enum": ["records", "population", "registered"]}}}}}}),
             "400": _error("Missing unit or year"), "401": _error("Not authenticated"),
             "403": _error("Outside the manager's units"), "404": _error("Unknown unit")}}},
     "/api/v1/verify/{code}": {"get": {

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -22,6 +28,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from lms.services import accounts, catalogue
+from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
 from lms.store import Unit
 from lms.web.auth import Principal, current_account
@@ -30,7 +37,7 @@ from lms.web.forms import LoginForm, RegistrationForm
 from lms.web.limits import limiter, login_key
 from lms.web.messages import message
 
-__all__ = ["bp", "error_page"]
+__all__ = ["bp", "error_page", "local_date", "static_url"]
 
 bp = Blueprint("lms_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -50,6 +57,18 @@ def _remember_language() -> None:
         session["lang"] = lang
 
 
+@bp.before_request
+def _refuse_nul_characters() -> Any:
+    """U+0000 belongs in no path, query or form field, and PostgreSQL can neither store nor
+    compare it: refuse it here, the same on every database (the API does the same)."""
+    if "\x00" in request.path:
+        abort(404)
+    fields = (*request.args.items(multi=True), *request.form.items(multi=True))
+    if any("\x00" in value for _, value in fields):
+        abort(400)
+    return None
+
+
 @bp.after_request
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Content-Security-Policy", CSP)
@@ -62,7 +81,46 @@ def _security_headers(response: Any) -> Any:
 def _layout() -> dict[str, Any]:
     user = current_account()
     return {"account": user, "large_text": bool(session.get("large_text")),
-            "lang": session.get("lang") or state().settings.default_language}
+            "lang": session.get("lang") or state().settings.default_language, "static_url": static_url}
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@lru_cache(maxsize=64)
+def _digest(filename: str, mtime_ns: int) -> str:
+    return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """A static file's URL carrying a hash of its content (``?v=``): the service worker keeps a
+    versioned file for good, and a changed file gets a new URL."""
+    try:
+        version = _digest(filename, (STATIC / filename).stat().st_mtime_ns)
+    except OSError:
+        return url_for("lms_pages.static", filename=filename)
+    return url_for("lms_pages.static", filename=filename, v=version)
+
+
+@bp.get("/sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The service worker, served from the LMS's root (not /static/) so that its scope covers
+    every page of the LMS, mounted under a prefix or not."""
+    return Response((STATIC / "sw.js").read_bytes(), mimetype="text/javascript",
+                    headers={"Service-Worker-Allowed": url_for("lms_pages.home"), "Cache-Control": "no-cache"})
+
+
+@bp.get("/offline")
+def offline() -> ResponseReturnValue:
+    """Shown by the service worker for a page that was never visited while online."""
+    return render_template("lms/offline.html")
+
+
+def local_date(value: datetime | None) -> str | None:
+    """A stored UTC time as the site's local date, dd/mm/yyyy."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%d/%m/%Y")
 
 
 def error_page(exc: HTTPException) -> ResponseReturnValue:
@@ -105,7 +163,8 @@ def course(course_id: str) -> ResponseReturnValue:
     for le in catalogue.published_lessons(session_, c.id):
         unlocked = (not c.sequential) or previous_done
         lessons.append({"title": le.title, "minutes": le.minutes, "done": le.id in done,
-                        "locked": not unlocked, "url": url_for("lms_pages.lesson", lesson_id=le.id)})
+                        "locked": not unlocked, "url": url_for("lms_pages.lesson", lesson_id=le.id),
+                        "version": le.version, "updated": local_date(le.updated_at)})
         previous_done = previous_done and le.id in done
     from lms.services import quizzes as quiz_service
 
@@ -138,7 +197,9 @@ def lesson(lesson_id: str) -> ResponseReturnValue:
     nxt = siblings[index + 1] if index + 1 < len(siblings) else None
     return render_template(
         "lms/lesson.html", lesson={"id": le.id, "title": le.title, "html": le.html, "minutes": le.minutes,
-                                   "position": le.position, "count": len(siblings)},
+                                   "position": le.position, "count": len(siblings), "version": le.version,
+                                   "updated": local_date(le.updated_at)},
+        edit_url=url_for("lms_pages.lesson_edit", lesson_id=le.id) if lesson_service.can_edit(user) else None,
         course={"id": le.course_id, "title": le.course.title,
                 "url": url_for("lms_pages.course", course_id=le.course_id)},
         done=bool(progress and le.id in progress.completed_ids),
@@ -242,13 +303,14 @@ def me() -> ResponseReturnValue:
         rows.append({"title": c.title, "url": url_for("lms_pages.course", course_id=c.id),
                      "done": p.completed_lessons, "total": p.lesson_count})
     from lms.services import mandates
+    from lms.web.job_pages import job_rows
 
     duties = [{"course": m.course_title, "due": m.due.strftime("%d/%m/%Y"), "done": m.done, "overdue": m.overdue,
                "url": url_for("lms_pages.course", course_id=m.course_id)}
               for m in mandates.mandates_for(session_, user, today=now().date())]
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
                                                 "unit": user.unit.name if user.unit else ""}, rows=rows,
-                           duties=duties)
+                           duties=duties, jobs=job_rows(user))
 
 
 @bp.post("/settings/text-size")

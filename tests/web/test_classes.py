@@ -6,9 +6,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from lms.domain.targets import DEFAULT_PLAN
 from lms.services import certificates, classes, reports
 from lms.services.errors import Forbidden, Invalid
-from lms.store import Certificate
+from lms.store import Certificate, Course
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import now
@@ -41,19 +42,36 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     assert session.query(Certificate).filter_by(user_id=learners[1].id).count() == 0
 
 
-def test_team_member_makes_a_commune_count(session: Session) -> None:
+def test_a_commune_counts_once_its_team_has_enough_certified_members(session: Session) -> None:
     manager = factories.user(session, role="manager", unit_code="86")
-    member = factories.user(session, role="trainer", unit_code="28756")
     year = now().year
-    before = {r.id: r for r in reports.target_report(session, manager, "86", year)}["communes_with_team"]
-    classes.add_team_member(session, manager, "28756", member.login, now=now())
-    classes.add_team_member(session, manager, "28756", member.login, now=now())  # idempotent
-    after = {r.id: r for r in reports.target_report(session, manager, "86", year)}["communes_with_team"]
-    assert after.numerator == before.numerator + (0 if before.numerator else 1)
-    assert after.numerator >= 1 and after.denominator == 124
+    course = session.get(Course, "dich-vu-cong")
+    assert course is not None
+
+    def team_indicator() -> tuple[int, int]:
+        r = {r.id: r for r in reports.target_report(session, manager, "86", year)}["communes_with_team"]
+        return r.numerator, r.denominator
+
+    before, denominator = team_indicator()
+    assert denominator == 124  # the communes of Vĩnh Long
+    needed = DEFAULT_PLAN.team_min_certified
+    members = [factories.user(session, role="trainer", unit_code="28756") for _ in range(needed)]
+    for m in members:
+        classes.add_team_member(session, manager, "28756", m.login, now=now())
+        classes.add_team_member(session, manager, "28756", m.login, now=now())  # idempotent
+    assert team_indicator()[0] == before  # members, but none certified yet
+    for m in members[:-1]:
+        certificates.issue(session, m, course, now=now(), source="online")
+    assert team_indicator()[0] == before  # one short of the plan's minimum
+    last = certificates.issue(session, members[-1], course, now=now(), source="online")
+    assert team_indicator()[0] == before + 1
+    certificates.revoke(session, last.code, "cấp nhầm", now=now())
+    assert team_indicator()[0] == before
+    figures = reports.published_figures(session, manager, "86", year)
+    assert figures["team_members"] >= len(members) and figures["teams"] >= 1
     with pytest.raises(Forbidden):
         classes.add_team_member(session, factories.user(session, role="manager", unit_code="75"), "28756",
-                                member.login, now=now())
+                                members[0].login, now=now())
 
 
 def test_trainer_records_a_class_in_the_browser(client: FlaskClient, session: Session) -> None:

@@ -84,3 +84,11 @@ def test_session_cookie_flags(client: FlaskClient) -> None:
     cookie = r.headers.get("Set-Cookie", "") or ""
     if cookie:
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_nul_characters_in_pages_are_refused_not_crashed_on(client: FlaskClient) -> None:
+    token = csrf_token(client, "/login")
+    assert client.post("/login", data={"csrf_token": token, "login": "a\x00b@example.vn",
+                                       "password": "x"}).status_code == 400
+    assert client.get("/courses?q=\x00").status_code == 400
+    assert client.get("/lessons/ab%00cd").status_code == 404

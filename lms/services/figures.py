@@ -1,0 +1,264 @@
+"""Summary figures kept current in the same transaction as the events that change them.
+
+Whenever the ORM flushes a change to something a figure depends on (a user, a certificate, a
+lesson completion, an attendance, a team membership, a class), the person or class it belongs
+to is marked; before the transaction commits (or when a report is read inside it) each marked
+contributor's figures are computed afresh from its own few rows (lms.domain.figures), compared
+with what it contributed last time (``figure_shares``) and only the difference is added to the
+kept sums (``report_figures``). Reports read the sums, never the raw rows. Statements that
+bypass the ORM call :func:`touch`. ``lms report rebuild`` recomputes everything from scratch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lms.domain.figures import (
+    CertificateFact,
+    ClassFact,
+    FigureKey,
+    PersonFacts,
+    class_figures,
+    difference,
+    person_figures,
+)
+from lms.store import (
+    Attempt,
+    Attendance,
+    Certificate,
+    Course,
+    FigureShare,
+    LessonCompletion,
+    ReportFigure,
+    TeamMember,
+    TrainingClass,
+    User,
+)
+
+__all__ = ["ONLINE_SERVICES_COURSE", "kept", "missing", "rebuild", "settle", "sum_figures", "touch"]
+
+ONLINE_SERVICES_COURSE = "dich-vu-cong"
+VN = timezone(timedelta(hours=7))
+_PENDING = "lms.figures.pending"
+_KEY_COLUMNS = ("metric", "unit_code", "year", "month", "course_id", "grp", "birth_year")
+
+
+def touch(session: Session, *contributors: str) -> None:
+    """Mark contributors ("u:<id>", "c:<id>") whose figures must be refreshed before commit."""
+    session.info.setdefault(_PENDING, set()).update(contributors)
+
+
+def _collect(session: Session, flush_context: Any) -> None:
+    marks: set[str] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            marks.add(f"u:{obj.id}")
+        elif isinstance(obj, Certificate | LessonCompletion | TeamMember):
+            marks.add(f"u:{obj.user_id}")
+        elif isinstance(obj, Attempt) and obj.status == "submitted":
+            marks.add(f"u:{obj.user_id}")
+        elif isinstance(obj, Attendance):
+            marks.update((f"u:{obj.user_id}", f"c:{obj.class_id}"))
+        elif isinstance(obj, TrainingClass):
+            marks.add(f"c:{obj.id}")
+    if marks:
+        touch(session, *marks)
+
+
+def _forget(session: Session, *args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "after_flush", _collect)
+event.listen(Session, "after_soft_rollback", _forget)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def settle(session: Session) -> None:
+    """Bring the kept sums up to date with everything flushed or touched in this transaction."""
+    if not session.info.get(_PENDING) and not (session.new or session.dirty or session.deleted):
+        return
+    session.flush()
+    pending = session.info.pop(_PENDING, set())
+    if not pending:
+        return
+    people = sorted(int(c[2:]) for c in pending if c.startswith("u:") and c[2:].isdigit())
+    classes = sorted(int(c[2:]) for c in pending if c.startswith("c:") and c[2:].isdigit())
+    fresh: dict[str, Counter[FigureKey]] = {f"u:{uid}": Counter() for uid in people}
+    fresh.update({f"c:{cid}": Counter() for cid in classes})
+    fresh.update(_people_figures(session, people))
+    fresh.update(_class_figures(session, classes))
+    old = _shares(session, list(fresh))
+    change: Counter[FigureKey] = Counter()
+    for contributor, figures in fresh.items():
+        delta = difference(old.get(contributor, Counter()), figures)
+        if not delta:
+            continue
+        change.update(delta)
+        session.execute(delete(FigureShare).where(FigureShare.contributor == contributor))
+        if figures:
+            session.execute(insert(FigureShare), [_row(k, v, contributor=contributor) for k, v in figures.items()])
+    for key in sorted(k for k, v in change.items() if v):  # one order everywhere: no deadlocks
+        _add(session, key, change[key])
+    session.info.pop(_PENDING, None)
+
+
+def _row(key: FigureKey, value: int, **extra: Any) -> dict[str, Any]:
+    return {"metric": key.metric, "unit_code": key.unit_code, "year": key.year, "month": key.month,
+            "course_id": key.course_id, "grp": key.group, "birth_year": key.birth_year, "value": value, **extra}
+
+
+def _key(row: Any) -> FigureKey:
+    return FigureKey(row.metric, row.unit_code, row.year, row.month, row.course_id, row.grp, row.birth_year)
+
+
+def _add(session: Session, key: FigureKey, delta: int) -> None:
+    dialect = session.get_bind().dialect.name
+    maker: Callable[..., Any] = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(ReportFigure).values(**_row(key, delta))
+    session.execute(stmt.on_conflict_do_update(index_elements=list(_KEY_COLUMNS),
+                                               set_={"value": ReportFigure.value + stmt.excluded.value}))
+
+
+def _shares(session: Session, contributors: list[str]) -> dict[str, Counter[FigureKey]]:
+    out: dict[str, Counter[FigureKey]] = {}
+    for chunk in _chunks(contributors, 500):
+        for row in session.execute(select(FigureShare).where(FigureShare.contributor.in_(chunk))).scalars():
+            out.setdefault(row.contributor, Counter())[_key(row)] += row.value
+    return out
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(VN)
+
+
+def _people_figures(session: Session, user_ids: list[int]) -> dict[str, Counter[FigureKey]]:
+    if not user_ids:
+        return {}
+    mandated = set(session.scalars(select(Course.id).where(Course.mandated)))
+    out: dict[str, Counter[FigureKey]] = {}
+    for chunk in _chunks(user_ids, 500):
+        certs: dict[int, list[CertificateFact]] = {}
+        for uid, course, issued, unit, revoked in session.execute(
+                select(Certificate.user_id, Certificate.course_id, Certificate.issued_at, Certificate.unit_code,
+                       Certificate.revoked_at).where(Certificate.user_id.in_(chunk))):
+            local = _local(issued)
+            certs.setdefault(uid, []).append(CertificateFact(course, local.year, local.month, unit, course in mandated,
+                                                             course == ONLINE_SERVICES_COURSE, revoked is not None))
+        years: dict[int, set[int]] = {}
+        for query in (
+                select(LessonCompletion.user_id, LessonCompletion.completed_at).where(
+                    LessonCompletion.user_id.in_(chunk)),
+                select(Attempt.user_id, Attempt.submitted_at).where(Attempt.user_id.in_(chunk),
+                                                                    Attempt.status == "submitted"),
+                select(Attendance.user_id, TrainingClass.held_on).join(
+                    TrainingClass, TrainingClass.id == Attendance.class_id).where(Attendance.user_id.in_(chunk))):
+            for uid, moment in session.execute(query):
+                if moment is not None:
+                    years.setdefault(uid, set()).add(_local(moment).year)
+        teams: dict[int, list[str]] = {}
+        for uid, commune in session.execute(select(TeamMember.user_id, TeamMember.commune_code).where(
+                TeamMember.user_id.in_(chunk), TeamMember.active)):
+            teams.setdefault(uid, []).append(commune)
+        for uid, role, unit, agency, active, born in session.execute(
+                select(User.id, User.role, User.unit_code, User.agency_id, User.is_active, User.birth_year).where(
+                    User.id.in_(chunk))):
+            facts = PersonFacts(role=role, unit_code=unit, on_roster=agency is not None, active=bool(active),
+                                birth_year=born, certificates=tuple(certs.get(uid, ())),
+                                activity_years=frozenset(years.get(uid, ())), team_communes=tuple(teams.get(uid, ())))
+            out[f"u:{uid}"] = person_figures(facts)
+    return out
+
+
+def _class_figures(session: Session, class_ids: list[int]) -> dict[str, Counter[FigureKey]]:
+    out: dict[str, Counter[FigureKey]] = {}
+    for chunk in _chunks(class_ids, 500):
+        attendees = {cid: int(n) for cid, n in session.execute(select(Attendance.class_id, func.count()).where(
+            Attendance.class_id.in_(chunk)).group_by(Attendance.class_id)).all()}
+        for klass in session.scalars(select(TrainingClass).where(TrainingClass.id.in_(chunk))):
+            local = _local(klass.held_on)
+            out[f"c:{klass.id}"] = class_figures(ClassFact(klass.unit_code, local.year, local.month, klass.course_id,
+                                                           int(attendees.get(klass.id, 0))))
+    return out
+
+
+def rebuild(session: Session, *, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every share and sum from the raw records. Returns how many contributors counted."""
+    session.info.pop(_PENDING, None)
+    session.execute(delete(FigureShare))
+    session.execute(delete(ReportFigure))
+    totals: Counter[FigureKey] = Counter()
+    people = list(session.scalars(select(User.id).order_by(User.id)))
+    classes = list(session.scalars(select(TrainingClass.id).order_by(TrainingClass.id)))
+    done, total = 0, len(people) + len(classes)
+    for ids, compute in ((people, _people_figures), (classes, _class_figures)):
+        for chunk in _chunks(ids, batch):
+            shares = compute(session, chunk)
+            rows = [_row(k, v, contributor=c) for c, figures in shares.items() for k, v in figures.items()]
+            if rows:
+                session.execute(insert(FigureShare), rows)
+            for figures in shares.values():
+                totals.update(figures)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    rows = [_row(k, v) for k, v in sorted(totals.items()) if v]
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(ReportFigure), chunk)
+    session.flush()
+    return total
+
+
+def missing(session: Session) -> bool:
+    """Whether people exist but no figures were ever kept (a database from before them)."""
+    return (session.scalar(select(FigureShare.id).limit(1)) is None
+            and session.scalar(select(User.id).limit(1)) is not None)
+
+
+def kept(session: Session) -> dict[FigureKey, int]:
+    """Every non-zero kept sum (for checks and tests)."""
+    settle(session)
+    return {_key(r): r.value for r in session.scalars(select(ReportFigure)) if r.value}
+
+
+def sum_figures(session: Session, metric: str, units: list[str], *, group_by: tuple[str, ...] = (),
+                **where: Any) -> Any:
+    """The kept sum of a metric over units, optionally filtered (``year=2026``, ``year__le=2026``,
+    ``birth_year__between=(a, b)``) and grouped by key columns. Reads a few hundred rows at most."""
+    settle(session)
+    columns = [getattr(ReportFigure, c) for c in group_by]
+    query = select(*columns, func.coalesce(func.sum(ReportFigure.value), 0)).where(
+        ReportFigure.metric == metric, ReportFigure.unit_code.in_(units))
+    for name, value in where.items():
+        field, _, op = name.partition("__")
+        column = getattr(ReportFigure, field)
+        if op == "le":
+            query = query.where(column <= value)
+        elif op == "between":
+            low, high = value
+            query = query.where(column.between(low, high))
+        elif op == "working":  # a birth-year range; an unknown birth year (0) is given the benefit of the doubt
+            low, high = value
+            query = query.where(or_(column.between(low, high), column == 0))
+        else:
+            query = query.where(column == value)
+    if not group_by:
+        return int(session.scalar(query) or 0)
+    rows = session.execute(query.group_by(*columns).order_by(*columns)).all()
+    return {(r[0] if len(columns) == 1 else tuple(r[:-1])): int(r[-1]) for r in rows}
