@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from lms.store import Attempt
@@ -71,3 +73,24 @@ def test_statistics_are_for_trainers(client: FlaskClient, session: Session) -> N
     assert client.get("/api/v1/quizzes/an-toan-so-bai-01/statistics", headers=learner).status_code == 403
     r = client.get("/api/v1/quizzes/an-toan-so-bai-01/statistics", headers=trainer)
     assert r.status_code == 200 and isinstance(r.json, list)
+
+
+def test_an_answer_after_the_deadline_closes_the_attempt_with_what_was_saved(client: FlaskClient,
+                                                                               session: Session) -> None:
+    auth = _learner(session)
+    body = client.post("/api/v1/quizzes/dich-vu-cong-cuoi-khoa/attempts", headers=auth).json
+    attempt = session.get(Attempt, body["attempt_id"])
+    assert attempt is not None
+    first, late = attempt.layout[0], attempt.layout[1]
+    assert client.put(f"/api/v1/attempts/{attempt.id}/answers/{first['id']}",
+                      json={"response": correct_response(first)}, headers=auth).status_code == 200
+    session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                    .values(deadline_at=datetime.now(UTC) - timedelta(hours=1)))
+    session.commit()
+    r = client.put(f"/api/v1/attempts/{attempt.id}/answers/{late['id']}",
+                   json={"response": correct_response(late)}, headers=auth)
+    assert r.status_code == 409 and r.json is not None and r.json["error"]["code"] == "time_up"
+    session.expire_all()
+    closed = session.get(Attempt, attempt.id)
+    assert closed is not None  # graded, as the 409 says, and the grading was not rolled back with the refusal
+    assert closed.status == "submitted" and closed.finished_by == "deadline" and closed.score == first["points"]
