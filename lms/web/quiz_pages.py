@@ -125,6 +125,7 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
     served = quizzes.learner_questions(current)
     errors: dict[str, str] = {}
     if request.method == "POST":
+        time_up = False
         try:
             with transaction() as tx:
                 for number, q in enumerate(served, start=1):
@@ -133,15 +134,22 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
                             quizzes.save_answer(tx, user, attempt_id, q["id"], _parse(number, q), now=now())
                     except ServiceError as exc:
                         if exc.key == "attempt.time_up":
-                            raise
+                            # the savepoint undid the grading save_answer did: grade here, in the
+                            # same transaction, with the answers saved before the time ran out
+                            time_up = True
+                            tx.expire_all()  # the attempt object still says what the savepoint undid
+                            break
                         errors[q["id"]] = message(next(iter(exc.fields.values()), exc.key))
-                if request.form.get("action") == "submit" and not errors:
+                if time_up or (request.form.get("action") == "submit" and not errors):
                     done = quizzes.submit_attempt(tx, user, attempt_id, now=now())
                     quiz_row = quizzes.get_quiz(tx, done.quiz_id)
                     if done.passed and quiz_row.kind == "final":
                         award_if_earned(tx, user, quiz_row.course_id)
         except ServiceError as exc:
             flash(message(exc.key), "warning")
+            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+        if time_up:
+            flash(message("attempt.time_up"), "warning")
             return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
         if request.form.get("action") == "submit" and not errors:
             return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
@@ -185,14 +193,20 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
         response = body["response"]
     else:
         response = _parse(number, served[number - 1])
+    time_up = False
     try:
         with transaction() as tx:
-            row = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
-            saved_at = row.saved_at.isoformat()
+            try:
+                row = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
+                saved_at = row.saved_at.isoformat()
+            except ServiceError as exc:
+                if exc.key != "attempt.time_up":
+                    raise
+                time_up = True  # closed and graded with what was saved before: commit that grading
     except ServiceError as exc:
-        if exc.key == "attempt.time_up":  # closed and graded with what was saved before
-            return error_response(409, "time_up", exc.key)
         return error_response(exc.status, exc.code, exc.key, exc.fields)
+    if time_up:
+        return error_response(409, "time_up", "attempt.time_up")
     return jsonify(question_id=question_id, saved_at=saved_at, status="saved")
 
 

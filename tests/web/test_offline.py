@@ -161,6 +161,25 @@ def test_answers_after_the_deadline_are_refused(client: FlaskClient, session: Se
                     data={"csrf_token": token, f"q-{number}": correct_response(snap)})
     assert r.status_code == 409 and r.json is not None and r.json["error"]["code"] == "time_up"
     assert _saved(session, attempt) == {}
+    closed = session.get(Attempt, attempt.id)
+    assert closed is not None and closed.status == "submitted" and closed.finished_by == "deadline"
+
+
+def test_a_form_sent_after_the_deadline_grades_what_was_saved_before(client: FlaskClient, session: Session) -> None:
+    user_id = _login(client, session)
+    attempt, token = _start(client, session, user_id)
+    number, snap = _single(attempt)
+    assert client.post(f"/attempts/{attempt.id}/answers/{snap['id']}",
+                       data={"csrf_token": token, f"q-{number}": correct_response(snap)}).status_code == 200
+    session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                    .values(deadline_at=now() - timedelta(hours=1)))
+    session.commit()
+    r = client.post(f"/attempts/{attempt.id}", data={"csrf_token": token, "action": "save"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/attempts/{attempt.id}/result")
+    session.expire_all()
+    closed = session.get(Attempt, attempt.id)
+    assert closed is not None and closed.status == "submitted" and closed.finished_by == "deadline"
+    assert closed.score is not None and closed.score > 0  # the answer saved in time counted
 
 
 def test_answers_to_a_submitted_attempt_are_refused(client: FlaskClient, session: Session) -> None:
