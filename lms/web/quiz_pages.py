@@ -193,6 +193,10 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
         response = body["response"]
     else:
         response = _parse(number, served[number - 1])
+        if response == ["?"] and any(not request.form.get(f"q-{number}-{i}", "")
+                                     for i in range(len(served[number - 1]["choices"]))):
+            # a ranking the learner is still filling in: nothing to save yet, and no error to show
+            return jsonify(question_id=question_id, status="incomplete")
     time_up = False
     try:
         with transaction() as tx:

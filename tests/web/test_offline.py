@@ -190,3 +190,24 @@ def test_answers_to_a_submitted_attempt_are_refused(client: FlaskClient, session
     r = client.post(f"/attempts/{attempt.id}/answers/{snap['id']}",
                     data={"csrf_token": token, f"q-{number}": correct_response(snap)})
     assert r.status_code == 409
+
+
+def test_a_ranking_being_filled_in_is_not_an_error(client: FlaskClient, session: Session) -> None:
+    user_id = _login(client, session)
+    quiz = "an-toan-so-bai-05"
+    client.post(f"/quizzes/{quiz}/attempts", data={"csrf_token": csrf_token(client, f"/quizzes/{quiz}")})
+    attempt = session.scalars(select(Attempt).where(Attempt.user_id == user_id)).one()
+    found = [(n, s) for n, s in enumerate(attempt.layout, start=1) if s["type"] == "ordering"]
+    assert found, "the lesson check has an ordering question"
+    number, snap = found[0]
+    token = csrf_token(client, f"/attempts/{attempt.id}")
+    url = f"/attempts/{attempt.id}/answers/{snap['id']}"
+    r = client.post(url, data={"csrf_token": token, f"q-{number}-0": "1"})
+    assert r.status_code == 200 and r.json is not None and r.json["status"] == "incomplete"
+    assert snap["id"] not in _saved(session, attempt)
+    count = len(snap["order"])
+    clash = {f"q-{number}-{i}": "1" for i in range(count)}  # every box filled, all the same
+    assert client.post(url, data={"csrf_token": token, **clash}).status_code == 422
+    full = {f"q-{number}-{i}": str(i + 1) for i in range(count)}
+    assert client.post(url, data={"csrf_token": token, **full}).json["status"] == "saved"
+    assert snap["id"] in _saved(session, attempt)

@@ -108,7 +108,10 @@
             }
           }
           if (response && response.ok) {
-            show(fieldset, "saved", text.saved);
+            const data = await response.json().catch(() => null);
+            // a ranking still being filled in is not an error: nothing to save yet
+            show(fieldset, data && data.status === "incomplete" ? "idle" : "saved",
+                 data && data.status === "incomplete" ? "" : text.saved);
           } else if (final) {
             const data = await response.json().catch(() => null);
             show(fieldset, "error", (data && data.error && data.error.message) || text.failed);
