@@ -9,19 +9,30 @@ LMS_PORT ?= 5000
 # fonts ~10x faster), and fonts that cover every Vietnamese letter for the certificates.
 DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Browser tests: Debian's Chromium (Playwright never downloads a browser here), a Java runtime for
+# the Nu HTML Checker when none is installed, npm when missing; axe-core and vnu-jar from npm
+# into a git-ignored cache inside the project.
+E2E_DEBS := chromium $$(command -v java >/dev/null || echo default-jre-headless) $$(command -v npm >/dev/null || echo npm)
+NODE_CACHE := .cache/node
+E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres serve clean
+.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean
 
 install: debian $(STAMP) translations
 
+# $(call apt_ensure,PACKAGES): install those of the Debian PACKAGES that are missing, nothing else.
+define apt_ensure
+missing=""; for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  echo "Installing Debian packages:$$missing"; \
+  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
+
 debian:
-	@missing=""; for p in $(DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call apt_ensure,$(DEBS))
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -56,8 +67,14 @@ test-sqlite: install
 test-postgres: install
 	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e" -p no:cacheprovider
 
-test: lint check-migrations test-sqlite test-postgres
-	@echo "make test: all checks passed (lint, types, layers, content, migrations, SQLite, PostgreSQL)"
+test-e2e: install
+	@$(call apt_ensure,$(E2E_DEBS))
+	@for f in $(E2E_NODE_FILES); do test -f $$f || missing=1; done; \
+	if [ -n "$$missing" ]; then npm install --prefix $(NODE_CACHE) --no-audit --no-fund --no-save axe-core@4 vnu-jar; fi
+	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m e2e -p no:cacheprovider
+
+test: lint check-migrations test-sqlite test-postgres test-e2e
+	@echo "make test: all checks passed (lint, types, layers, content, migrations, SQLite, PostgreSQL, browser)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
