@@ -1,5 +1,5 @@
-"""Pages for long work: a job's progress page (refreshed by a meta tag, so it needs no
-JavaScript), its file when it made one, the "jobs under way" list, and the admin's bulk
+"""Pages for long work: a job's progress page (updated in place by job.js while it runs, with a
+link for reading without JavaScript), its file when it made one, the "jobs under way" list, and the admin's bulk
 certificate regeneration. Starting a job lives with the page that asks for it."""
 
 from __future__ import annotations
