@@ -5,6 +5,7 @@ a passed paper test earns the course certificate."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from lms.services import certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attendance, Course, TeamMember, TrainingClass, Unit, User
 
-__all__ = ["add_team_member", "create_class", "record_attendance"]
+__all__ = ["add_team_member", "create_class", "import_attendance", "record_attendance"]
 
 TRAINERS = ("trainer", "manager", "admin")
 
@@ -91,3 +92,46 @@ def add_team_member(session: Session, manager: User, commune_code: str, login: s
     row.active = True
     session.flush()
     return row
+
+
+ATTENDANCE_COLUMNS = ("login", "passed")
+_PASSED = {"": None, "đạt": True, "dat": True, "có": True, "co": True, "yes": True, "true": True, "1": True,
+           "x": True, "không đạt": False, "khong dat": False, "chưa đạt": False, "không": False, "no": False,
+           "false": False, "0": False}
+
+
+def import_attendance(session: Session, trainer: User, class_id: int, path: Path, *, now: datetime,
+                      name: str | None = None) -> int:
+    """Attendance from a CSV or XLSX sheet (``login`` and, when there was a paper test, ``passed``:
+    đạt / không đạt, leave empty when there was none). Every row is checked first and reported as
+    ``FILE:ROW:COLUMN: message``; a sheet with any error records nobody. Returns the rows recorded."""
+    from lms.content.roster import read_table
+
+    klass = session.get(TrainingClass, class_id)
+    if klass is None:
+        raise NotFound("class.not_found")
+    if trainer.role not in TRAINERS or (trainer.role == "trainer" and klass.trainer_id != trainer.id):
+        raise Forbidden("auth.forbidden")
+    label = name or str(path)
+    rows, problems = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_COLUMNS[:1])
+    problems = [p.replace(str(path), label, 1) for p in problems]
+    parsed: list[tuple[str, bool | None]] = []
+    seen: dict[str, int] = {}
+    for r in rows:
+        login = normalise_login(r.values.get("login", ""))
+        result = nfc(r.values.get("passed", "")).strip().lower()
+        if not login:
+            problems.append(f"{label}:{r.row}:login: login is empty")
+        elif session.scalar(select(User.id).where(User.login == login)) is None:
+            problems.append(f"{label}:{r.row}:login: no account has the login '{r.values['login'][:80]}'")
+        elif login in seen:
+            problems.append(f"{label}:{r.row}:login: '{login}' is already on row {seen[login]}")
+        if result not in _PASSED:
+            problems.append(f"{label}:{r.row}:passed: '{result[:40]}' is not 'đạt', 'không đạt' or empty")
+        seen.setdefault(login, r.row)
+        parsed.append((login, _PASSED.get(result)))
+    if problems:
+        raise Invalid("attendance.invalid", {str(i): p for i, p in enumerate(problems)})
+    for login, passed in parsed:
+        record_attendance(session, trainer, class_id, login, passed=passed, now=now)
+    return len(parsed)

@@ -67,7 +67,26 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     if user.role == "trainer" and klass.trainer_id != user.id:
         abort(403)
     error = None
-    if request.method == "POST":
+    problems: list[str] = []
+    sheet = request.files.get("sheet")
+    if request.method == "POST" and sheet is not None and sheet.filename:
+        import tempfile
+        from pathlib import Path
+
+        suffix = ".xlsx" if sheet.filename.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"attendance{suffix}"
+                sheet.save(path)
+                with transaction() as tx:
+                    count = classes.import_attendance(tx, user, class_id, path, now=now(),
+                                                      name=Path(sheet.filename).name)
+        except ServiceError as exc:
+            problems = list(exc.fields.values()) or [message(exc.key)]
+        else:
+            flash(_("Đã ghi nhận %(n)s người học từ tệp.", n=count), "success")
+            return redirect(url_for("lms_pages.class_detail", class_id=class_id))
+    elif request.method == "POST":
         result = request.form.get("passed", "")
         passed = {"yes": True, "no": False}.get(result)
         try:
@@ -82,9 +101,9 @@ def class_detail(class_id: int) -> ResponseReturnValue:
                                 .join(Attendance, Attendance.user_id == User.id)
                                 .where(Attendance.class_id == class_id).order_by(User.full_name)).all()
     return render_template("lms/class_detail.html", klass={"title": klass.title, "date": klass.held_on.strftime(
-        "%d/%m/%Y"), "place": klass.place}, error=error,
+        "%d/%m/%Y"), "place": klass.place}, error=error, problems=problems,
         attendees=[{"name": n, "passed": p, "certified": c is not None} for n, p, c in attendees]), \
-        422 if error else 200
+        422 if error or problems else 200
 
 
 @bp.route("/manager/teams", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from lms.domain.targets import DEFAULT_PLAN
 from lms.services import certificates, classes, reports
 from lms.services.errors import Forbidden, Invalid
-from lms.store import Certificate, Course
+from lms.store import Attendance, Certificate, Course
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import now
@@ -95,3 +95,33 @@ def test_trainer_records_a_class_in_the_browser(client: FlaskClient, session: Se
     done = client.post(page, data={"csrf_token": csrf_token(client, page), "login": learner.login, "passed": "yes"},
                        follow_redirects=True)
     assert "Đã cấp chứng nhận" in done.get_data(as_text=True)
+
+
+def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, session: Session) -> None:
+    import io
+
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    learners = [factories.user(session) for _ in range(2)]
+    klass = classes.create_class(session, trainer, title="Lớp dịch vụ công", held_on=now(), place="UBND phường",
+                                 unit_code="28756", course_id="dich-vu-cong")
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
+                                "password": factories.PASSWORD})
+    url = f"/trainer/classes/{klass.id}"
+    bad = f"login,passed\n{learners[0].login},đạt\nkhong-co@example.vn,\n{learners[1].login},có lẽ\n"
+    r = client.post(url, data={"csrf_token": csrf_token(client, url),
+                               "sheet": (io.BytesIO(bad.encode()), "diem-danh.csv")},
+                    content_type="multipart/form-data")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "diem-danh.csv:3:login:" in html and "diem-danh.csv:4:passed:" in html
+    assert session.query(Attendance).filter_by(class_id=klass.id).count() == 0  # nobody half-recorded
+    good = f"login,passed\n{learners[0].login},Đạt\n{learners[1].login},\n"
+    r = client.post(url, data={"csrf_token": csrf_token(client, url),
+                               "sheet": (io.BytesIO(good.encode()), "diem-danh.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    session.expire_all()
+    rows = {a.user_id: a for a in session.query(Attendance).filter_by(class_id=klass.id)}
+    assert rows[learners[0].id].passed is True and rows[learners[0].id].certificate_id is not None
+    assert rows[learners[1].id].passed is None and rows[learners[1].id].certificate_id is None
