@@ -313,6 +313,15 @@ def me() -> ResponseReturnValue:
                            duties=duties, jobs=job_rows(user))
 
 
+@bp.post("/settings/language")
+def language() -> ResponseReturnValue:
+    """Choose the interface language (a form, since it changes what every later page shows;
+    ``?lang=`` on any page does the same for a shared link)."""
+    if request.form.get("lang") in ("vi", "en"):
+        session["lang"] = request.form["lang"]
+    return redirect(_safe_next() or url_for("lms_pages.home"))
+
+
 @bp.post("/settings/text-size")
 def text_size() -> ResponseReturnValue:
     session["large_text"] = not session.get("large_text")
