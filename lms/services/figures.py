@@ -39,6 +39,7 @@ from lms.store import (
     ReportFigure,
     TeamMember,
     TrainingClass,
+    Unit,
     User,
 )
 
@@ -182,7 +183,7 @@ def _people_figures(session: Session, user_ids: list[int]) -> dict[str, Counter[
             facts = PersonFacts(role=role, unit_code=unit, on_roster=agency is not None, active=bool(active),
                                 birth_year=born, certificates=tuple(certs.get(uid, ())),
                                 activity_years=frozenset(years.get(uid, ())), team_communes=tuple(teams.get(uid, ())))
-            out[f"u:{uid}"] = person_figures(facts)
+            out[f"u:{uid}"] = _with_rollup(session, person_figures(facts))
     return out
 
 
@@ -193,8 +194,33 @@ def _class_figures(session: Session, class_ids: list[int]) -> dict[str, Counter[
             Attendance.class_id.in_(chunk)).group_by(Attendance.class_id)).all()}
         for klass in session.scalars(select(TrainingClass).where(TrainingClass.id.in_(chunk))):
             local = _local(klass.held_on)
-            out[f"c:{klass.id}"] = class_figures(ClassFact(klass.unit_code, local.year, local.month, klass.course_id,
-                                                           int(attendees.get(klass.id, 0))))
+            fact = ClassFact(klass.unit_code, local.year, local.month, klass.course_id,
+                             int(attendees.get(klass.id, 0)))
+            out[f"c:{klass.id}"] = _with_rollup(session, class_figures(fact))
+    return out
+
+
+ROLLUP = "P:"  # metric prefix of the province-wide sums
+_PROVINCE_OF: dict[str, str] = {}
+
+
+def _province_of(session: Session, code: str) -> str | None:
+    """The province a unit belongs to (itself, for a province). Units are fixed reference data,
+    read once per process."""
+    if code not in _PROVINCE_OF:
+        for unit, parent in session.execute(select(Unit.code, Unit.parent_code)):
+            _PROVINCE_OF[unit] = parent or unit
+    return _PROVINCE_OF.get(code)
+
+
+def _with_rollup(session: Session, figures: Counter[FigureKey]) -> Counter[FigureKey]:
+    """Each counter also counted once more for the whole province, under the metric ``P:<metric>``:
+    a province's report then reads the rows of one unit instead of summing over all its communes."""
+    out = Counter(figures)
+    for key, value in figures.items():
+        province = _province_of(session, key.unit_code) if key.unit_code else None
+        if province:
+            out[key._replace(metric=ROLLUP + key.metric, unit_code=province)] += value
     return out
 
 
@@ -243,8 +269,14 @@ def sum_figures(session: Session, metric: str, units: list[str], *, group_by: tu
     ``birth_year__between=(a, b)``) and grouped by key columns. Reads a few hundred rows at most."""
     settle(session)
     columns = [getattr(ReportFigure, c) for c in group_by]
+    if len(units) > 1 and "unit_code" not in group_by and _province_of(session, units[0]) == units[0]:
+        # a province with its communes: its own province-wide rows say the same, in one unit
+        scope = ReportFigure.unit_code == units[0]
+        metric = ROLLUP + metric
+    else:
+        scope = ReportFigure.unit_code.in_(units)
     query = select(*columns, func.coalesce(func.sum(ReportFigure.value), 0)).where(
-        ReportFigure.metric == metric, ReportFigure.unit_code.in_(units))
+        ReportFigure.metric == metric, scope)
     for name, value in where.items():
         field, _, op = name.partition("__")
         column = getattr(ReportFigure, field)
