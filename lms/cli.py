@@ -451,6 +451,24 @@ def report_show(unit_code: str, year: int | None) -> None:
                                for i in r.indicators], "figures": r.figures})
 
 
+@main.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
+def retention(dry_run: bool) -> None:
+    """Delete audit events, dead API tokens and finished jobs older than the retention settings
+    (LMS_AUDIT_RETENTION_DAYS, LMS_TOKEN_RETENTION_DAYS, LMS_JOB_RETENTION_DAYS). Run it daily."""
+    from lms.services.retention import purge
+
+    settings = _settings()
+    with _session() as session:
+        purged = purge(session, now=_now(), audit_days=settings.audit_retention_days,
+                       token_days=settings.token_retention_days, job_days=settings.job_retention_days)
+        if dry_run:
+            session.rollback()
+    _print({"audit_events": purged.audit_events, "tokens": purged.tokens, "jobs": purged.jobs, "dry_run": dry_run,
+            "days": {"audit": settings.audit_retention_days, "tokens": settings.token_retention_days,
+                     "jobs": settings.job_retention_days}})
+
+
 @main.group()
 def plans() -> None:
     """Plans and their targets; the working-age population per unit."""

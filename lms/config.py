@@ -48,6 +48,10 @@ class Settings:
     signing_key: Path | None = None  # PEM private key of the issuing organisation
     signing_cert: Path | None = None  # its PEM certificate
     issuer_name: str = "Phong trào Bình dân học vụ số"
+    # Retention (Law 91/2025/QH15: keep personal data no longer than its purpose needs), in days
+    audit_retention_days: int = 5 * 365  # who changed grades, certificates, roles: kept for audits
+    token_retention_days: int = 90  # expired or revoked API tokens
+    job_retention_days: int = 30  # finished jobs with their uploaded and exported files
 
     @property
     def production(self) -> bool:
@@ -101,8 +105,19 @@ class Settings:
             signing_key=Path(k) if (k := get("LMS_SIGNING_KEY")) else None,
             signing_cert=Path(c) if (c := get("LMS_SIGNING_CERT")) else None,
             issuer_name=get("LMS_ISSUER_NAME") or "Phong trào Bình dân học vụ số",
+            audit_retention_days=_days(get("LMS_AUDIT_RETENTION_DAYS"), 5 * 365, "LMS_AUDIT_RETENTION_DAYS"),
+            token_retention_days=_days(get("LMS_TOKEN_RETENTION_DAYS"), 90, "LMS_TOKEN_RETENTION_DAYS"),
+            job_retention_days=_days(get("LMS_JOB_RETENTION_DAYS"), 30, "LMS_JOB_RETENTION_DAYS"),
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
         )
+
+
+def _days(value: str | None, default: int, name: str) -> int:
+    if not value:
+        return default
+    if not value.isdecimal() or not 1 <= int(value) <= 36500:
+        raise ConfigurationError(f"{name} must be a number of days from 1 to 36500, not {value!r}.")
+    return int(value)
 
 
 def _instance_secret(instance: Path) -> str:

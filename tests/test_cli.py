@@ -82,3 +82,15 @@ def test_roster_dry_run_stores_nothing(run, tmp_path: Path) -> None:  # type: ig
     assert code == 0 and json.loads(out)["created"] == 1  # the dry run stored nothing
     code, out, _ = run("roster", "import", str(path))
     assert json.loads(out)["unchanged"] == 1
+
+
+def test_retention_dry_run_and_settings(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LMS_TOKEN_RETENTION_DAYS", "7")
+    code, out, _ = run("retention", "--dry-run")
+    report = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and report["dry_run"] is True and report["days"]["tokens"] == 7
+    monkeypatch.setenv("LMS_TOKEN_RETENTION_DAYS", "forever")
+    from lms.config import ConfigurationError, Settings
+
+    with pytest.raises(ConfigurationError, match="LMS_TOKEN_RETENTION_DAYS"):
+        Settings.load({})
