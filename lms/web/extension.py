@@ -60,6 +60,7 @@ class LMS:
             manager_pages,
             ops,
             pages,
+            privacy_pages,
             quiz_pages,
             trainer_pages,
         )

@@ -92,3 +92,29 @@ def test_nul_characters_in_pages_are_refused_not_crashed_on(client: FlaskClient)
                                        "password": "x"}).status_code == 400
     assert client.get("/courses?q=\x00").status_code == 400
     assert client.get("/lessons/ab%00cd").status_code == 404
+
+
+def test_a_learner_downloads_their_data_and_closes_the_account_in_the_browser(client: FlaskClient,
+                                                                              session: Session) -> None:
+    import json
+
+    user = factories.user(session)
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
+                                "password": factories.PASSWORD})
+    assert "/me/data" in client.get("/me").get_data(as_text=True)
+    data = json.loads(client.get("/me/data.json").get_data(as_text=True))
+    assert data["account"]["login"] == user.login and data["account"]["full_name"] == user.full_name
+    token = csrf_token(client, "/me/data")
+    unsure = client.post("/me/data", data={"csrf_token": token, "password": factories.PASSWORD})
+    assert unsure.status_code == 422
+    wrong = client.post("/me/data", data={"csrf_token": token, "password": "sai-mat-khau", "confirm": "y"})
+    assert wrong.status_code == 422
+    session.expire_all()
+    assert session.get(User, user.id).is_active
+    done = client.post("/me/data", data={"csrf_token": token, "password": factories.PASSWORD, "confirm": "y"})
+    assert done.status_code == 302
+    session.expire_all()
+    closed = session.get(User, user.id)
+    assert closed is not None and not closed.is_active and closed.birth_year is None
+    assert client.get("/me").status_code == 302  # logged out

@@ -1,0 +1,50 @@
+"""A learner's own data in the browser (Law 91/2025/QH15): see what is kept, download all of it as
+JSON, and close the account. The same as GET /api/v1/me/export and POST /api/v1/me/closure."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required, logout_user
+
+from lms.services import accounts, personal_data
+from lms.web.auth import current_account
+from lms.web.db import db, now, transaction
+from lms.web.pages import bp
+
+__all__: list[str] = []
+
+
+@bp.route("/me/data", methods=["GET", "POST"])
+@login_required
+def my_data() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    error = None
+    if request.method == "POST":
+        if request.form.get("confirm") != "y":
+            error = _("Hãy đánh dấu ô xác nhận nếu bạn chắc chắn muốn đóng tài khoản.")
+        elif accounts.authenticate(db(), user.login, request.form.get("password", "")) is None:
+            error = _("Mật khẩu chưa đúng.")
+        else:
+            with transaction() as session:
+                personal_data.close_account(session, user, now=now())
+            logout_user()
+            flash(_("Tài khoản đã được đóng. Các chứng nhận đã cấp vẫn xác minh được."), "success")
+            return redirect(url_for("lms_pages.home"))
+    data = personal_data.export(db(), user)
+    counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
+    return render_template("lms/my_data.html", counts=counts, error=error), 422 if error else 200
+
+
+@bp.get("/me/data.json")
+@login_required
+def my_data_file() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    body = json.dumps(personal_data.export(db(), user), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="du-lieu-cua-toi.json"'})
