@@ -134,3 +134,13 @@ def test_official_sees_the_mandate_on_their_page(client: FlaskClient, session: S
     assert page.index("Khóa học bắt buộc") < page.index("Tiến độ học") and "Hạn hoàn thành" in page
     api = client.get("/api/v1/me/mandates", headers=factories.bearer(raw)).json
     assert api[0]["course_id"] == "chuyen-doi-so-can-bo" and api[0]["done"] is False
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(client: FlaskClient, session: Session) -> None:
+    course = session.get(Course, "dich-vu-cong")
+    assert course is not None
+    evil = factories.user(session, unit_code="28756", full_name='=HYPERLINK("http://x.example","Bấm")')
+    certificates.issue(session, evil, course, now=now(), source="online")
+    _login(client, session, "manager", "86")
+    body = client.get(f"/manager/certificates.csv?unit=86&year={now().year}").get_data(as_text=True)
+    assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
