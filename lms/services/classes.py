@@ -16,7 +16,7 @@ from lms.services import certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attendance, Course, TeamMember, TrainingClass, Unit, User
 
-__all__ = ["add_team_member", "create_class", "import_attendance", "record_attendance"]
+__all__ = ["add_team_member", "can_manage", "create_class", "import_attendance", "record_attendance"]
 
 TRAINERS = ("trainer", "manager", "admin")
 
@@ -49,7 +49,7 @@ def record_attendance(session: Session, trainer: User, class_id: int, login: str
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")
-    if trainer.role not in TRAINERS or (trainer.role == "trainer" and klass.trainer_id != trainer.id):
+    if not can_manage(session, trainer, klass):
         raise Forbidden("auth.forbidden")
     learner = session.scalar(select(User).where(User.login == normalise_login(login)))
     if learner is None:
@@ -71,6 +71,17 @@ def record_attendance(session: Session, trainer: User, class_id: int, login: str
         row.certificate_id = cert.id
     session.flush()
     return row
+
+
+def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
+    """The class's own trainer, a manager of its unit (or the unit's province), or an admin."""
+    from lms.services.reports import can_see_unit
+
+    if user.role == "trainer":
+        return klass.trainer_id == user.id
+    if user.role == "manager":
+        return can_see_unit(session, user, klass.unit_code)
+    return user.role == "admin"
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
@@ -110,7 +121,7 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")
-    if trainer.role not in TRAINERS or (trainer.role == "trainer" and klass.trainer_id != trainer.id):
+    if not can_manage(session, trainer, klass):
         raise Forbidden("auth.forbidden")
     label = name or str(path)
     rows, problems = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_COLUMNS[:1])

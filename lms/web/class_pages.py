@@ -64,7 +64,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         abort(404)
-    if user.role == "trainer" and klass.trainer_id != user.id:
+    if not classes.can_manage(session, user, klass):
         abort(403)
     error = None
     problems: list[str] = []
