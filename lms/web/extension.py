@@ -79,8 +79,13 @@ class LMS:
 def _configure(app: Flask, settings: Settings) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's own defaults hold these keys (SameSite None), so setdefault would keep them: a host
+    # application that chose a value keeps it, otherwise ours applies.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("REMEMBER_COOKIE_SAMESITE") is None:
+        app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     if settings.secure_cookies:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -78,12 +78,21 @@ def test_english_interface_switch(client: FlaskClient) -> None:
     assert '<html lang="en">' in html
 
 
-def test_session_cookie_flags(client: FlaskClient) -> None:
-    client.get("/login")
-    r = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": "x", "password": "y"})
-    cookie = r.headers.get("Set-Cookie", "") or ""
-    if cookie:
-        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+def test_session_cookie_flags(client: FlaskClient, session: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from lms import create_app
+
+    user = factories.user(session)
+    session.commit()
+    r = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
+                                    "password": factories.PASSWORD})
+    cookie = r.headers.get("Set-Cookie", "")
+    assert r.status_code == 302 and "session=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain http in dev
+    behind_tls = create_app(replace(settings, secure_cookies=True))
+    assert behind_tls.config["SESSION_COOKIE_SECURE"] is True
+    assert behind_tls.config["SESSION_COOKIE_HTTPONLY"] is True and behind_tls.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_nul_characters_in_pages_are_refused_not_crashed_on(client: FlaskClient) -> None:
