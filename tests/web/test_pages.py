@@ -92,7 +92,8 @@ def test_session_cookie_flags(client: FlaskClient, session: Session, settings) -
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain http in dev
     behind_tls = create_app(replace(settings, secure_cookies=True))
     assert behind_tls.config["SESSION_COOKIE_SECURE"] is True
-    assert behind_tls.config["SESSION_COOKIE_HTTPONLY"] is True and behind_tls.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert behind_tls.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert behind_tls.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_nul_characters_in_pages_are_refused_not_crashed_on(client: FlaskClient) -> None:
