@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, or_, select
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lms.domain.certificates import VN
 from lms.domain.figures import (
     CertificateFact,
     ClassFact,
@@ -46,7 +47,6 @@ from lms.store import (
 __all__ = ["ONLINE_SERVICES_COURSE", "kept", "missing", "rebuild", "settle", "sum_figures", "touch"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
-VN = timezone(timedelta(hours=7))
 _PENDING = "lms.figures.pending"
 _KEY_COLUMNS = ("metric", "unit_code", "year", "month", "course_id", "grp", "birth_year")
 

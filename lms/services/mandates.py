@@ -5,19 +5,18 @@ and last year's certificates stay in the history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.services.reports import can_see_unit
+from lms.services.reports import can_see_unit, year_bounds
 from lms.services.units import unit_and_descendants
 from lms.store import Agency, Certificate, Course, Mandate, Unit, User
 
 __all__ = ["MandateStatus", "create_mandate", "mandates_for", "overdue"]
 
-VN = timezone(timedelta(hours=7))
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def _applies(session: Session, m: Mandate, user: User, year: int) -> bool:
 
 
 def _certified(session: Session, user_id: int, course_id: str, year: int) -> bool:
-    start, end = datetime(year, 1, 1, tzinfo=VN), datetime(year + 1, 1, 1, tzinfo=VN)
+    start, end = year_bounds(year)
     return session.scalar(select(Certificate.id).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None),
         Certificate.issued_at >= start, Certificate.issued_at < end)) is not None
@@ -92,7 +91,7 @@ def overdue(session: Session, manager: User, unit_code: str, *, today: date, lim
     if not can_see_unit(session, manager, unit_code):
         raise Forbidden("auth.forbidden")
     units = set(unit_and_descendants(session, unit_code))
-    start, end = datetime(today.year, 1, 1, tzinfo=VN), datetime(today.year + 1, 1, 1, tzinfo=VN)
+    start, end = year_bounds(today.year)
     total, rows = 0, list[tuple[User, MandateStatus]]()
     for m in session.scalars(select(Mandate).order_by(Mandate.id)):
         if today.year < m.first_year or (not m.recurring and today.year != m.first_year):

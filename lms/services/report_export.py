@@ -7,11 +7,13 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.domain.certificates import VN
 from lms.services import reports
 from lms.services.errors import NotFound
 from lms.store import User
@@ -81,8 +83,6 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
 
 def report_view(report: reports.Report) -> dict[str, Any]:
     """Ready-made values for the PDF report's template."""
-    from datetime import UTC, datetime, timedelta, timezone
-
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:.1f}%".replace(".", ",")
 
@@ -90,7 +90,7 @@ def report_view(report: reports.Report) -> dict[str, Any]:
              "registered": "Chưa nhập dân số: tổng số là người dân đã đăng ký trong độ tuổi lao động"}
     first = report.plan.indicators[0].id if report.plan.indicators else ""
     f = report.figures
-    local = datetime.now(UTC).astimezone(timezone(timedelta(hours=7)))
+    local = datetime.now(UTC).astimezone(VN)
     return {
         "title": f"Báo cáo phổ cập kỹ năng số {report.unit_name} năm {report.year}",
         "description": f"Kết quả so với chỉ tiêu của {report.plan.title}",
@@ -153,6 +153,4 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
 
 
 def _day(moment: Any) -> str:
-    from datetime import timedelta, timezone
-
-    return moment.astimezone(timezone(timedelta(hours=7))).strftime("%d/%m/%Y") if moment is not None else ""
+    return moment.astimezone(VN).strftime("%d/%m/%Y") if moment is not None else ""

@@ -4,12 +4,13 @@ see. Every figure is read from the kept sums (lms.services.figures), never count
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.domain.certificates import VN
 from lms.domain.targets import IndicatorResult, PlanSpec, measure
 from lms.services import plans
 from lms.services.errors import Forbidden, NotFound
@@ -19,8 +20,6 @@ from lms.store import Course, Unit, User
 
 __all__ = ["ONLINE_SERVICES_COURSE", "Report", "can_see_unit", "full_report", "published_figures", "target_report",
            "unit_scope", "year_bounds"]
-
-VN = timezone(timedelta(hours=7))
 
 
 def can_see_unit(session: Session, user: User, unit_code: str) -> bool:
@@ -39,10 +38,6 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def unit_scope(session: Session, viewer: User, unit_code: str) -> list[str]:
     """The unit and its communes, when the viewer may see them (NotFound / Forbidden otherwise)."""
-    return _scope(session, viewer, unit_code)
-
-
-def _scope(session: Session, viewer: User, unit_code: str) -> list[str]:
     if session.get(Unit, unit_code) is None:
         raise NotFound("unit.not_found")
     if not can_see_unit(session, viewer, unit_code):
@@ -78,14 +73,14 @@ def _indicators(session: Session, plan: PlanSpec, units: list[str], year: int) -
 
 
 def target_report(session: Session, viewer: User, unit_code: str, year: int) -> list[IndicatorResult]:
-    units = _scope(session, viewer, unit_code)
+    units = unit_scope(session, viewer, unit_code)
     return _indicators(session, plans.plan_for(session, unit_code), units, year)[0]
 
 
 def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> dict[str, Any]:
     """The figures a province publishes: classes held, participant-times, unique learners, teams
     and their members, and certificates by course, unit, month and learner group."""
-    units = _scope(session, viewer, unit_code)
+    units = unit_scope(session, viewer, unit_code)
     communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
     members = dict(sum_figures(session, "team_members", communes, group_by=("unit_code",)))
 
@@ -117,7 +112,7 @@ class Report:
 
 def full_report(session: Session, viewer: User, unit_code: str, year: int, *, with_units: bool = True) -> Report:
     """Everything the dashboard, the exports and the PDF show, from the kept sums."""
-    units = _scope(session, viewer, unit_code)
+    units = unit_scope(session, viewer, unit_code)
     unit = session.get(Unit, unit_code)
     assert unit is not None
     plan = plans.plan_for(session, unit_code)
