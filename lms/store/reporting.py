@@ -69,7 +69,20 @@ class UnitPopulation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ReportFigure(Base):
+class _FigureKey:
+    """The columns of lms.domain.figures.FigureKey, and the counter's value."""
+
+    metric: Mapped[str] = mapped_column(String(24))
+    unit_code: Mapped[str] = mapped_column(String(5))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    course_id: Mapped[str] = mapped_column(String(80))
+    grp: Mapped[str] = mapped_column(String(16))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class ReportFigure(_FigureKey, Base):
     """A kept sum: one counter of lms.domain.figures, summed over every contributor."""
 
     __tablename__ = "report_figures"
@@ -80,17 +93,9 @@ class ReportFigure(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    metric: Mapped[str] = mapped_column(String(24))
-    unit_code: Mapped[str] = mapped_column(String(5))
-    year: Mapped[int] = mapped_column(Integer)
-    month: Mapped[int] = mapped_column(Integer)
-    course_id: Mapped[str] = mapped_column(String(80))
-    grp: Mapped[str] = mapped_column(String(16))
-    birth_year: Mapped[int] = mapped_column(Integer)
-    value: Mapped[int] = mapped_column(Integer)
 
 
-class FigureShare(Base):
+class FigureShare(_FigureKey, Base):
     """What one contributor ("u:<user id>" or "c:<class id>") last added to the kept sums."""
 
     __tablename__ = "figure_shares"
@@ -101,11 +106,3 @@ class FigureShare(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contributor: Mapped[str] = mapped_column(String(24))
-    metric: Mapped[str] = mapped_column(String(24))
-    unit_code: Mapped[str] = mapped_column(String(5))
-    year: Mapped[int] = mapped_column(Integer)
-    month: Mapped[int] = mapped_column(Integer)
-    course_id: Mapped[str] = mapped_column(String(80))
-    grp: Mapped[str] = mapped_column(String(16))
-    birth_year: Mapped[int] = mapped_column(Integer)
-    value: Mapped[int] = mapped_column(Integer)
