@@ -61,7 +61,6 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SHARED_ACCEPT = Path(os.environ.get("LMS_SHARED_DIR") or ROOT.parent / "shared") / "accept"
-PG_ADMIN = os.environ.get("LMS_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 __all__ = ["BurstConfig", "BurstReport", "run_burst"]
 
@@ -97,18 +96,10 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'burst.db'}"
         return
-    if kind != "postgres":
-        raise ValueError(f"unknown database kind {kind!r}")
-    import psycopg
+    from tests.databases import fresh_database as made_by_tests  # the same fresh PostgreSQL database
 
-    name = f"lms_burst_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with made_by_tests(kind) as url:
+        yield url
 
 
 def lms_environment(url: str, workdir: Path) -> dict[str, str]:

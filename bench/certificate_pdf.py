@@ -10,7 +10,6 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from weasyprint import HTML
@@ -18,14 +17,8 @@ from weasyprint import HTML
 from lms.certificates.render import CertificateView, render_pdf
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
 
-
-def timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import timed
 
 
 def main(n: int) -> None:

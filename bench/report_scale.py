@@ -5,13 +5,13 @@ endpoint served the same way, and stream a large CSV export while watching memor
 Run (defaults are the full size of issue 6; use smaller numbers for a quick look):
     .venv/bin/python bench/report_scale.py --learners 1000000 --attempts 5000000
     .venv/bin/python bench/report_scale.py --learners 100000 --attempts 500000 --keep
-Needs PostgreSQL at LMS_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/postgres).
+Needs PostgreSQL at LMS_TEST_PG_ADMIN (default postgresql://postgres@127.0.0.1:5432/postgres), as
+the tests do (tests/databases.py makes and drops the database).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -26,7 +26,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = os.environ.get("LMS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+import bench  # noqa: E402 - after the project root is on the path
+from tests.databases import fresh_database  # noqa: E402
+
 PROVINCE = "86"
 
 
@@ -157,13 +159,8 @@ def measure(url: str, n: int) -> None:
     year = 2026
 
     def timed(fn) -> list[float]:  # type: ignore[no-untyped-def]
-        fn()
-        out = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t0)
-        return out
+        fn()  # warm up
+        return bench.timed(fn, n)
 
     base = timed(lambda: base_client.get("/"))
     api = timed(lambda: client.get(f"/api/v1/reports/targets?unit={PROVINCE}&year={year}", headers=headers))
@@ -197,24 +194,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--database", help="reuse an existing generated database (its URL)")
     args = parser.parse_args()
-    name = f"lms_bench_{uuid.uuid4().hex[:8]}"
-    url = args.database
-    if url is None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    try:
-        if args.database is None:
-            made = generate(url, args.learners, args.attempts)
-            print(f"generated {args.learners:,} learners, {args.attempts:,} attempts, {made['certificates']:,} "
-                  f"certificates in {made['generate_s']:.0f} s; report figures rebuilt in {made['rebuild_s']:.0f} s")
+    if args.database:
+        measure(args.database, args.requests)
+        return
+    with fresh_database("postgres", keep=args.keep) as url:
+        made = generate(url, args.learners, args.attempts)
+        print(f"generated {args.learners:,} learners, {args.attempts:,} attempts, {made['certificates']:,} "
+              f"certificates in {made['generate_s']:.0f} s; report figures rebuilt in {made['rebuild_s']:.0f} s")
         measure(url, args.requests)
-        if args.keep or args.database:
+        if args.keep:
             print(f"database kept: {url}")
-    finally:
-        if not (args.keep or args.database):
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ PG_ADMIN = os.environ.get("LMS_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:
 
 
 @contextmanager
-def fresh_database(kind: str) -> Iterator[str]:
-    """Yield the SQLAlchemy URL of an empty database of ``kind``; drop it afterwards."""
+def fresh_database(kind: str, *, keep: bool = False) -> Iterator[str]:
+    """Yield the SQLAlchemy URL of an empty database of ``kind``; drop it afterwards unless
+    ``keep`` (a PostgreSQL benchmark database to look at later). Benchmarks use it too."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/test.db"
@@ -29,5 +30,6 @@ def fresh_database(kind: str) -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
