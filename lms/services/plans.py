@@ -205,34 +205,35 @@ POPULATION_COLUMNS = ("unit_code", "year", "working_age", "source")
 
 
 def import_populations(session: Session, manager: User | None, path: Path, *, now: datetime,
-                       dry_run: bool = False) -> PopulationResult:
+                       dry_run: bool = False, name: str | None = None) -> PopulationResult:
     """Import ``unit_code, year, working_age[, source]`` rows from CSV or XLSX: every row is
     checked first (``FILE:ROW:COLUMN: message``), nothing is stored when any is wrong."""
     from lms.services.reports import can_see_unit
 
-    name = str(path)
+    label = name or str(path)
     rows, problems = read_table(path, POPULATION_COLUMNS, POPULATION_COLUMNS[:3])
+    problems = [p.replace(str(path), label, 1) for p in problems]
     units = set(session.scalars(select(Unit.code)))
     seen: dict[tuple[str, int], int] = {}
     parsed = []
     for r in rows:
         v, ok = r.values, True
         if v["unit_code"] not in units:
-            problems.append(f"{name}:{r.row}:unit_code: unknown unit code '{v['unit_code']}'")
+            problems.append(f"{label}:{r.row}:unit_code: unknown unit code '{v['unit_code']}'")
             ok = False
         elif manager is not None and not can_see_unit(session, manager, v["unit_code"]):
-            problems.append(f"{name}:{r.row}:unit_code: unit '{v['unit_code']}' is outside your unit")
+            problems.append(f"{label}:{r.row}:unit_code: unit '{v['unit_code']}' is outside your unit")
             ok = False
         year = int(v["year"]) if v["year"].isdigit() else 0
         if not 2000 <= year <= 2100:
-            problems.append(f"{name}:{r.row}:year: '{v['year']}' is not a year")
+            problems.append(f"{label}:{r.row}:year: '{v['year']}' is not a year")
             ok = False
         count_text = v["working_age"].replace(".", "").replace(",", "").replace(" ", "")
         if not count_text.isdigit() or int(count_text) > 100_000_000:
-            problems.append(f"{name}:{r.row}:working_age: '{v['working_age']}' is not a number of people")
+            problems.append(f"{label}:{r.row}:working_age: '{v['working_age']}' is not a number of people")
             ok = False
         if ok and (v["unit_code"], year) in seen:
-            problems.append(f"{name}:{r.row}:unit_code: unit {v['unit_code']} and year {year} are already on row "
+            problems.append(f"{label}:{r.row}:unit_code: unit {v['unit_code']} and year {year} are already on row "
                             f"{seen[(v['unit_code'], year)]}")
             ok = False
         if ok:
@@ -249,7 +250,7 @@ def import_populations(session: Session, manager: User | None, path: Path, *, no
             continue
         result.stored += 1
         if not dry_run:
-            set_population(session, None, unit_code, year, count, source=source or path.name, now=now)
+            set_population(session, None, unit_code, year, count, source=source or Path(label).name, now=now)
     if not dry_run and result.stored:
-        audit.record(session, "population.import", "file", path.name, now=now, stored=result.stored)
+        audit.record(session, "population.import", "file", label, now=now, stored=result.stored)
     return result

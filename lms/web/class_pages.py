@@ -70,17 +70,13 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     problems: list[str] = []
     sheet = request.files.get("sheet")
     if request.method == "POST" and sheet is not None and sheet.filename:
-        import tempfile
         from pathlib import Path
 
-        suffix = ".xlsx" if sheet.filename.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+        from lms.web.uploads import saved_table
+
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"attendance{suffix}"
-                sheet.save(path)
-                with transaction() as tx:
-                    count = classes.import_attendance(tx, user, class_id, path, now=now(),
-                                                      name=Path(sheet.filename).name)
+            with saved_table(sheet) as path, transaction() as tx:
+                count = classes.import_attendance(tx, user, class_id, path, now=now(), name=Path(sheet.filename).name)
         except ServiceError as exc:
             problems = list(exc.fields.values()) or [message(exc.key)]
         else:

@@ -216,11 +216,11 @@ def manager_mandates() -> ResponseReturnValue:
 def manager_population() -> ResponseReturnValue:
     """The working-age population per unit and year (the census is not the system's to know):
     entered one by one or imported from a CSV / XLSX file."""
-    import tempfile
     from pathlib import Path
 
     from lms.services import plans
     from lms.store import Unit, UnitPopulation
+    from lms.web.uploads import saved_table
 
     user = current_account()
     assert user is not None
@@ -234,11 +234,8 @@ def manager_population() -> ResponseReturnValue:
         try:
             with transaction() as tx:
                 if upload is not None and upload.filename:
-                    suffix = ".xlsx" if upload.filename.lower().endswith((".xlsx", ".xlsm")) else ".csv"
-                    with tempfile.TemporaryDirectory() as tmp:
-                        path = Path(tmp) / f"dan-so{suffix}"
-                        upload.save(path)
-                        result = plans.import_populations(tx, user, path, now=now())
+                    with saved_table(upload) as path:
+                        result = plans.import_populations(tx, user, path, now=now(), name=Path(upload.filename).name)
                     flash(_("Đã lưu %(n)s số liệu dân số.", n=result.stored), "success")
                 else:
                     year_text, count_text = request.form.get("year", ""), request.form.get("working_age", "")
