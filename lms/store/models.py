@@ -34,6 +34,7 @@ __all__ = [
     "Base",
     "Certificate",
     "Course",
+    "Identity",
     "Job",
     "Lesson",
     "LessonCompletion",
@@ -155,6 +156,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class Identity(Base):
+    """An outside identity (an OpenID Connect provider's or an LTI platform's issuer and subject)
+    linked to one account. Both sign-in protocols share it; an account may hold several."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # "oidc" or "lti": which protocol vouched for it (the issuer alone may serve both).
+    protocol: Mapped[str] = mapped_column(String(8))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
 
 
 class Course(Base):
