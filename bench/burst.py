@@ -132,16 +132,15 @@ def prepare(url: str, env: dict[str, str], cfg: BurstConfig) -> tuple[str, list[
 
 def create_learners(url: str, n: int) -> list[tuple[int, str]]:
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
 
     from lms.services import accounts
-    from lms.store import Unit, User, make_engine
+    from lms.store import LmsSession, Unit, User, make_engine
 
     engine = make_engine(url)
     now = datetime.now(UTC)
     tag = uuid.uuid4().hex[:6]
     try:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             unit = s.scalar(select(Unit.code).order_by(Unit.code).limit(1))
             shared_hash = accounts.hash_password(secrets.token_urlsafe(16))
             users = [User(login=f"burst-{tag}-{i:05d}@bench.invalid", full_name=f"Học viên {i}",
@@ -634,13 +633,12 @@ class BurstReport:
 def verify(url: str, quiz_id: str, run: BurstRun, report: BurstReport) -> None:
     """Compare the database with what every client was told."""
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
 
-    from lms.store import Attempt, AttemptAnswer, AuditEvent, make_engine
+    from lms.store import Attempt, AttemptAnswer, AuditEvent, LmsSession, make_engine
 
     engine = make_engine(url)
     try:
-        with Session(engine) as s:
+        with LmsSession(engine) as s:
             attempts = {a.id: a for a in s.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id))}
             stored: dict[tuple[str, str], list[Any]] = {}
             for row in s.scalars(select(AttemptAnswer).join(Attempt, Attempt.id == AttemptAnswer.attempt_id)

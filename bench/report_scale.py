@@ -45,19 +45,18 @@ def generate(url: str, learners: int, attempts: int, seed: int = 7) -> dict[str,
     """Learners spread over the province's communes (5% officials on agency rosters), attempts at
     the assessments, and certificates for about 40% of them, written with COPY."""
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
 
     from lms.services.content import sync_all
     from lms.services.plans import ensure_default_plan
     from lms.services.units import ensure_units
-    from lms.store import Quiz, Unit, make_engine
+    from lms.store import LmsSession, Quiz, Unit, make_engine
     from lms.store.migrate import upgrade
 
     rnd = random.Random(seed)
     t0 = time.perf_counter()
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine) as s, s.begin():
+    with LmsSession(engine) as s, s.begin():
         ensure_units(s)
         ensure_default_plan(s, now=datetime.now(UTC))
         sync_all(s, ROOT / "course_content", ROOT / "quizzes", now=datetime.now(UTC))
@@ -116,8 +115,9 @@ def generate(url: str, learners: int, attempts: int, seed: int = 7) -> dict[str,
     t1 = time.perf_counter()
     engine = make_engine(url)
     from lms.services import figures
+    from lms.store import LmsSession
 
-    with Session(engine) as s, s.begin():
+    with LmsSession(engine) as s, s.begin():
         figures.rebuild(s, batch=5000)
     engine.dispose()
     return {"generate_s": generated, "rebuild_s": time.perf_counter() - t1, "certificates": made}
@@ -141,14 +141,13 @@ def measure(url: str, n: int) -> None:
     from sqlalchemy import text
 
     from lms.services import accounts
-    from lms.store import make_engine
+    from lms.store import LmsSession, make_engine
 
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM users WHERE login = 'bench-manager@bench.vn'"))
-    from sqlalchemy.orm import Session
 
-    with Session(engine) as s, s.begin():
+    with LmsSession(engine) as s, s.begin():
         accounts.create_user(s, role="manager", login="bench-manager@bench.vn", password="Bench-2026!",
                              full_name="Quản lý", unit_code=PROVINCE, now=datetime.now(UTC))
     engine.dispose()

@@ -18,6 +18,13 @@ __all__ = ["PROJECT_ROOT", "ConfigurationError", "Settings"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _home() -> Path:
+    """Where ``instance/``, ``course_content/`` and ``quizzes/`` live unless set: beside the
+    package in a source checkout; in the working directory when the LMS is an installed wheel
+    inside someone else's site (site-packages is no place for a database)."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "setup.cfg").is_file() else Path.cwd()
+
+
 class ConfigurationError(RuntimeError):
     """The settings cannot run the application safely."""
 
@@ -37,9 +44,9 @@ class Settings:
     port: int = 5000
     default_language: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
-    instance_path: Path = PROJECT_ROOT / "instance"
-    content_path: Path = PROJECT_ROOT / "course_content"
-    quizzes_path: Path = PROJECT_ROOT / "quizzes"
+    instance_path: Path = field(default_factory=lambda: _home() / "instance")
+    content_path: Path = field(default_factory=lambda: _home() / "course_content")
+    quizzes_path: Path = field(default_factory=lambda: _home() / "quizzes")
     token_lifetime_hours: int = 24 * 30
     secure_cookies: bool = False
     login_failures_per_window: int = 10
@@ -71,7 +78,7 @@ class Settings:
             return os.environ.get(key)
 
         env = get("LMS_ENV") or "development"
-        instance = Path(get("LMS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+        instance = Path(get("LMS_INSTANCE_PATH") or _home() / "instance")
         database_url = get("LMS_DATABASE_URL") or ""
         secret_key = get("LMS_SECRET_KEY") or ""
         if env == "production":
@@ -98,8 +105,8 @@ class Settings:
             default_language=get("LMS_DEFAULT_LANGUAGE") or "vi",
             timezone=get("LMS_TIMEZONE") or "Asia/Ho_Chi_Minh",
             instance_path=instance,
-            content_path=Path(get("LMS_CONTENT_PATH") or PROJECT_ROOT / "course_content"),
-            quizzes_path=Path(get("LMS_QUIZZES_PATH") or PROJECT_ROOT / "quizzes"),
+            content_path=Path(get("LMS_CONTENT_PATH") or _home() / "course_content"),
+            quizzes_path=Path(get("LMS_QUIZZES_PATH") or _home() / "quizzes"),
             secure_cookies=_bool(get("LMS_SECURE_COOKIES"), env == "production"),
             ratelimit_storage_url=get("LMS_RATELIMIT_STORAGE_URL") or redis_url or "memory://",
             signing_key=Path(k) if (k := get("LMS_SIGNING_KEY")) else None,

@@ -22,7 +22,7 @@ from lms.config import PROJECT_ROOT, Settings
 from lms.services.content import sync_all
 from lms.services.plans import ensure_default_plan
 from lms.services.units import ensure_units
-from lms.store import make_engine
+from lms.store import LmsSession, make_engine
 from lms.store.migrate import upgrade
 from lms.web.limits import limiter
 from tests.databases import fresh_database
@@ -39,7 +39,7 @@ def database_url() -> Iterator[str]:
     with fresh_database(KIND) as url:
         upgrade(url)
         engine = make_engine(url)
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             ensure_units(s)
             ensure_default_plan(s, now=datetime.now(UTC))
             sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
@@ -64,7 +64,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture()
 def session(connection: Connection) -> Iterator[Session]:
-    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    s = LmsSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     yield s
     s.close()
 
@@ -80,7 +80,7 @@ def app(settings: Settings, connection: Connection) -> Iterator[Flask]:
     application = create_app(settings)
     application.config["TESTING"] = True
     state = application.extensions["lms"]
-    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint",
                                       expire_on_commit=False)
     limiter.reset()
     yield application

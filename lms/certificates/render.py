@@ -4,6 +4,7 @@ data: URLs and the template's own files: no file:, no http:, no redirects."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -11,11 +12,10 @@ from urllib.parse import unquote, urlparse
 import jinja2
 import segno
 
-from lms.config import PROJECT_ROOT
-
 __all__ = ["CertificateView", "FetchRefused", "render_pdf", "safe_fetcher", "template_dir", "template_settings"]
 
-TEMPLATES = PROJECT_ROOT / "certificates"
+# Shipped in the package (setup.py maps the repository's certificates/ folder here).
+TEMPLATES = Path(str(files("lms._certificate_templates")))
 
 
 class FetchRefused(ValueError):

@@ -37,6 +37,7 @@ from lms.store import (
     Course,
     FigureShare,
     LessonCompletion,
+    LmsSession,
     ReportFigure,
     TeamMember,
     TrainingClass,
@@ -77,11 +78,13 @@ def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
-event.listen(Session, "after_flush", _collect)
-event.listen(Session, "after_soft_rollback", _forget)
+# Bound to the LMS's own session class only (see lms.store.engine.LmsSession): a host site's
+# sessions in the same process are left alone.
+event.listen(LmsSession, "after_flush", _collect)
+event.listen(LmsSession, "after_soft_rollback", _forget)
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(LmsSession, "before_commit")
 def _before_commit(session: Session) -> None:
     settle(session)
 

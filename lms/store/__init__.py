@@ -3,7 +3,7 @@
 Callers own the transaction (``with session.begin():``); nothing here commits.
 """
 
-from lms.store.engine import make_engine, make_sessionmaker, write_intent
+from lms.store.engine import LmsSession, make_engine, make_sessionmaker, write_intent
 from lms.store.models import (
     Agency,
     ApiToken,
@@ -44,6 +44,7 @@ __all__ = [
     "Lesson",
     "LessonCompletion",
     "LessonVersion",
+    "LmsSession",
     "Mandate",
     "Plan",
     "PlanIndicator",

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-__all__ = ["make_engine", "make_sessionmaker", "write_intent"]
+__all__ = ["LmsSession", "make_engine", "make_sessionmaker", "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -67,8 +67,14 @@ def _ensure_parent(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+class LmsSession(Session):
+    """The LMS's own session class. Its hooks (the kept summary figures) listen on this class, not
+    on SQLAlchemy's ``Session``: a host site's own sessions in the same process never run them."""
+
+
 def make_sessionmaker(bind: Any) -> sessionmaker[Session]:
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    # Typed as plain Session for callers; the instances are LmsSession, which is what the hooks need.
+    return cast("sessionmaker[Session]", sessionmaker(bind=bind, class_=LmsSession, expire_on_commit=False))
 
 
 def set_write_intent(writes: bool) -> contextvars.Token[bool]:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lms.store import make_engine
+from lms.store import LmsSession, make_engine
 
 __all__ = ["BIN", "LiveSite", "serve"]
 
@@ -52,7 +52,7 @@ class LiveSite:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session on the site's database in a transaction that commits on leaving."""
-        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+        with LmsSession(self.engine, expire_on_commit=False) as s, s.begin():
             yield s
 
     def post_json(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:

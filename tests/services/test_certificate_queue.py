@@ -11,12 +11,11 @@ import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine, delete
-from sqlalchemy.orm import Session
 
 from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import certificates
-from lms.store import Certificate, Course, User
+from lms.store import Certificate, Course, LmsSession, User
 from tests import factories
 from tests.factories import now
 
@@ -32,7 +31,7 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: st
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
     settings = replace(Settings.load(), redis_url=REDIS_URL)
     try:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
@@ -43,12 +42,12 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: st
         queue = Queue(QUEUE, connection=redis)
         assert queue.count == 1
         SimpleWorker([queue], connection=redis).work(burst=True)
-        with Session(engine) as s:
+        with LmsSession(engine) as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready" and stored.pdf is not None
             assert stored.pdf.startswith(b"%PDF")
     finally:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
         redis.flushdb()

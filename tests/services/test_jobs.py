@@ -18,7 +18,7 @@ from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import certificates, job_runner, jobs
 from lms.services.errors import Forbidden, NotFound
-from lms.store import Certificate, Course, Job, User
+from lms.store import Certificate, Course, Job, LmsSession, User
 from tests import factories
 from tests.factories import now
 
@@ -28,7 +28,8 @@ REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 @pytest.fixture()
 def sessions(connection: Connection) -> sessionmaker[Session]:
     """What the runner opens its own transactions from: here, savepoints of the test's connection."""
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
 
 
 def _certificates(session: Session, n: int) -> list[int]:
@@ -123,9 +124,9 @@ def test_an_export_job_runs_on_the_redis_queue(engine: Engine, database_url: str
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
     settings = replace(Settings.load(), redis_url=REDIS_URL)
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessionmaker(class_=LmsSession, bind=engine, expire_on_commit=False)
     try:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             manager = factories.user(s, role="manager", unit_code="86")
             job = jobs.create(s, kind="report_export", owner=manager, now=now(), total=1,
                               params={"unit": "86", "year": now().year, "format": "csv",
@@ -135,12 +136,12 @@ def test_an_export_job_runs_on_the_redis_queue(engine: Engine, database_url: str
         queue = Queue(QUEUE, connection=redis)
         assert queue.count == 1
         SimpleWorker([queue], connection=redis).work(burst=True)
-        with Session(engine) as s:
+        with LmsSession(engine) as s:
             stored = s.get(Job, job_id)
             assert stored is not None and stored.status == "done", stored.message if stored else None
             assert stored.output is not None and stored.output.startswith("\ufeffa,b,c".encode())
     finally:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             s.execute(delete(Job).where(Job.owner_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
         redis.flushdb()

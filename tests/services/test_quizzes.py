@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lms.services import quizzes
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
-from lms.store import Attempt, AttemptAnswer, Quiz, User
+from lms.store import Attempt, AttemptAnswer, LmsSession, Quiz, User
 from tests import factories
 from tests.factories import now
 from tests.quizhelpers import correct_response
@@ -146,7 +146,7 @@ def test_item_analysis(session: Session) -> None:
 
 def test_concurrent_submissions_grade_once(engine: Engine) -> None:
     """Six submissions at once on separate connections: one grades, all see the same result."""
-    with Session(engine) as s, s.begin():
+    with LmsSession(engine) as s, s.begin():
         user = factories.user(s)
         attempt = quizzes.start_attempt(s, user, FINAL, now=now())
         for snap in attempt.layout:
@@ -159,7 +159,7 @@ def test_concurrent_submissions_grade_once(engine: Engine) -> None:
     def submit() -> None:
         try:
             barrier.wait(timeout=10)  # before any lock is taken: SQLite writers queue on BEGIN IMMEDIATE
-            with Session(engine) as s, s.begin():
+            with LmsSession(engine) as s, s.begin():
                 u = s.get(User, user_id)
                 assert u is not None
                 a = quizzes.submit_attempt(s, u, attempt_id, now=now())
@@ -176,7 +176,7 @@ def test_concurrent_submissions_grade_once(engine: Engine) -> None:
         assert errors == []
         assert len(results) == 6 and len(set(results)) == 1
     finally:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             s.execute(delete(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
             s.execute(delete(Attempt).where(Attempt.id == attempt_id))
             s.execute(delete(User).where(User.id == user_id))

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from lms import LMS
+from lms.store import LmsSession
 
 
 def test_mounts_under_a_prefix_beside_host_routes(database_url: str, connection: Connection) -> None:
@@ -18,7 +19,7 @@ def test_mounts_under_a_prefix_beside_host_routes(database_url: str, connection:
         return "cổng thông tin tỉnh"
 
     state = LMS().init_app(host, url_prefix="/hoc")
-    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint")
     c = host.test_client()
     assert c.get("/").get_data(as_text=True) == "cổng thông tin tỉnh"
     courses = c.get("/hoc/api/v1/courses")

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms import LMS
-from lms.store import Attempt, AttemptAnswer
+from lms.store import Attempt, AttemptAnswer, LmsSession
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import now
@@ -71,7 +71,7 @@ def test_service_worker_scope_follows_the_mount_prefix(database_url: str, connec
     host = Flask("provincial_portal")
     host.config.update(LMS_DATABASE_URL=database_url, LMS_SECRET_KEY="h" * 40, TESTING=True)
     state = LMS().init_app(host, url_prefix="/hoc")
-    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint")
     c = host.test_client()
     r = c.get("/hoc/sw.js")
     assert r.status_code == 200 and r.headers["Service-Worker-Allowed"] == "/hoc/"

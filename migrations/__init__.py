@@ -1,0 +1,1 @@
+"""Alembic environment and revisions, shipped in the wheel as ``lms._migrations``."""

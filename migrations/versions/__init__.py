@@ -1,0 +1,1 @@
+"""Alembic revisions (package ``lms._migrations.versions`` in the wheel)."""
