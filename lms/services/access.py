@@ -71,12 +71,15 @@ def is_file_quiz(quiz: Quiz) -> bool:
 
 
 def can_edit_course(session: Session, user: User | None, course: Course | str) -> bool:
-    """Edit the course's lessons in the browser: an admin, or a co-owner of the course."""
+    """Edit the course's lessons in the browser: an admin, or a trainer co-owning the course
+    (a manager's scope is units, not courses)."""
     if not can_author(user):
         return False
     assert user is not None
     if user.role == "admin":
         return True
+    if user.role != "trainer":
+        return False
     course_id = course if isinstance(course, str) else course.id
     return _co_owns(session, user, "course", course_id)
 

@@ -132,3 +132,16 @@ def test_the_pdf_of_a_class_certificate_is_left_to_schedule(session: Session) ->
     assert cert is not None and cert.pdf_status == "pending"
     assert session.scalar(select(Attendance.certificate_id).where(Attendance.id == row.id)) == cert.id
 
+
+
+def test_only_the_operator_issues_without_a_class(session: Session) -> None:
+    learner = factories.user(session)
+    for role in ("trainer", "manager", "admin"):
+        staff = factories.user(session, role=role, unit_code=VINH_LONG)
+        with pytest.raises(Forbidden):
+            certificates.issue_by_staff(session, staff, learner.login, COURSE, now=now())
+    assert _certs(session, learner) == []
+    cert = certificates.issue_by_staff(session, None, learner.login, COURSE, now=now())  # `lms certificates issue`
+    assert cert.source == "in_person" and cert.issued_by_id is None
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.issue",
+                                                    AuditEvent.object_id == cert.code)).first() is not None
