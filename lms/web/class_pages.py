@@ -18,13 +18,13 @@ from lms.web.db import db, now, state, transaction
 from lms.web.manager_pages import _managers_only
 from lms.web.messages import message
 from lms.web.pages import bp
-from lms.web.trainer_pages import _authors_only
+from lms.web.trainer_pages import authors_only
 
 __all__: list[str] = []
 
 
 @bp.route("/trainer/classes", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def classes_home() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -56,7 +56,7 @@ def classes_home() -> ResponseReturnValue:
 
 
 @bp.route("/trainer/classes/<int:class_id>", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def class_detail(class_id: int) -> ResponseReturnValue:
     user = current_account()
     assert user is not None

@@ -209,6 +209,9 @@ def test_payloads_never_run(site: LiveSite, watch: Watch, learner_page: Page, tr
     quiz_id = trainer.url.split("/trainer/quizzes/")[1].split("/")[0]
     watch.check(trainer)
     shot(trainer, "question preview")
+    with trainer.expect_navigation():  # a browser import is a draft until its author publishes it
+        trainer.get_by_role("button", name="Xuất bản").click()
+    watch.check(trainer)
     for path in (f"/trainer/quizzes/{quiz_id}/edit", f"/trainer/quizzes/{quiz_id}/statistics", "/trainer"):
         watch.visit(trainer, path)
 
