@@ -26,6 +26,7 @@ __all__ = [
     "add_team_member",
     "can_manage",
     "certificate_to_render",
+    "classes_for",
     "confirm_pass",
     "course_pass_mark",
     "create_class",
@@ -147,6 +148,17 @@ def certificate_to_render(session: Session, row: Attendance) -> Certificate | No
     """The row's certificate while its PDF is still to be made (the caller schedules it)."""
     cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
     return cert if cert is not None and cert.pdf_status != "ready" else None
+
+
+def classes_for(session: Session, user: User, *, limit: int = 100) -> list[TrainingClass]:
+    """The classes a person works on: a trainer's own; a manager's unit's (to confirm results)."""
+    query = select(TrainingClass).order_by(TrainingClass.held_on.desc(), TrainingClass.id.desc()).limit(limit)
+    if user.role == "trainer":
+        return list(session.scalars(query.where(TrainingClass.trainer_id == user.id)))
+    scope = access.scope_units(session, user)
+    if scope is None:
+        return list(session.scalars(query))
+    return list(session.scalars(query.where(TrainingClass.unit_code.in_(scope)))) if scope else []
 
 
 def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:

@@ -46,8 +46,7 @@ def classes_home() -> ResponseReturnValue:
             else:
                 return redirect(url_for("lms_pages.class_detail", class_id=row.id))
     session = db()
-    mine = session.scalars(select(TrainingClass).where(TrainingClass.trainer_id == user.id)
-                           .order_by(TrainingClass.held_on.desc()).limit(100)).all()
+    mine = classes.classes_for(session, user)
     rows = [{"title": c.title, "date": c.held_on.strftime("%d/%m/%Y"), "place": c.place,
              "url": url_for("lms_pages.class_detail", class_id=c.id)} for c in mine]
     return render_template("lms/classes.html", rows=rows, errors=errors, form=request.form,

@@ -128,3 +128,38 @@ def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, se
     rows = {a.user_id: a for a in session.query(Attendance).filter_by(class_id=klass.id)}
     assert rows[learners[0].id].passed is True and rows[learners[0].id].certificate_id is not None
     assert rows[learners[1].id].passed is None and rows[learners[1].id].certificate_id is None
+
+
+def test_a_second_manager_confirms_a_pass_in_the_browser(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    manager = factories.user(session, role="manager", unit_code="86")
+    learner = factories.user(session, role="official")
+    klass = classes.create_class(session, trainer, title="Lớp chuyển đổi số", held_on=now(), place="UBND tỉnh",
+                                 unit_code="28756", course_id="chuyen-doi-so-can-bo")
+    session.commit()
+
+    def signed_in(who):  # type: ignore[no-untyped-def]
+        client = app.test_client()
+        client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": who.login,
+                                    "password": factories.PASSWORD})
+        return client
+
+    url = f"/trainer/classes/{klass.id}"
+    as_trainer = signed_in(trainer)
+    r = as_trainer.post(url, data={"csrf_token": csrf_token(as_trainer, url), "login": learner.login,
+                                   "passed": "yes", "score": ""}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Chờ cán bộ quản lý xác nhận" in page and "Xác nhận đạt" not in page  # a trainer cannot confirm
+    as_manager = signed_in(manager)
+    listing = as_manager.get("/trainer/classes").get_data(as_text=True)
+    assert url in listing  # a manager finds the classes of their unit to confirm
+    page = as_manager.get(url).get_data(as_text=True)
+    assert "Xác nhận đạt và cấp chứng nhận" in page
+    done = as_manager.post(url, data={"csrf_token": csrf_token(as_manager, url), "login": learner.login,
+                                      "action": "confirm"}, follow_redirects=True)
+    assert "Đã cấp chứng nhận" in done.get_data(as_text=True)
+    session.expire_all()
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="chuyen-doi-so-can-bo").one()
+    assert cert.issued_by_id == manager.id and cert.pdf_status == "ready"
+    row = session.query(Attendance).filter_by(class_id=klass.id, user_id=learner.id).one()
+    assert (row.recorded_by_id, row.confirmed_by_id) == (trainer.id, manager.id)
