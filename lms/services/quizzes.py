@@ -45,6 +45,7 @@ __all__ = [
     "list_for_author",
     "new_quiz_id",
     "next_attempt_at",
+    "open_attempt",
     "preview_questions",
     "replace_bank_from_text",
     "save_answer",
@@ -244,6 +245,11 @@ def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
     rng.shuffle(targets)
     return {"id": q.id, "type": q.type, "text_html": q.text_html, "points": q.points, "spec": q.spec,
             "order": order, "targets": targets}
+
+
+def open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
+    """The learner's attempt in progress, which they may always resume."""
+    return _open_attempt(session, user, quiz_id)
 
 
 def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:

@@ -31,7 +31,7 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
     bank = len(quizzes.active_questions(session, q.id))
     user = current_account()
     opens = None
-    if user is not None:
+    if user is not None and quizzes.open_attempt(session, user, q.id) is None:
         try:
             opens_at = quizzes.next_attempt_at(session, user, q, now=now())
         except ServiceError as exc:
