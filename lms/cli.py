@@ -189,9 +189,13 @@ def quiz() -> None:
 @click.option("--course", "course_id", required=True, help="id of the course the quiz belongs to")
 @click.option("--format", "fmt", type=click.Choice(["gift", "moodle-xml", "aiken"]), default=None,
               help="guessed from the file when not given")
-@click.option("--quiz-id", default=None, help="id of the quiz to create or refresh (default: COURSE-FILENAME)")
-def quiz_import(file: str, course_id: str, fmt: str | None, quiz_id: str | None) -> None:
-    """Import GIFT, Moodle XML or Aiken questions; nothing is stored if the file has a problem."""
+@click.option("--draft", is_flag=True, help="keep the new quiz unpublished (invisible to learners)")
+@click.option("--replace", "replace", default=None, metavar="QUIZ_ID",
+              help="replace the bank of a quiz imported here before (never one from quizzes/)")
+def quiz_import(file: str, course_id: str, fmt: str | None, draft: bool, replace: str | None) -> None:
+    """Import GIFT, Moodle XML or Aiken questions as a NEW practice quiz of the course, published
+    at once unless --draft; nothing is stored if the file has a problem or the quiz to replace
+    may not be replaced."""
     from lms.services.quizzes import import_file
 
     path = Path(file)
@@ -200,14 +204,45 @@ def quiz_import(file: str, course_id: str, fmt: str | None, quiz_id: str | None)
     try:
         with _session() as session:
             quiz_id, count, skipped = import_file(session, path, course_id=course_id, fmt=fmt, now=_now(),
-                                                  quiz_id=quiz_id)
+                                                  draft=draft, replace=replace)
     except ContentError as exc:
         _fail([str(p) for p in exc.problems])
     except ServiceError as exc:
-        _fail([f"{file}:1: {exc.key}: {course_id}"])
+        target = replace if replace and exc.key.startswith("quiz.") else course_id
+        _fail([f"{file}:1: {exc.key}: {target}"])
     for line in skipped:
         click.echo(line, err=True)
     _print({"quiz_id": quiz_id, "questions": count, "skipped": len(skipped)})
+
+
+@content.command("co-owner")
+@click.argument("course_id")
+@click.option("--login", required=True, help="the trainer or manager who may edit its lessons")
+def content_co_owner(course_id: str, login: str) -> None:
+    """Let a trainer or manager edit a course's lessons in the browser (see docs/security.md)."""
+    from lms.services.quizzes import grant_co_owner
+
+    try:
+        with _session() as session:
+            grant_co_owner(session, None, "course", course_id, login, now=_now())
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {course_id} {login}"])
+    _print({"course_id": course_id, "co_owner": login})
+
+
+@quiz.command("co-owner")
+@click.argument("quiz_id")
+@click.option("--login", required=True, help="the trainer or manager who may also change it")
+def quiz_co_owner(quiz_id: str, login: str) -> None:
+    """Let another author change an imported quiz beside its owner (never a quiz from quizzes/)."""
+    from lms.services.quizzes import grant_co_owner
+
+    try:
+        with _session() as session:
+            grant_co_owner(session, None, "quiz", quiz_id, login, now=_now())
+    except ServiceError as exc:
+        _fail([f"error: {exc.key}: {quiz_id} {login}"])
+    _print({"quiz_id": quiz_id, "co_owner": login})
 
 
 @quiz.command("export")
@@ -216,11 +251,11 @@ def quiz_import(file: str, course_id: str, fmt: str | None, quiz_id: str | None)
 def quiz_export(quiz_id: str, output: str | None) -> None:
     """Write a quiz's question bank as GIFT."""
     from lms.content.gift_export import export_gift
-    from lms.services.quizzes import get_quiz, question_docs
+    from lms.services.quizzes import get_quiz_for, question_docs
 
     try:
         with _session() as session:
-            title = get_quiz(session, quiz_id).title
+            title = get_quiz_for(session, None, quiz_id, drafts=True).title
             text = export_gift(question_docs(session, quiz_id), title=title)
     except ServiceError as exc:
         _fail([f"error: {exc.key}: {quiz_id}"])

@@ -59,16 +59,76 @@ def test_content_check_reports_file_and_line(run, tmp_path: Path) -> None:  # ty
 
 def test_quiz_import_and_export_round_trip(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sample = SHARED / "accept" / "sample_quiz.gift"
-    code, out, _ = run("quiz", "import", str(sample), "--course", "tri-tue-nhan-tao", "--quiz-id", "cli-sample")
-    assert code == 0 and json.loads(out) == {"quiz_id": "cli-sample", "questions": 6, "skipped": 0}
+    code, out, _ = run("quiz", "import", str(sample), "--course", "tri-tue-nhan-tao")
+    first = json.loads(out)
+    assert code == 0 and first["questions"] == 6 and first["quiz_id"].startswith("imp_")
     exported = tmp_path / "export.gift"
-    code, _, _ = run("quiz", "export", "cli-sample", "-o", str(exported))
+    code, _, _ = run("quiz", "export", first["quiz_id"], "-o", str(exported))
     assert code == 0 and exported.read_text(encoding="utf-8").count("::") >= 12
-    code, out, _ = run("quiz", "import", str(exported), "--course", "tri-tue-nhan-tao", "--quiz-id", "cli-again")
-    assert code == 0 and json.loads(out)["questions"] == 6
+    code, out, _ = run("quiz", "import", str(exported), "--course", "tri-tue-nhan-tao")
+    again = json.loads(out)
+    assert code == 0 and again["questions"] == 6 and again["quiz_id"] != first["quiz_id"]  # always a new quiz
     broken = SHARED / "fixtures" / "moodle-question-formats" / "xml" / "error_invalid_grades.xml"
     code, out, err = run("quiz", "import", str(broken), "--course", "tri-tue-nhan-tao")
     assert code == 1 and f"{broken}:38: " in err and out == ""
+    code, _, err = run("quiz", "import", "--quiz-id", "x", str(sample), "--course", "tri-tue-nhan-tao")
+    assert code == 2 and "--quiz-id" in err  # the option that named (and overwrote) quizzes is gone
+
+
+def _export(run, quiz_id: str, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"{quiz_id}-{uuid.uuid4().hex[:6]}.gift"
+    code, _, err = run("quiz", "export", quiz_id, "-o", str(path))
+    assert code == 0, err
+    return path.read_text(encoding="utf-8")
+
+
+def test_quiz_import_draft_replace_and_refusals(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from lms.config import Settings
+    from lms.store import Quiz, make_engine, make_sessionmaker
+
+    sample = SHARED / "accept" / "sample_quiz.gift"
+    code, out, _ = run("quiz", "import", str(sample), "--course", "dich-vu-cong", "--draft")
+    draft = json.loads(out)["quiz_id"]
+    engine = make_engine(Settings.load().database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            row = session.get(Quiz, draft)
+            assert row is not None and row.published is False and row.kind == "practice" and row.owner_id is None
+            assert row.max_attempts == 0 and row.cooldown_minutes == 0
+    finally:
+        engine.dispose()
+    assert _export(run, draft, tmp_path).count("::") >= 12  # export works for a draft too
+    small = tmp_path / "cuoi-khoa.gift"
+    small.write_text("::q1:: Bầu trời màu xanh? {TRUE}\n", encoding="utf-8")
+    # the operator replaces the bank of a quiz imported at the command line: same id, new bank
+    code, out, _ = run("quiz", "import", str(small), "--course", "dich-vu-cong", "--replace", draft)
+    assert code == 0 and json.loads(out) == {"quiz_id": draft, "questions": 1, "skipped": 0}
+    assert "Bầu trời" in _export(run, draft, tmp_path)
+    # refusals: a quiz from quizzes/, a missing quiz, another course; each exits 1 and changes nothing
+    final = "dich-vu-cong-cuoi-khoa"
+    before = _export(run, final, tmp_path)
+    for target, course, key in ((final, "dich-vu-cong", "quiz.replace_forbidden"),
+                                ("dich-vu-cong-bai-01", "dich-vu-cong", "quiz.replace_forbidden"),
+                                ("imp_000000000000", "dich-vu-cong", "quiz.not_found"),
+                                (draft, "an-toan-so", "quiz.invalid")):
+        code, out, err = run("quiz", "import", str(small), "--course", course, "--replace", target)
+        assert (code, out) == (1, "") and key in err, (target, err)
+    assert _export(run, final, tmp_path) == before
+    # a file named like the final imports as a new quiz beside it
+    code, out, _ = run("quiz", "import", str(small), "--course", "dich-vu-cong")
+    assert code == 0 and json.loads(out)["quiz_id"] not in (final, draft)
+    assert _export(run, final, tmp_path) == before
+
+
+def test_co_owners_are_granted_by_the_operator(run) -> None:  # type: ignore[no-untyped-def]
+    login = f"gv{uuid.uuid4().hex[:8]}@example.vn"
+    code, _, _ = run("users", "create", "--role", "trainer", "--login", login, "--password", "Mat-khau-2026!",
+                     "--unit", "86")
+    assert code == 0
+    code, out, _ = run("content", "co-owner", "an-toan-so", "--login", login)
+    assert code == 0 and json.loads(out) == {"course_id": "an-toan-so", "co_owner": login}
+    code, _, err = run("quiz", "co-owner", "an-toan-so-cuoi-khoa", "--login", login)
+    assert code == 1 and "quiz.file_only" in err
 
 
 def test_roster_dry_run_stores_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ class QuizSettings:
     time_limit_minutes: int = 0
     max_attempts: int = 0
     cooldown_minutes: int = 0
+    attempt_window_hours: int = 0  # max_attempts counts attempts started in this many hours; 0: ever
     shuffle_questions: bool = True
     shuffle_choices: bool = True
     review: str = "feedback"
@@ -76,7 +77,7 @@ def quiz_settings_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     pm = data.get("pass_mark", 70)
     if not _num(pm) or not 0 <= pm <= 100:
         out.append(("pass_mark", "'pass_mark' must be a percentage from 0 to 100"))
-    for key in ("time_limit_minutes", "max_attempts", "cooldown_minutes"):
+    for key in ("time_limit_minutes", "max_attempts", "cooldown_minutes", "attempt_window_hours"):
         v = data.get(key, 0)
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             out.append((key, f"'{key}' must be a whole number, 0 or more"))
@@ -99,6 +100,7 @@ def _settings(data: dict[str, Any]) -> QuizSettings:
     return QuizSettings(
         pass_mark=float(data.get("pass_mark", 70)), time_limit_minutes=int(data.get("time_limit_minutes", 0)),
         max_attempts=int(data.get("max_attempts", 0)), cooldown_minutes=int(data.get("cooldown_minutes", 0)),
+        attempt_window_hours=int(data.get("attempt_window_hours", 0)),
         shuffle_questions=bool(data.get("shuffle_questions", True)),
         shuffle_choices=bool(data.get("shuffle_choices", True)), review=str(data.get("review", "feedback")),
         draw_count=int(count) if isinstance(count, int) else None, draw_rules=tuple(rules),
@@ -286,6 +288,7 @@ def _load_quiz(path: Path, problems: list[Problem]) -> QuizDoc | None:
             if count is not None and (not isinstance(count, int) or count < 1 or count > len(raw_questions)):
                 add(_header_lines(text, "[draw]")[0] if _header_lines(text, "[draw]") else 1,
                     f"'draw.count' must be between 1 and the number of questions ({len(raw_questions)})")
+    _attempt_policy_problems(data, kind, len(raw_questions), text, add)
     if add.count:
         return None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -294,6 +297,26 @@ def _load_quiz(path: Path, problems: list[Problem]) -> QuizDoc | None:
                    source=source, content_hash=digest,
                    lines={"course": line_of_key(text, "course"), "lesson": line_of_key(text, "lesson"),
                           "id": line_of_key(text, "id")})
+
+
+def _attempt_policy_problems(data: dict[str, Any], kind: Any, questions: int, text: str, add: Any) -> None:
+    """A final measures only when it draws from a larger pool and caps attempts in a window;
+    limits on any other quiz would be silently ignored (practice is unlimited), so say so."""
+    limits = [k for k in ("max_attempts", "cooldown_minutes", "attempt_window_hours") if data.get(k, 0)]
+    if kind != "final":
+        for key in limits:
+            add(line_of_key(text, key), f"'{key}' applies to a course's final only: practice and lesson quizzes "
+                                        "are unlimited (remove it or set it to 0)")
+        return
+    draw = data.get("draw") if isinstance(data.get("draw"), dict) else {}
+    count = draw.get("count") if isinstance(draw, dict) else None
+    if not isinstance(count, int) or count >= questions:
+        add(line_of_key(text, "kind"), f"a final must draw fewer questions than its pool: set [draw] count below "
+                                       f"the number of questions ({questions})")
+    if not isinstance(data.get("max_attempts"), int) or isinstance(data.get("max_attempts"), bool) \
+            or data.get("max_attempts", 0) < 1:
+        add(line_of_key(text, "max_attempts"), "a final needs 'max_attempts' (1 or more) with "
+                                               "'attempt_window_hours' (see docs/content-format.md)")
 
 
 def check_quizzes(root: Path) -> tuple[list[QuizDoc], list[Problem]]:

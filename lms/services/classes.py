@@ -1,6 +1,11 @@
 """In-person classes ("lớp tập huấn"), their attendance and paper-test results, and community
-digital-technology teams. Attendance counts as participant-times (kept by lms.services.figures);
-a passed paper test earns the course certificate."""
+digital-technology teams. Attendance counts as participant-times (kept by lms.services.figures).
+
+A class certificate is evidence: it needs a recorded paper-test score at or above the course's
+pass mark (its final's), or, for a pass written down without such a score, a second confirmation
+by a manager of the unit who is not the person who recorded it. Who may act where is
+lms.services.access (own unit only; nobody records or confirms their own result); every
+recording and confirmation is in the audit log with who and when."""
 
 from __future__ import annotations
 
@@ -12,18 +17,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.domain.text import nfc, normalise_login
-from lms.services import certificates
+from lms.services import access, audit, certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.store import Attendance, Course, TeamMember, TrainingClass, Unit, User
+from lms.store import Attendance, Certificate, Course, Quiz, TeamMember, TrainingClass, Unit, User
 
-__all__ = ["add_team_member", "can_manage", "create_class", "import_attendance", "record_attendance"]
+__all__ = [
+    "DEFAULT_PASS_MARK",
+    "add_team_member",
+    "can_manage",
+    "certificate_to_render",
+    "classes_for",
+    "confirm_pass",
+    "course_pass_mark",
+    "create_class",
+    "import_attendance",
+    "record_attendance",
+]
 
-TRAINERS = ("trainer", "manager", "admin")
+DEFAULT_PASS_MARK = 70.0  # a course without a final: the finals' mark
 
 
 def create_class(session: Session, trainer: User, *, title: str, held_on: datetime, place: str, unit_code: str,
                  course_id: str) -> TrainingClass:
-    if trainer.role not in TRAINERS:
+    if not access.can_author(trainer):
         raise Forbidden("auth.forbidden")
     errors = {}
     if not title.strip() or len(title) > 300:
@@ -36,6 +52,8 @@ def create_class(session: Session, trainer: User, *, title: str, held_on: dateti
         errors["course_id"] = "course.not_found"
     if errors:
         raise Invalid("class.invalid", errors)
+    if not access.in_scope(session, trainer, unit_code):
+        raise Forbidden("class.outside_unit")
     row = TrainingClass(title=nfc(title).strip(), held_on=held_on, place=nfc(place).strip(), unit_code=unit_code,
                         course_id=course_id, trainer_id=trainer.id)
     session.add(row)
@@ -43,17 +61,39 @@ def create_class(session: Session, trainer: User, *, title: str, held_on: dateti
     return row
 
 
-def record_attendance(session: Session, trainer: User, class_id: int, login: str, *, passed: bool | None,
-                      now: datetime) -> Attendance:
-    """Tick a learner present (again: updates the result). A passed paper test issues the certificate."""
+def course_pass_mark(session: Session, course: Course) -> float:
+    """The mark a paper test must reach: the course's final's pass mark."""
+    final = session.get(Quiz, course.final_quiz_id) if course.final_quiz_id else None
+    return float(final.pass_mark) if final is not None else DEFAULT_PASS_MARK
+
+
+def _class_and_learner(session: Session, actor: User, class_id: int, login: str) -> tuple[TrainingClass, User]:
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")
-    if not can_manage(session, trainer, klass):
+    if not access.can_manage_class(session, actor, klass):
         raise Forbidden("auth.forbidden")
     learner = session.scalar(select(User).where(User.login == normalise_login(login)))
     if learner is None:
         raise NotFound("user.not_found")
+    if learner.id == actor.id:
+        raise Forbidden("class.own_result")
+    if not access.can_record_result(session, actor, klass, learner):
+        raise Forbidden("class.learner_outside_unit")
+    return klass, learner
+
+
+def record_attendance(session: Session, trainer: User, class_id: int, login: str, *, passed: bool | None,
+                      now: datetime, score: float | None = None) -> Attendance:
+    """Tick a learner present (again: updates the result) and write down the paper test. A score
+    at or above the course's pass mark issues the certificate; "passed" without such a score
+    waits for a manager's confirmation (:func:`confirm_pass`)."""
+    klass, learner = _class_and_learner(session, trainer, class_id, login)
+    if score is not None and not 0 <= score <= 100:
+        raise Invalid("attendance.invalid", {"score": "attendance.score"})
+    course = session.get(Course, klass.course_id)
+    assert course is not None
+    mark = course_pass_mark(session, course)
     row = session.scalar(select(Attendance).where(Attendance.class_id == class_id, Attendance.user_id == learner.id))
     if row is None:
         row = Attendance(class_id=class_id, user_id=learner.id)
@@ -63,25 +103,67 @@ def record_attendance(session: Session, trainer: User, class_id: int, login: str
         except IntegrityError:
             row = session.scalars(select(Attendance).where(Attendance.class_id == class_id,
                                                            Attendance.user_id == learner.id)).one()
-    row.passed = passed
-    if passed and row.certificate_id is None:
-        course = session.get(Course, klass.course_id)
-        assert course is not None
-        cert = certificates.issue(session, learner, course, now=now, source="in_person", issued_by=trainer)
-        row.certificate_id = cert.id
+    if row.certificate_id is None:  # a certified result is evidence already: it is not rewritten
+        row.score = score
+        row.passed = (score >= mark) if score is not None else passed
+        row.recorded_by_id, row.recorded_at = trainer.id, now
+        row.confirmed_by_id = row.confirmed_at = None
+        audit.record(session, "attendance.record", "class", str(class_id), now=now, user_id=learner.id,
+                     score=score, passed=row.passed, pass_mark=mark, recorded_by=trainer.id)
+        if score is not None and score >= mark:
+            _certify(session, row, learner, course, issuer=trainer, now=now)
     session.flush()
     return row
 
 
-def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
-    """The class's own trainer, a manager of its unit (or the unit's province), or an admin."""
-    from lms.services.reports import can_see_unit
+def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, now: datetime) -> Attendance:
+    """A manager's second confirmation of a pass recorded without a qualifying score: issues the
+    certificate, and the audit log keeps who recorded, who confirmed and when."""
+    klass, learner = _class_and_learner(session, manager, class_id, login)
+    row = session.scalar(select(Attendance).where(Attendance.class_id == class_id, Attendance.user_id == learner.id))
+    if row is None or not row.passed:
+        raise Invalid("attendance.invalid", {"login": "attendance.not_passed"})
+    if row.certificate_id is not None:
+        return row
+    if not access.can_confirm_result(session, manager, klass, row, learner):
+        raise Forbidden("class.second_person")
+    course = session.get(Course, klass.course_id)
+    assert course is not None
+    row.confirmed_by_id, row.confirmed_at = manager.id, now
+    audit.record(session, "attendance.confirm", "class", str(class_id), now=now, user_id=learner.id,
+                 recorded_by=row.recorded_by_id, recorded_at=row.recorded_at.isoformat() if row.recorded_at else None,
+                 confirmed_by=manager.id, score=row.score)
+    _certify(session, row, learner, course, issuer=manager, now=now)
+    session.flush()
+    return row
 
+
+def _certify(session: Session, row: Attendance, learner: User, course: Course, *, issuer: User,
+             now: datetime) -> None:
+    cert = certificates.issue(session, learner, course, now=now, source="in_person", issued_by=issuer)
+    row.certificate_id = cert.id
+
+
+def certificate_to_render(session: Session, row: Attendance) -> Certificate | None:
+    """The row's certificate while its PDF is still to be made (the caller schedules it)."""
+    cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
+    return cert if cert is not None and cert.pdf_status != "ready" else None
+
+
+def classes_for(session: Session, user: User, *, limit: int = 100) -> list[TrainingClass]:
+    """The classes a person works on: a trainer's own; a manager's unit's (to confirm results)."""
+    query = select(TrainingClass).order_by(TrainingClass.held_on.desc(), TrainingClass.id.desc()).limit(limit)
     if user.role == "trainer":
-        return klass.trainer_id == user.id
-    if user.role == "manager":
-        return can_see_unit(session, user, klass.unit_code)
-    return user.role == "admin"
+        return list(session.scalars(query.where(TrainingClass.trainer_id == user.id)))
+    scope = access.scope_units(session, user)
+    if scope is None:
+        return list(session.scalars(query))
+    return list(session.scalars(query.where(TrainingClass.unit_code.in_(scope)))) if scope else []
+
+
+def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
+    """Kept for the first wave's callers: the rule is lms.services.access.can_manage_class."""
+    return access.can_manage_class(session, user, klass)
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
@@ -105,7 +187,7 @@ def add_team_member(session: Session, manager: User, commune_code: str, login: s
     return row
 
 
-ATTENDANCE_COLUMNS = ("login", "passed")
+ATTENDANCE_COLUMNS = ("login", "passed", "score")
 _PASSED = {"": None, "đạt": True, "dat": True, "có": True, "co": True, "yes": True, "true": True, "1": True,
            "x": True, "không đạt": False, "khong dat": False, "chưa đạt": False, "không": False, "no": False,
            "false": False, "0": False}
@@ -121,28 +203,42 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")
-    if not can_manage(session, trainer, klass):
+    if not access.can_manage_class(session, trainer, klass):
         raise Forbidden("auth.forbidden")
     label = name or str(path)
     rows, problems = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_COLUMNS[:1])
     problems = [p.replace(str(path), label, 1) for p in problems]
-    parsed: list[tuple[str, bool | None]] = []
+    parsed: list[tuple[str, bool | None, float | None]] = []
     seen: dict[str, int] = {}
     for r in rows:
         login = normalise_login(r.values.get("login", ""))
         result = nfc(r.values.get("passed", "")).strip().lower()
+        learner = session.scalar(select(User).where(User.login == login)) if login else None
         if not login:
             problems.append(f"{label}:{r.row}:login: login is empty")
-        elif session.scalar(select(User.id).where(User.login == login)) is None:
+        elif learner is None:
             problems.append(f"{label}:{r.row}:login: no account has the login '{r.values['login'][:80]}'")
+        elif learner.id == trainer.id:
+            problems.append(f"{label}:{r.row}:login: nobody records their own result")
+        elif not access.can_record_result(session, trainer, klass, learner):
+            problems.append(f"{label}:{r.row}:login: '{login}' is registered outside your unit")
         elif login in seen:
             problems.append(f"{label}:{r.row}:login: '{login}' is already on row {seen[login]}")
         if result not in _PASSED:
             problems.append(f"{label}:{r.row}:passed: '{result[:40]}' is not 'đạt', 'không đạt' or empty")
+        raw_score = r.values.get("score", "").strip().replace(",", ".")
+        score: float | None = None
+        if raw_score:
+            try:
+                score = float(raw_score)
+            except ValueError:
+                score = -1.0
+            if not 0 <= score <= 100:
+                problems.append(f"{label}:{r.row}:score: '{raw_score[:20]}' is not a percentage from 0 to 100")
         seen.setdefault(login, r.row)
-        parsed.append((login, _PASSED.get(result)))
+        parsed.append((login, _PASSED.get(result), score))
     if problems:
         raise Invalid("attendance.invalid", {str(i): p for i, p in enumerate(problems)})
-    for login, passed in parsed:
-        record_attendance(session, trainer, class_id, login, passed=passed, now=now)
+    for login, passed, score in parsed:
+        record_attendance(session, trainer, class_id, login, passed=passed, score=score, now=now)
     return len(parsed)

@@ -33,4 +33,20 @@ def seed(session: Session, *, now: datetime) -> int:
             user.birth_year, user.consent_at = 1958, now
         created += 1
     session.flush()
+    _demo_trainer_co_owns_the_courses(session, now=now)
     return created
+
+
+def _demo_trainer_co_owns_the_courses(session: Session, *, now: datetime) -> None:
+    """So that the demo shows the lesson editor: lessons are edited by a course's co-owners."""
+    from lms.store import CoOwner, Course
+
+    trainer = session.scalar(select(User).where(User.login == "giangvien@demo.vn"))
+    if trainer is None:
+        return
+    have = set(session.scalars(select(CoOwner.object_id).where(CoOwner.object_type == "course",
+                                                               CoOwner.user_id == trainer.id)))
+    for course_id in session.scalars(select(Course.id)):
+        if course_id not in have:
+            session.add(CoOwner(object_type="course", object_id=course_id, user_id=trainer.id, granted_at=now))
+    session.flush()

@@ -86,9 +86,11 @@ def _quiz_import(run: _Run) -> None:
             path = Path(tmp) / name
             path.write_bytes(job.payload or b"")
             try:
+                # the browser's import is always a draft: published after its author's preview
                 quiz_id, count, skipped = quizzes.import_file(
                     session, path, course_id=str(job.params.get("course_id", "")), fmt=job.params.get("format"),
-                    now=_now(), owner_id=job.owner_id)
+                    now=_now(), owner_id=run.owner(session, job).id, draft=bool(job.params.get("draft", True)),
+                    title=str(job.params.get("title") or "") or None, filename=name)
             except ContentError as exc:
                 raise JobFailed("content.invalid", [str(p).replace(str(path), name) for p in exc.problems]) from exc
             except ServiceError as exc:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content.courses import BodyProblem, check_lesson_body, render_lesson
-from lms.services import audit, catalogue
+from lms.services import access, audit, catalogue
 from lms.services.errors import Conflict, Forbidden, Invalid
 from lms.store import Lesson, LessonVersion, User
 
@@ -64,15 +64,19 @@ class DraftInvalid(Invalid):
         self.problems = problems
 
 
-def can_edit(user: User | None) -> bool:
-    return user is not None and user.is_active and user.role in EDITOR_ROLES
+def can_edit(session: Session, user: User | None, course_id: str) -> bool:
+    """May edit the course's lessons: the rule is lms.services.access.can_edit_course."""
+    return access.can_edit_course(session, user, course_id)
 
 
 def editable_lesson(session: Session, user: User | None, lesson_id: str) -> Lesson:
     """The lesson ``user`` may edit; Forbidden before NotFound, so that learners learn nothing."""
-    if not can_edit(user):
+    if user is None or user.role not in EDITOR_ROLES or not access.can_author(user):
+        raise Forbidden("auth.forbidden")  # before looking the lesson up: learners learn nothing
+    lesson = catalogue.get_lesson(session, lesson_id)
+    if not access.can_edit_course(session, user, lesson.course_id):
         raise Forbidden("auth.forbidden")
-    return catalogue.get_lesson(session, lesson_id)
+    return lesson
 
 
 def _normalise(text: str) -> str:

@@ -20,23 +20,40 @@ from lms.content.questions import QuestionDoc
 from lms.content.quizzes import QuizDoc, QuizSettings
 from lms.domain import grading
 from lms.domain.statistics import ItemStats, item_statistics
-from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
+from lms.services import access
+from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
 from lms.store import Attempt, AttemptAnswer, Course, Question, Quiz, User
 
 __all__ = [
     "GRACE",
+    "IMPORT_PASS_MARK",
+    "AttemptsUsed",
     "QuizSyncReport",
+    "answer_key",
+    "attempt_policy",
     "attempt_result",
     "finish_expired",
     "get_attempt",
+    "get_quiz",
+    "get_quiz_for",
+    "grant_co_owner",
+    "import_file",
     "item_analysis",
     "learner_questions",
+    "limited",
     "list_course_quizzes",
+    "list_for_author",
+    "new_quiz_id",
+    "next_attempt_at",
+    "open_attempt",
+    "preview_questions",
+    "replace_bank_from_text",
     "save_answer",
     "start_attempt",
     "store_quiz",
     "submit_attempt",
     "sync_quizzes",
+    "update_quiz",
 ]
 
 GRACE = timedelta(seconds=30)  # network latency: answers arriving just after the deadline still count
@@ -113,7 +130,7 @@ def gradable(snapshot: dict[str, Any]) -> grading.Question:
 # ------------------------------------------------------------------ storing quizzes
 def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, kind: str, lesson_id: str | None,
                settings: QuizSettings, questions: list[QuestionDoc], source: str, content_hash: str,
-               now: datetime, owner_id: int | None = None) -> str:
+               now: datetime, owner_id: int | None = None, published: bool = True) -> str:
     """Create or refresh a quiz and its bank. Returns "created", "updated" or "unchanged".
     Questions that disappear are deactivated, never deleted: attempts keep pointing at them."""
     if session.get(Course, course_id) is None:
@@ -128,12 +145,18 @@ def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, ki
     quiz.course_id, quiz.title, quiz.kind, quiz.lesson_id = course_id, title, kind, lesson_id
     quiz.pass_mark, quiz.time_limit_minutes = settings.pass_mark, settings.time_limit_minutes
     quiz.max_attempts, quiz.cooldown_minutes = settings.max_attempts, settings.cooldown_minutes
+    quiz.attempt_window_hours = settings.attempt_window_hours
     quiz.shuffle_questions, quiz.shuffle_choices = settings.shuffle_questions, settings.shuffle_choices
     quiz.review, quiz.draw_count = settings.review, settings.draw_count
     quiz.draw_rules = [[c, list(t), list(k)] for c, t, k in settings.draw_rules]
     quiz.allow_negative, quiz.source, quiz.content_hash = settings.allow_negative, source, content_hash
-    quiz.published, quiz.updated_at = True, now
+    quiz.published, quiz.updated_at = published, now
     session.flush()
+    _store_bank(session, quiz_id, questions)
+    return outcome
+
+
+def _store_bank(session: Session, quiz_id: str, questions: list[QuestionDoc]) -> None:
     existing = {q.local_id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
     wanted = set()
     for position, doc in enumerate(questions, start=1):
@@ -153,7 +176,6 @@ def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, ki
         if local_id not in wanted:
             row.active = False
     session.flush()
-    return outcome
 
 
 def sync_quizzes(session: Session, docs: list[QuizDoc], *, now: datetime) -> QuizSyncReport:
@@ -171,6 +193,14 @@ def list_course_quizzes(session: Session, course_id: str) -> list[Quiz]:
     order = {"lesson": 0, "practice": 1, "final": 2}
     quizzes = list(session.scalars(select(Quiz).where(Quiz.course_id == course_id, Quiz.published)))
     return sorted(quizzes, key=lambda q: (order.get(q.kind, 1), q.lesson_id or "", q.id))
+
+
+def list_for_author(session: Session, user: User | None, course_id: str) -> list[Quiz]:
+    """The course's published quizzes and the drafts ``user`` may change."""
+    order = {"lesson": 0, "practice": 1, "final": 2}
+    rows = [q for q in session.scalars(select(Quiz).where(Quiz.course_id == course_id))
+            if access.can_see_quiz(session, user, q)]
+    return sorted(rows, key=lambda q: (q.published, order.get(q.kind, 1), q.lesson_id or "", q.title))
 
 
 def get_quiz(session: Session, quiz_id: str) -> Quiz:
@@ -217,6 +247,11 @@ def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
             "order": order, "targets": targets}
 
 
+def open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
+    """The learner's attempt in progress, which they may always resume."""
+    return _open_attempt(session, user, quiz_id)
+
+
 def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
                                                 Attempt.status == "in_progress"))
@@ -239,11 +274,9 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
     done = session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
                                                  Attempt.status == "submitted")
                            .order_by(Attempt.submitted_at.desc())).all()
-    if quiz.max_attempts and len(done) >= quiz.max_attempts:
-        raise Forbidden("attempt.limit")
-    if quiz.cooldown_minutes and done and done[0].submitted_at is not None:
-        if now < done[0].submitted_at + timedelta(minutes=quiz.cooldown_minutes):
-            raise Conflict("attempt.cooldown")
+    opens_at = next_attempt_at(session, user, quiz, now=now)
+    if opens_at is not None:
+        raise AttemptsUsed(quiz, opens_at)
     bank = active_questions(session, quiz_id)
     if not bank:
         raise Conflict("quiz.empty")
@@ -260,6 +293,54 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
             raise
         return raced
     return attempt
+
+
+class AttemptsUsed(Throttled):
+    """A final's attempts are used up for now; ``opens_at`` says when the next one may start."""
+
+    def __init__(self, quiz: Quiz, opens_at: datetime) -> None:
+        super().__init__("attempt.wait", opens_at=opens_at.isoformat())
+        self.quiz, self.opens_at = quiz, opens_at
+
+
+def limited(quiz: Quiz) -> bool:
+    """Attempt limits and waits bind a course's final only; every other quiz is practice."""
+    return quiz.kind == "final"
+
+
+def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) -> datetime | None:
+    """When ``user`` may start a new attempt of ``quiz`` (``None``: now). Every attempt started
+    counts, submitted or not, since starting one shows its questions. Raises Forbidden when a
+    final allows a number of attempts in a lifetime and they are all used."""
+    if not limited(quiz):
+        return None
+    started = list(session.scalars(select(Attempt.started_at).where(Attempt.user_id == user.id,
+                                                                    Attempt.quiz_id == quiz.id)
+                                   .order_by(Attempt.started_at)))
+    opens: list[datetime] = []
+    if quiz.max_attempts:
+        if quiz.attempt_window_hours:
+            window = timedelta(hours=quiz.attempt_window_hours)
+            recent = [t for t in started if t > now - window]
+            if len(recent) >= quiz.max_attempts:
+                # the window must slide past enough of them to leave room for one more
+                opens.append(recent[len(recent) - quiz.max_attempts] + window)
+        elif len(started) >= quiz.max_attempts:
+            raise Forbidden("attempt.limit")
+    if quiz.cooldown_minutes:
+        last = session.scalar(select(func.max(Attempt.submitted_at)).where(Attempt.user_id == user.id,
+                                                                          Attempt.quiz_id == quiz.id))
+        if last is not None and now < last + timedelta(minutes=quiz.cooldown_minutes):
+            opens.append(last + timedelta(minutes=quiz.cooldown_minutes))
+    return max(opens) if opens else None
+
+
+def attempt_policy(quiz: Quiz) -> dict[str, Any]:
+    """What a learner is told before starting (and the API's quiz answer)."""
+    if not limited(quiz):
+        return {"limited": False, "max_attempts": 0, "attempt_window_hours": 0, "cooldown_minutes": 0}
+    return {"limited": True, "max_attempts": quiz.max_attempts, "attempt_window_hours": quiz.attempt_window_hours,
+            "cooldown_minutes": quiz.cooldown_minutes}
 
 
 def get_attempt(session: Session, user: User, attempt_id: str, *, lock: bool = False) -> Attempt:
@@ -368,12 +449,20 @@ def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
                            "passed": stored["passed"], "pass_mark": quiz.pass_mark,
                            "finished_by": attempt.finished_by,
                            "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None}
-    if quiz.review in ("correctness", "feedback"):
+    if limited(quiz) and not stored["passed"]:
+        # Attempts remain until the final is passed: telling which questions were wrong, or why,
+        # would let a learner find the key by elimination over attempts. The score is the answer.
+        out["questions"] = [{"id": q["id"], "correct": None, "score": None, "max_score": q["max_score"],
+                             "feedback_html": ""} for q in stored["questions"]]
+        out["review"] = "withheld"
+    elif quiz.review in ("correctness", "feedback"):
         out["questions"] = [{"id": q["id"], "correct": q["correct"], "score": q["score"], "max_score": q["max_score"],
                              "feedback_html": q["feedback_html"] if quiz.review == "feedback" else ""}
                             for q in stored["questions"]]
+        out["review"] = quiz.review
     else:
         out["questions"] = []
+        out["review"] = quiz.review
     return out
 
 
@@ -406,24 +495,26 @@ def attempts_count(session: Session, quiz_id: str) -> int:
     return session.scalar(select(func.count()).select_from(Attempt).where(Attempt.quiz_id == quiz_id)) or 0
 
 
-def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None, now: datetime,
-                quiz_id: str | None = None, owner_id: int | None = None) -> tuple[str, int, list[str]]:
-    """Import a GIFT / Moodle XML / Aiken file as a practice quiz of the course. Raises
-    ContentError (nothing stored) on any problem; returns (quiz id, questions, skipped)."""
+IMPORT_PASS_MARK = 70.0  # the finals' mark: a practice quiz that passes at 50% teaches little
+
+
+def new_quiz_id() -> str:
+    """An imported quiz's id: random, never from the file name, and with an underscore that the
+    ids of quizzes/*.toml files cannot contain, so an import can never take a file quiz's id."""
+    return "imp_" + secrets.token_hex(6)
+
+
+def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionDoc], str, list[str], str]:
+    """The file's questions (local ids made unique), its own title, what was skipped, its hash.
+    Raises ContentError, naming file and line, on any problem."""
     from lms.content.importers import read_questions
-    from lms.content.problems import ContentError
+    from lms.content.problems import ContentError, Problem
 
     result = read_questions(path, fmt)
     if result.problems:
         raise ContentError(sorted(result.problems))
     if not result.questions:
-        from lms.content.problems import Problem
-
         raise ContentError([Problem(str(path), 1, "no question that can be imported")])
-    if session.get(Course, course_id) is None:
-        raise NotFound("course.not_found")
-    stem = "".join(ch if ch.isalnum() else "-" for ch in path.stem.lower()).strip("-")[:40] or "quiz"
-    qid = quiz_id or f"{course_id}-{stem}"[:100]
     seen: dict[str, int] = {}
     docs = []
     for doc in result.questions:  # imported names may repeat: make local ids unique
@@ -431,14 +522,121 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
         seen[doc.local_id] = n + 1
         docs.append(doc if n == 0 else QuestionDoc(**{**asdict_shallow(doc), "local_id": f"{doc.local_id}-{n + 1}"}))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    settings = QuizSettings(pass_mark=50.0, shuffle_questions=False, shuffle_choices=True, review="feedback")
-    store_quiz(session, quiz_id=qid, course_id=course_id, title=result.title or path.stem, kind="practice",
-               lesson_id=None, settings=settings, questions=docs, source=fmt or "import", content_hash=digest,
-               now=now, owner_id=owner_id)
+    # the file's own title, else the deepest part of its first category ("Mẫu/An toàn" -> "An toàn")
+    title = (result.title or "").strip() or next(
+        (d.category.rstrip("/").rsplit("/", 1)[-1].strip() for d in docs if d.category.strip()), "")
+    return docs, title, [str(p) for p in result.skipped], digest
+
+
+def import_title(file_title: str, filename: str) -> str:
+    """A title a person reads: the file's own (a GIFT category, a Moodle XML category, ...), else
+    one that names the file; never a slug made from the file name."""
+    from lms.domain.text import nfc
+
+    title = " ".join(nfc(file_title).split())[:300]
+    return title or f"Câu hỏi nhập từ tệp {nfc(Path(filename).name)}"[:300]
+
+
+def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None, now: datetime,
+                owner_id: int | None = None, draft: bool = False, replace: str | None = None,
+                title: str | None = None, filename: str | None = None) -> tuple[str, int, list[str]]:
+    """Import a GIFT / Moodle XML / Aiken file as a NEW practice quiz of the course (unlimited
+    attempts, not needed for the certificate), published at once unless ``draft``. It never
+    changes a quiz that exists, unless ``replace`` names an imported quiz its owner may replace
+    (``owner_id`` is the person acting; ``None`` the operator at the command line). Raises
+    ContentError (nothing stored) on a bad file; returns (quiz id, questions, skipped)."""
+    docs, file_title, skipped, digest = _read_import(path, fmt)
+    if session.get(Course, course_id) is None:
+        raise NotFound("course.not_found")
+    actor = session.get(User, owner_id) if owner_id is not None else None
+    source = fmt or "import"
     from lms.services import audit
 
-    audit.record(session, "quiz.import", "quiz", qid, now=now, file=path.name, questions=len(docs))
-    return qid, len(docs), [str(p) for p in result.skipped]
+    if replace is not None:
+        target = session.get(Quiz, replace)
+        if target is None:
+            raise NotFound("quiz.not_found")
+        if not access.can_replace_quiz(session, actor, target):
+            raise Forbidden("quiz.replace_forbidden")
+        if target.course_id != course_id:
+            raise Invalid("quiz.invalid", {"course": "quiz.other_course"})
+        target.source, target.content_hash, target.updated_at = source, digest, now
+        _store_bank(session, target.id, docs)
+        audit.record(session, "quiz.replace", "quiz", target.id, now=now, file=path.name, questions=len(docs))
+        return target.id, len(docs), skipped
+    qid = new_quiz_id()
+    settings = QuizSettings(pass_mark=IMPORT_PASS_MARK, shuffle_questions=False, shuffle_choices=True,
+                            review="feedback")
+    store_quiz(session, quiz_id=qid, course_id=course_id, kind="practice", lesson_id=None, settings=settings,
+               title=(title or "").strip()[:300] or import_title(file_title, filename or path.name),
+               questions=docs, source=source, content_hash=digest, now=now, owner_id=owner_id,
+               published=not draft)
+    audit.record(session, "quiz.import", "quiz", qid, now=now, file=filename or path.name, questions=len(docs),
+                 course_id=course_id, draft=draft)
+    return qid, len(docs), skipped
+
+
+def get_quiz_for(session: Session, user: User | None, quiz_id: str, *, drafts: bool = False) -> Quiz:
+    """A quiz as ``user`` may see it: published ones for everyone, drafts for their authors
+    (and, with ``drafts``, for the operator at the command line)."""
+    quiz = session.get(Quiz, quiz_id) if len(quiz_id) <= 100 else None
+    if quiz is None or not (drafts or access.can_see_quiz(session, user, quiz)):
+        raise NotFound("quiz.not_found")
+    return quiz
+
+
+def update_quiz(session: Session, user: User, quiz_id: str, *, title: str, pass_mark: float, publish: bool,
+                now: datetime) -> Quiz:
+    """Rename an imported quiz, set its pass mark, and publish it (a published one stays so)."""
+    from lms.domain.text import nfc
+    from lms.services import audit
+
+    quiz = get_quiz_for(session, user, quiz_id)
+    if not access.can_edit_quiz(session, user, quiz):
+        raise Forbidden("auth.forbidden")
+    errors = {}
+    clean = " ".join(nfc(title).split())
+    if not clean or len(clean) > 300:
+        errors["title"] = "quiz.title"
+    if not 0 < pass_mark <= 100:
+        errors["pass_mark"] = "quiz.pass_mark"
+    if errors:
+        raise Invalid("quiz.invalid", errors)
+    was = quiz.published
+    quiz.title, quiz.pass_mark, quiz.updated_at = clean, float(pass_mark), now
+    quiz.published = was or publish
+    session.flush()
+    if quiz.published and not was:
+        audit.record(session, "quiz.publish", "quiz", quiz.id, now=now, title=clean, pass_mark=float(pass_mark))
+    return quiz
+
+
+def grant_co_owner(session: Session, actor: User | None, object_type: str, object_id: str, login: str, *,
+                   now: datetime) -> None:
+    """Let ``login`` change a course's lessons or an imported quiz's bank beside its owner."""
+    from lms.domain.text import normalise_login
+    from lms.services import audit
+    from lms.store import CoOwner
+
+    if object_type not in ("course", "quiz"):
+        raise Invalid("co_owner.invalid")
+    found = session.get(Course if object_type == "course" else Quiz, object_id)
+    if found is None:
+        raise NotFound(f"{object_type}.not_found")
+    if isinstance(found, Quiz) and access.is_file_quiz(found):
+        raise Forbidden("quiz.file_only")
+    if not access.can_grant(session, actor, object_type, object_id):
+        raise Forbidden("auth.forbidden")
+    person = session.scalar(select(User).where(User.login == normalise_login(login)))
+    if person is None:
+        raise NotFound("user.not_found")
+    if not access.can_author(person):
+        raise Invalid("co_owner.invalid", {"login": "co_owner.not_author"})
+    if person.id not in access.co_owner_ids(session, object_type, object_id):
+        session.add(CoOwner(object_type=object_type, object_id=object_id, user_id=person.id,
+                            granted_by_id=actor.id if actor else None, granted_at=now))
+        session.flush()
+        audit.record(session, "co_owner.grant", object_type, object_id, now=now, user_id=person.id)
 
 
 def asdict_shallow(doc: QuestionDoc) -> dict[str, Any]:
@@ -449,7 +647,8 @@ def question_docs(session: Session, quiz_id: str) -> list[QuestionDoc]:
     """The quiz's active bank as importer-level documents (for export)."""
     from lms.content.questions import ChoiceDoc, NumericAnswerDoc, PairDoc, ShortAnswerDoc
 
-    get_quiz(session, quiz_id)
+    if session.get(Quiz, quiz_id) is None:
+        raise NotFound("quiz.not_found")
     docs = []
     for q in active_questions(session, quiz_id):
         spec = q.spec
@@ -477,19 +676,41 @@ def question_docs(session: Session, quiz_id: str) -> list[QuestionDoc]:
     return docs
 
 
-def preview_questions(session: Session, quiz_id: str) -> list[dict[str, Any]]:
-    """Every question of the bank as a learner would see it, with nothing stored."""
-    quiz = get_quiz(session, quiz_id)
+def preview_questions(session: Session, user: User | None, quiz_id: str) -> list[dict[str, Any]]:
+    """Every question of the bank as a learner would see it, with its answer key, nothing stored."""
+    quiz = get_quiz_for(session, user, quiz_id)
     rng = random.Random(0)  # a stable preview
-    fake = Attempt(layout=[_snapshot(q, quiz.shuffle_choices, rng) for q in active_questions(session, quiz_id)])
-    return learner_questions(fake)
+    bank = active_questions(session, quiz_id)
+    fake = Attempt(layout=[_snapshot(q, quiz.shuffle_choices, rng) for q in bank])
+    out = learner_questions(fake)
+    for view, q in zip(out, bank, strict=True):
+        view["key"] = answer_key(q.type, q.spec)
+    return out
 
 
-def can_edit(user: User, quiz: Quiz) -> bool:
-    """Banks from quizzes/*.toml are edited in their files; others by their owner or an admin."""
-    if quiz.source == "toml":
-        return False
-    return user.role == "admin" or (user.role in ("trainer", "manager") and quiz.owner_id == user.id)
+def answer_key(qtype: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The key as an author reads it: lines of (HTML, note). Only authors' pages show it."""
+    from html import escape
+
+    if qtype in ("single", "multiple"):
+        return [{"html": c["html"], "note": f"{round(100 * float(c.get('fraction', 0)))}%"}
+                for c in spec.get("choices", []) if float(c.get("fraction", 0)) > 0]
+    if qtype == "ordering":
+        return [{"html": c["html"], "note": str(n)} for n, c in enumerate(spec.get("choices", []), start=1)]
+    if qtype == "true_false":
+        return [{"html": "", "note": "true" if spec.get("answer") else "false"}]
+    if qtype == "short_answer":
+        return [{"html": escape(a["text"]), "note": f"{round(100 * float(a.get('fraction', 1)))}%"}
+                for a in spec.get("answers", []) if float(a.get("fraction", 1)) > 0]
+    if qtype == "numeric":
+        return [{"html": escape(f"{float(n['value']):g} ± {float(n['tolerance']):g}"),
+                 "note": f"{round(100 * float(n.get('fraction', 1)))}%"}
+                for n in spec.get("numbers", []) if float(n.get("fraction", 1)) > 0]
+    if qtype == "matching":
+        lefts = {x["id"]: x["html"] for x in spec.get("lefts", [])}
+        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
+        return [{"html": lefts[a], "note": "", "match_html": rights[b]} for a, b in spec.get("pairs", [])]
+    return []
 
 
 def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str, *, fmt: str,
@@ -498,13 +719,17 @@ def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str
     Raises ContentError with line numbers and stores nothing when the text has a problem."""
     import tempfile
 
-    quiz = get_quiz(session, quiz_id)
-    if not can_edit(user, quiz):
+    from lms.services import audit
+
+    quiz = get_quiz_for(session, user, quiz_id)
+    if not access.can_edit_quiz(session, user, quiz):
         raise Forbidden("auth.forbidden")
     suffix = {"moodle-xml": ".xml"}.get(fmt, ".txt")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{quiz_id}{suffix}"
+        path = Path(tmp) / f"bank{suffix}"
         path.write_text(text, encoding="utf-8")
-        _, count, _ = import_file(session, path, course_id=quiz.course_id, fmt=fmt, now=now, quiz_id=quiz_id,
-                                  owner_id=quiz.owner_id)
-    return count
+        docs, _, _, digest = _read_import(path, fmt)
+    quiz.content_hash, quiz.updated_at = digest, now
+    _store_bank(session, quiz.id, docs)
+    audit.record(session, "quiz.edit", "quiz", quiz.id, now=now, questions=len(docs))
+    return len(docs)

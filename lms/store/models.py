@@ -272,6 +272,8 @@ class Quiz(Base):
     time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=0)
     cooldown_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # max_attempts counts attempts started in this many hours (0: in a lifetime); finals only
+    attempt_window_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)
     review: Mapped[str] = mapped_column(String(16), default="feedback")
@@ -420,6 +422,13 @@ class Attendance(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     passed: Mapped[bool | None] = mapped_column(Boolean)  # the paper test, when there was one
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    # the paper test as evidence: its score (percent), who wrote it down, and the second person
+    # who confirmed a pass that has no score at or above the pass mark
+    score: Mapped[float | None] = mapped_column(Float)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None]
 
 
 class TeamMember(Base):
@@ -475,3 +484,18 @@ class Job(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# --- authoring rights (issue 13: who owns a course or a quiz besides its owner) ---
+class CoOwner(Base):
+    """A person who may change a course's lessons or a quiz's bank besides its owner."""
+
+    __tablename__ = "co_owners"
+    __table_args__ = (UniqueConstraint("object_type", "object_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(8))  # course | quiz
+    object_id: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime]

@@ -206,7 +206,8 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
     bank = len(quizzes.active_questions(db(), q.id))
     return jsonify(id=q.id, course_id=q.course_id, title=q.title, kind=q.kind, lesson_id=q.lesson_id,
                    pass_mark=q.pass_mark, time_limit_minutes=q.time_limit_minutes, max_attempts=q.max_attempts,
-                   cooldown_minutes=q.cooldown_minutes, question_count=min(bank, q.draw_count or bank))
+                   cooldown_minutes=q.cooldown_minutes, question_count=min(bank, q.draw_count or bank),
+                   attempt_policy=quizzes.attempt_policy(q))
 
 
 def _attempt_body(attempt: Any) -> dict[str, Any]:
@@ -228,8 +229,13 @@ def _attempt_body(attempt: Any) -> dict[str, Any]:
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
     user = api_user()
     assert user is not None
-    with transaction() as session:
-        attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
+    try:
+        with transaction() as session:
+            attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
+    except quizzes.AttemptsUsed as exc:
+        from lms.web.attempt_limits import refusal_response
+
+        return refusal_response(exc)
     return jsonify(_attempt_body(attempt)), 201
 
 

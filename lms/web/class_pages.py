@@ -10,21 +10,21 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.services import catalogue, classes
+from lms.services import access, catalogue, certificates, classes
 from lms.services.errors import ServiceError
-from lms.store import Attendance, TrainingClass, User
+from lms.store import Attendance, Course, TrainingClass, User
 from lms.web.auth import current_account
-from lms.web.db import db, now, transaction
+from lms.web.db import db, now, state, transaction
 from lms.web.manager_pages import _managers_only
 from lms.web.messages import message
 from lms.web.pages import bp
-from lms.web.trainer_pages import _authors_only
+from lms.web.trainer_pages import authors_only
 
 __all__: list[str] = []
 
 
 @bp.route("/trainer/classes", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def classes_home() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -46,8 +46,7 @@ def classes_home() -> ResponseReturnValue:
             else:
                 return redirect(url_for("lms_pages.class_detail", class_id=row.id))
     session = db()
-    mine = session.scalars(select(TrainingClass).where(TrainingClass.trainer_id == user.id)
-                           .order_by(TrainingClass.held_on.desc()).limit(100)).all()
+    mine = classes.classes_for(session, user)
     rows = [{"title": c.title, "date": c.held_on.strftime("%d/%m/%Y"), "place": c.place,
              "url": url_for("lms_pages.class_detail", class_id=c.id)} for c in mine]
     return render_template("lms/classes.html", rows=rows, errors=errors, form=request.form,
@@ -56,7 +55,7 @@ def classes_home() -> ResponseReturnValue:
 
 
 @bp.route("/trainer/classes/<int:class_id>", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def class_detail(class_id: int) -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -64,7 +63,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         abort(404)
-    if not classes.can_manage(session, user, klass):
+    if not access.can_manage_class(session, user, klass):
         abort(403)
     error = None
     problems: list[str] = []
@@ -85,21 +84,39 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     elif request.method == "POST":
         result = request.form.get("passed", "")
         passed = {"yes": True, "no": False}.get(result)
+        raw_score = request.form.get("score", "").strip().replace(",", ".")
+        try:
+            score = float(raw_score) if raw_score else None
+        except ValueError:
+            score = -1.0
         try:
             with transaction() as tx:
-                classes.record_attendance(tx, user, class_id, request.form.get("login", ""), passed=passed, now=now())
+                if request.form.get("action") == "confirm":
+                    row = classes.confirm_pass(tx, user, class_id, request.form.get("login", ""), now=now())
+                else:
+                    row = classes.record_attendance(tx, user, class_id, request.form.get("login", ""),
+                                                    passed=passed, score=score, now=now())
+                cert = classes.certificate_to_render(tx, row)
+                if cert is not None:  # made like every other certificate's: queued, or inline
+                    certificates.schedule_pdf(tx, cert, settings=state().settings)
         except ServiceError as exc:
-            error = message(exc.key)
+            error = message(next(iter(exc.fields.values()), exc.key))
         else:
             flash(_("Đã ghi nhận người học."), "success")
             return redirect(url_for("lms_pages.class_detail", class_id=class_id))
-    attendees = session.execute(select(User.full_name, Attendance.passed, Attendance.certificate_id)
-                                .join(Attendance, Attendance.user_id == User.id)
+    attendees = session.execute(select(User, Attendance).join(Attendance, Attendance.user_id == User.id)
                                 .where(Attendance.class_id == class_id).order_by(User.full_name)).all()
+    course = session.get(Course, klass.course_id)
+    mark = classes.course_pass_mark(session, course) if course else classes.DEFAULT_PASS_MARK
+    rows = []
+    for learner, a in attendees:
+        waiting = bool(a.passed) and a.certificate_id is None
+        rows.append({"name": learner.full_name, "login": learner.login, "passed": a.passed, "score": a.score,
+                     "certified": a.certificate_id is not None, "waiting": waiting,
+                     "can_confirm": waiting and access.can_confirm_result(session, user, klass, a, learner)})
     return render_template("lms/class_detail.html", klass={"title": klass.title, "date": klass.held_on.strftime(
-        "%d/%m/%Y"), "place": klass.place}, error=error, problems=problems,
-        attendees=[{"name": n, "passed": p, "certified": c is not None} for n, p, c in attendees]), \
-        422 if error or problems else 200
+        "%d/%m/%Y"), "place": klass.place, "pass_mark": mark}, error=error, problems=problems,
+        attendees=rows), 422 if error or problems else 200
 
 
 @bp.route("/manager/teams", methods=["GET", "POST"])

@@ -76,6 +76,25 @@ MESSAGES = {
     "invalid_json": _l("Nội dung gửi lên phải là một đối tượng JSON."),
     "too_large": _l("Dữ liệu gửi lên quá lớn."),
     "server_error": _l("Hệ thống gặp sự cố. Vui lòng thử lại sau."),
+    # authoring rights, in-person results, attempt policy (issue 13)
+    "attempt.wait": _l("Bạn đã làm đủ số lần cho phép. Hãy chờ đến khi lần làm tiếp theo mở."),
+    "quiz.replace_forbidden": _l("Chỉ có thể thay bài kiểm tra do chính bạn nhập; bài kiểm tra của khóa học chỉ "
+                                 "thay đổi qua tệp của nó."),
+    "quiz.file_only": _l("Bài kiểm tra này chỉ thay đổi qua tệp của khóa học."),
+    "quiz.invalid": _l("Thông tin bài kiểm tra chưa hợp lệ."),
+    "quiz.other_course": _l("Bài kiểm tra cần thay thuộc một khóa học khác."),
+    "quiz.title": _l("Vui lòng nhập tên bài kiểm tra (tối đa 300 ký tự)."),
+    "quiz.pass_mark": _l("Điểm đạt phải là một số lớn hơn 0 và không quá 100."),
+    "co_owner.invalid": _l("Chỉ giảng viên hoặc cán bộ quản lý mới được cùng soạn."),
+    "co_owner.not_author": _l("Tài khoản này không phải giảng viên hay cán bộ quản lý."),
+    "class.outside_unit": _l("Bạn chỉ mở lớp trong đơn vị của mình (tỉnh và các xã, phường của tỉnh; hoặc xã, "
+                             "phường của bạn)."),
+    "class.own_result": _l("Không ai tự ghi nhận hay xác nhận kết quả của chính mình."),
+    "class.learner_outside_unit": _l("Người học này đăng ký ở ngoài đơn vị của bạn."),
+    "class.second_person": _l("Việc xác nhận cần một cán bộ quản lý khác với người đã ghi kết quả."),
+    "attendance.invalid": _l("Kết quả bài kiểm tra trên giấy chưa hợp lệ."),
+    "attendance.score": _l("Điểm là phần trăm từ 0 đến 100."),
+    "attendance.not_passed": _l("Chưa có kết quả đạt để xác nhận."),
 }
 
 

@@ -76,7 +76,11 @@ SCHEMAS: dict[str, Any] = {
              "properties": {"id": _STR, "course_id": _STR, "title": _STR, "kind": _STR,
                             "lesson_id": {"type": ["string", "null"]}, "pass_mark": {"type": "number"},
                             "time_limit_minutes": _INT, "max_attempts": _INT, "cooldown_minutes": _INT,
-                            "question_count": _INT}},
+                            "question_count": _INT,
+                            "attempt_policy": {
+                                "type": "object", "description": "limits bind a course's final only",
+                                "properties": {"limited": {"type": "boolean"}, "max_attempts": _INT,
+                                               "attempt_window_hours": _INT, "cooldown_minutes": _INT}}}},
     "Item": {"type": "object", "required": ["id", "text_html"], "properties": {"id": _STR, "text_html": _STR}},
     "LearnerQuestion": {
         "type": "object", "required": ["id", "type", "text_html", "choices"],
@@ -92,9 +96,13 @@ SCHEMAS: dict[str, Any] = {
                        "max_score": {"type": "number"}, "percent": {"type": "number"}, "passed": {"type": "boolean"},
                        "pass_mark": {"type": "number"}, "finished_by": {"type": ["string", "null"]},
                        "submitted_at": {"type": ["string", "null"]},
+                       "review": {"enum": ["withheld", "none", "score", "correctness", "feedback"],
+                                  "description": "withheld: a final not yet passed, where correct is null and "
+                                                 "feedback_html empty for every question"},
                        "questions": {"type": "array", "items": {
                            "type": "object", "required": ["id", "correct", "feedback_html"],
-                           "properties": {"id": _STR, "correct": {"type": "boolean"}, "score": {"type": "number"},
+                           "properties": {"id": _STR, "correct": {"type": ["boolean", "null"]},
+                                          "score": {"type": ["number", "null"]},
                                           "max_score": {"type": "number"}, "feedback_html": _STR}}}},
     },
     "Attempt": {
@@ -179,7 +187,8 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "quiz_id", "in": "path", "required": True, "schema": _STR}],
         "responses": {"201": _json(_ref("Attempt"), "Started or resumed"), "401": _error("Not authenticated"),
                       "403": _error("No attempts left"), "404": _error("Unknown quiz"),
-                      "409": _error("Cooling down between attempts")}}},
+                      "429": _error("A final's attempts are used for now: Retry-After, and "
+                                    "error.next_attempt_at says when the next one opens")}}},
     "/api/v1/attempts/{attempt_id}": {"get": {
         "summary": "An attempt of the learner's own", "operationId": "getAttempt", "security": _AUTH,
         "parameters": [{"name": "attempt_id", "in": "path", "required": True, "schema": _STR}],

@@ -199,7 +199,8 @@ def lesson(lesson_id: str) -> ResponseReturnValue:
         "lms/lesson.html", lesson={"id": le.id, "title": le.title, "html": le.html, "minutes": le.minutes,
                                    "position": le.position, "count": len(siblings), "version": le.version,
                                    "updated": local_date(le.updated_at)},
-        edit_url=url_for("lms_pages.lesson_edit", lesson_id=le.id) if lesson_service.can_edit(user) else None,
+        edit_url=url_for("lms_pages.lesson_edit", lesson_id=le.id)
+        if lesson_service.can_edit(session_, user, le.course_id) else None,
         course={"id": le.course_id, "title": le.course.title,
                 "url": url_for("lms_pages.course", course_id=le.course_id)},
         done=bool(progress and le.id in progress.completed_ids),

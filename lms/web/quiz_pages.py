@@ -29,10 +29,23 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
     except ServiceError:
         abort(404)
     bank = len(quizzes.active_questions(session, q.id))
+    user = current_account()
+    opens = None
+    if user is not None and quizzes.open_attempt(session, user, q.id) is None:
+        try:
+            opens_at = quizzes.next_attempt_at(session, user, q, now=now())
+        except ServiceError as exc:
+            opens = message(exc.key)
+        else:
+            if opens_at is not None:
+                from lms.web.attempt_limits import opens_text
+
+                opens = opens_text(opens_at)
     return render_template("lms/quiz.html", quiz={
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
         "time_limit": q.time_limit_minutes, "questions": min(bank, q.draw_count or bank),
-        "max_attempts": q.max_attempts, "course_url": url_for("lms_pages.course", course_id=q.course_id)})
+        "policy": quizzes.attempt_policy(q), "opens": opens,
+        "course_url": url_for("lms_pages.course", course_id=q.course_id)})
 
 
 @bp.post("/quizzes/<quiz_id>/attempts")
@@ -43,6 +56,11 @@ def start(quiz_id: str) -> ResponseReturnValue:
     try:
         with transaction() as session:
             attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
+    except quizzes.AttemptsUsed as exc:
+        from lms.web.attempt_limits import opens_text
+
+        flash(opens_text(exc.opens_at), "warning")
+        return redirect(url_for("lms_pages.quiz", quiz_id=quiz_id))
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
@@ -224,7 +242,8 @@ def result(attempt_id: str) -> ResponseReturnValue:
     res = quizzes.attempt_result(session, done)
     texts = {q["id"]: q["text_html"] for q in quizzes.learner_questions(done)}
     rows = [{"number": n, "text_html": texts.get(q["id"], ""), "correct": q["correct"],
-             "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)]
+             "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)
+            if res.get("review") != "withheld"]
     q = quizzes.get_quiz(session, done.quiz_id)
     return render_template("lms/result.html", result=res, rows=rows,
                            quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),

@@ -14,22 +14,24 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.content.problems import ContentError
-from lms.services import catalogue, lessons, quizzes
+from lms.services import access, catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
+from lms.store import Quiz
 from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
+from lms.web.messages import message
 from lms.web.pages import bp
 
-__all__: list[str] = []
+__all__ = ["authors_only"]
 
-AUTHORS = ("trainer", "manager", "admin")
+AUTHORS = access.AUTHOR_ROLES
 
 
-def _authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
+def authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page for authors (access.can_author); what they may change is checked per object."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = current_account()
-        if user is None or user.role not in AUTHORS:
+        if not access.can_author(current_account()):
             abort(403)
         return view(*args, **kwargs)
 
@@ -37,22 +39,27 @@ def _authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
     return protected
 
 
+_authors_only = authors_only  # the first wave's name, for pages not yet moved to the public one
+
+
 @bp.get("/trainer")
-@_authors_only
+@authors_only
 def trainer_home() -> ResponseReturnValue:
     session = db()
     user = current_account()
     assert user is not None
     courses = []
     for c in catalogue.list_courses(session):
-        rows = [{"title": q.title, "kind": q.kind, "source": q.source,
+        rows = [{"title": q.title, "kind": q.kind, "source": q.source, "draft": not q.published,
                  "preview": url_for("lms_pages.quiz_preview", quiz_id=q.id),
                  "stats": url_for("lms_pages.quiz_statistics", quiz_id=q.id),
-                 "edit": url_for("lms_pages.quiz_edit", quiz_id=q.id) if quizzes.can_edit(user, q) else None}
-                for q in quizzes.list_course_quizzes(session, c.id)]
+                 "edit": url_for("lms_pages.quiz_edit", quiz_id=q.id)
+                 if access.can_edit_quiz(session, user, q) else None}
+                for q in quizzes.list_for_author(session, user, c.id)]
         lesson_rows = ([{"title": le.title, "url": url_for("lms_pages.lesson", lesson_id=le.id),
                          "edit": url_for("lms_pages.lesson_edit", lesson_id=le.id), "version": le.version}
-                        for le in catalogue.published_lessons(session, c.id)] if lessons.can_edit(user) else [])
+                        for le in catalogue.published_lessons(session, c.id)]
+                       if lessons.can_edit(session, user, c.id) else [])
         courses.append({"title": c.title, "quizzes": rows, "lessons": lesson_rows})
     from lms.web.job_pages import job_rows
 
@@ -60,7 +67,7 @@ def trainer_home() -> ResponseReturnValue:
 
 
 @bp.route("/trainer/import", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def quiz_import() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -71,6 +78,7 @@ def quiz_import() -> ResponseReturnValue:
         upload = request.files.get("file")
         course_id = request.form.get("course", "")
         fmt = request.form.get("format") or None
+        title = " ".join(request.form.get("title", "").split())[:300]
         if fmt not in (None, "gift", "moodle-xml", "aiken"):
             fmt = None
         if upload is None or not upload.filename:
@@ -86,13 +94,15 @@ def quiz_import() -> ResponseReturnValue:
             name = Path(upload.filename).name or "cau-hoi.txt"
             with transaction() as session:
                 job_id = jobs.create(session, kind="quiz_import", owner=user, now=now(), payload=upload.read(),
-                                     params={"filename": name, "course_id": course_id, "format": fmt}).id
+                                     params={"filename": name, "course_id": course_id, "format": fmt,
+                                             "title": title, "draft": True}).id
             launch(job_id)
             job = jobs.get_for(db(), user, job_id)
             if job.status == "failed":
                 problems = [str(p) for p in (job.result or {}).get("problems", [])] or [job.message or ""]
             elif job.status == "done" and job.result:
-                flash(_("Đã nhập %(n)s câu hỏi.", n=job.result["questions"]), "success")
+                flash(_("Đã nhập %(n)s câu hỏi thành một bản nháp: học viên chưa thấy. Hãy xem lại rồi bấm "
+                        "\"Xuất bản\".", n=job.result["questions"]), "success")
                 for line in job.result.get("skipped", []):
                     flash(str(line), "warning")
                 return redirect(url_for("lms_pages.quiz_preview", quiz_id=job.result["quiz_id"]))
@@ -102,26 +112,82 @@ def quiz_import() -> ResponseReturnValue:
     return render_template("lms/trainer_import.html", courses=choices, problems=problems), status
 
 
-@bp.get("/trainer/quizzes/<quiz_id>/preview")
-@_authors_only
-def quiz_preview(quiz_id: str) -> ResponseReturnValue:
-    session = db()
+def _authored_quiz(quiz_id: str) -> Quiz:
+    """The quiz if the signed-in author may see it (drafts: only those who may change them)."""
     try:
-        quiz = quizzes.get_quiz(session, quiz_id)
+        return quizzes.get_quiz_for(db(), current_account(), quiz_id)
     except ServiceError:
         abort(404)
-    return render_template("lms/trainer_preview.html", quiz={"id": quiz.id, "title": quiz.title},
-                           questions=quizzes.preview_questions(session, quiz_id))
+
+
+def _preview_view(q: dict[str, Any], number: int) -> dict[str, Any]:
+    """A question with the inputs a learner gets (disabled here) and its answer key."""
+    name = f"q-{number}"
+    view: dict[str, Any] = {"number": number, "type": q["type"], "text_html": q["text_html"], "name": name,
+                            "choices": [{"html": c["text_html"], "input_id": f"{name}-{i}"}
+                                        for i, c in enumerate(q["choices"])],
+                            "targets": [t["text_html"] for t in q.get("targets", [])],
+                            "positions": [str(n) for n in range(1, len(q["choices"]) + 1)]}
+    key = q.get("key", [])
+    if q["type"] == "true_false":
+        view["choices"] = [{"html": _("Đúng"), "input_id": f"{name}-t"}, {"html": _("Sai"), "input_id": f"{name}-f"}]
+        key = [{"html": _("Đúng") if k["note"] == "true" else _("Sai"), "note": ""} for k in key]
+    view["key"] = key
+    return view
+
+
+@bp.get("/trainer/quizzes/<quiz_id>/preview")
+@authors_only
+def quiz_preview(quiz_id: str) -> ResponseReturnValue:
+    session = db()
+    user = current_account()
+    quiz = _authored_quiz(quiz_id)
+    questions = [_preview_view(q, n) for n, q in enumerate(quizzes.preview_questions(session, user, quiz_id), 1)]
+    editable = access.can_edit_quiz(session, user, quiz)
+    return render_template("lms/trainer_preview.html", questions=questions, errors={}, quiz={
+        "id": quiz.id, "title": quiz.title, "pass_mark": quiz.pass_mark, "draft": not quiz.published,
+        "kind": quiz.kind, "editable": editable, "policy": quizzes.attempt_policy(quiz),
+        "publish_url": url_for("lms_pages.quiz_publish", quiz_id=quiz.id)})
+
+
+@bp.post("/trainer/quizzes/<quiz_id>/publish")
+@authors_only
+def quiz_publish(quiz_id: str) -> ResponseReturnValue:
+    """Save the title and pass mark; with "Xuất bản", make the draft visible to learners."""
+    user = current_account()
+    assert user is not None
+    quiz = _authored_quiz(quiz_id)
+    if not access.can_edit_quiz(db(), user, quiz):
+        abort(403)
+    publish = request.form.get("action") == "publish"
+    try:
+        mark = float(request.form.get("pass_mark", "").replace(",", "."))
+    except ValueError:
+        mark = -1.0
+    try:
+        with transaction() as tx:
+            quizzes.update_quiz(tx, user, quiz_id, title=request.form.get("title", ""), pass_mark=mark,
+                                publish=publish, now=now())
+    except ServiceError as exc:
+        errors = {k: message(v) for k, v in exc.fields.items()} or {"form": message(exc.key)}
+        session = db()
+        questions = [_preview_view(q, n)
+                     for n, q in enumerate(quizzes.preview_questions(session, user, quiz_id), 1)]
+        return render_template("lms/trainer_preview.html", questions=questions, errors=errors, quiz={
+            "id": quiz.id, "title": request.form.get("title", ""), "pass_mark": request.form.get("pass_mark", ""),
+            "draft": not quiz.published, "kind": quiz.kind, "editable": True,
+            "policy": quizzes.attempt_policy(quiz),
+            "publish_url": url_for("lms_pages.quiz_publish", quiz_id=quiz.id)}), 422
+    flash(_("Đã xuất bản: học viên đã thấy bài kiểm tra này trong khóa học.") if publish
+          else _("Đã lưu tên và điểm đạt."), "success")
+    return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
 
 
 @bp.get("/trainer/quizzes/<quiz_id>/statistics")
-@_authors_only
+@authors_only
 def quiz_statistics(quiz_id: str) -> ResponseReturnValue:
     session = db()
-    try:
-        quiz = quizzes.get_quiz(session, quiz_id)
-    except ServiceError:
-        abort(404)
+    quiz = _authored_quiz(quiz_id)
     rows = [{"text_html": s.text_html, "responses": s.responses,
              "facility": None if s.facility is None else round(100 * s.facility),
              "discrimination": None if s.discrimination is None else round(s.discrimination, 2),
@@ -131,18 +197,15 @@ def quiz_statistics(quiz_id: str) -> ResponseReturnValue:
 
 
 @bp.route("/trainer/quizzes/<quiz_id>/edit", methods=["GET", "POST"])
-@_authors_only
+@authors_only
 def quiz_edit(quiz_id: str) -> ResponseReturnValue:
     from lms.content.gift_export import export_gift
 
     user = current_account()
     assert user is not None
     session = db()
-    try:
-        quiz = quizzes.get_quiz(session, quiz_id)
-    except ServiceError:
-        abort(404)
-    if not quizzes.can_edit(user, quiz):
+    quiz = _authored_quiz(quiz_id)
+    if not access.can_edit_quiz(session, user, quiz):
         abort(403)
     problems: list[str] = []
     status = 200

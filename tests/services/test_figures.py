@@ -98,7 +98,8 @@ class _World:
         elif kind == "attend":
             klass = self.pick(self.classes, e[2])
             if klass is not None:
-                classes.record_attendance(s, self.staff, klass, who.login, passed=e[3], now=BASE + timedelta(days=5))
+                classes.record_attendance(s, self.staff, klass, who.login, passed=e[3], score=80.0 if e[3] else None,
+                                          now=BASE + timedelta(days=5))
         elif kind == "move":
             who.unit_code = e[2]
             s.flush()

@@ -38,6 +38,8 @@ def _versions(session: Session, lesson_id: str = LESSON) -> int:
 def _publish(session: Session, role: str = "trainer", *, title: str = "Cuộc gọi giả danh (bản sửa)",
              markdown: str = "## Mới\n\nNội dung mới của bài.", base_version: int | None = None) -> lessons.Published:
     user = factories.user(session, role=role)
+    if role == "trainer":
+        factories.co_owner(session, user, "course", "an-toan-so")
     token = audit.acting(user, "203.0.113.7")
     try:
         return lessons.publish(session, user, LESSON, title=title, markdown=markdown, base_version=base_version,
@@ -122,6 +124,17 @@ def test_only_trainers_and_admins_may_edit(session: Session, role: str) -> None:
     assert lessons.editable_lesson(session, factories.user(session, role="admin"), LESSON).id == LESSON
     with pytest.raises(NotFound):
         lessons.editable_lesson(session, factories.user(session, role="trainer"), "khong-co-bai-nay")
+
+
+def test_a_trainer_who_does_not_co_own_the_course_may_not_edit_it(session: Session) -> None:
+    stranger = factories.user(session, role="trainer")
+    with pytest.raises(Forbidden):
+        lessons.editable_lesson(session, stranger, LESSON)
+    factories.co_owner(session, stranger, "course", "dich-vu-cong")  # another course is not this one
+    with pytest.raises(Forbidden):
+        lessons.editable_lesson(session, stranger, LESSON)
+    factories.co_owner(session, stranger, "course", "an-toan-so")
+    assert lessons.editable_lesson(session, stranger, LESSON).id == LESSON
 
 
 def _copy(tmp_path: Path) -> Path:

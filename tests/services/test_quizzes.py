@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.services import quizzes
-from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
+from lms.services.errors import Conflict, Invalid, NotFound
 from lms.store import Attempt, AttemptAnswer, LmsSession, Quiz, User
 from tests import factories
 from tests.factories import now
@@ -106,23 +106,6 @@ def test_sweeper_finishes_abandoned_attempts(session: Session) -> None:
     assert quizzes.finish_expired(session, now=now()) >= 1
     session.refresh(attempt)
     assert attempt.status == "submitted" and attempt.score == 0
-
-
-def test_attempt_limit_and_cooldown(session: Session) -> None:
-    quiz = session.get(Quiz, FINAL)
-    assert quiz is not None
-    quiz.max_attempts, quiz.cooldown_minutes = 2, 60
-    user = factories.user(session)
-    t0 = now()
-    a1 = quizzes.start_attempt(session, user, FINAL, now=t0)
-    quizzes.submit_attempt(session, user, a1.id, now=t0)
-    with pytest.raises(Conflict) as cooling:
-        quizzes.start_attempt(session, user, FINAL, now=t0 + timedelta(minutes=10))
-    assert cooling.value.key == "attempt.cooldown"
-    a2 = quizzes.start_attempt(session, user, FINAL, now=t0 + timedelta(minutes=61))
-    quizzes.submit_attempt(session, user, a2.id, now=t0 + timedelta(minutes=62))
-    with pytest.raises(Forbidden):
-        quizzes.start_attempt(session, user, FINAL, now=t0 + timedelta(days=1))
 
 
 def test_item_analysis(session: Session) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -94,3 +94,45 @@ def test_an_answer_after_the_deadline_closes_the_attempt_with_what_was_saved(cli
     closed = session.get(Attempt, attempt.id)
     assert closed is not None  # graded, as the 409 says, and the grading was not rolled back with the refusal
     assert closed.status == "submitted" and closed.finished_by == "deadline" and closed.score == first["points"]
+
+
+def test_a_final_refuses_a_fourth_attempt_with_429_and_when(client: FlaskClient, session: Session) -> None:
+    """The officials' mandated final: three attempts started in any 24 hours, then a clear 429
+    that says when the next opens, and a failed attempt reveals no per-question key."""
+    from tests.conftest import csrf_token
+
+    official = factories.user(session, role="official")
+    auth = factories.bearer(factories.token(session, official))
+    session.commit()
+    final = "chuyen-doi-so-can-bo-cuoi-khoa"
+    policy = client.get(f"/api/v1/quizzes/{final}").json["attempt_policy"]
+    assert policy == {"limited": True, "max_attempts": 3, "attempt_window_hours": 24, "cooldown_minutes": 0}
+    first_started = None
+    for _ in range(3):
+        started = client.post(f"/api/v1/quizzes/{final}/attempts", headers=auth)
+        assert started.status_code == 201
+        first_started = first_started or started.json["started_at"]
+        result = client.post(f"/api/v1/attempts/{started.json['attempt_id']}/submission", headers=auth).json
+        assert result["passed"] is False and result["review"] == "withheld"
+        assert all(q["correct"] is None and q["feedback_html"] == "" for q in result["questions"])
+    refused = client.post(f"/api/v1/quizzes/{final}/attempts", headers=auth)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 23 * 3600
+    error = refused.json["error"]
+    opens = datetime.fromisoformat(error["next_attempt_at"])
+    assert error["code"] == "attempt_limit" and opens == datetime.fromisoformat(first_started) + timedelta(hours=24)
+    local = opens.astimezone(timezone(timedelta(hours=7)))
+    assert local.strftime("%H:%M") in error["message"] and local.strftime("%d/%m/%Y") in error["message"]
+    # the same person in the browser: the quiz page says when, and offers no start button
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": official.login,
+                                "password": factories.PASSWORD})
+    page = client.get(f"/quizzes/{final}").get_data(as_text=True)
+    assert "Lần làm tiếp theo mở lúc" in page and local.strftime("%d/%m/%Y") in page
+    assert "Bắt đầu làm bài" not in page
+    start = client.post(f"/quizzes/{final}/attempts", data={"csrf_token": csrf_token(client, f"/quizzes/{final}")},
+                        follow_redirects=True)
+    assert "Lần làm tiếp theo mở lúc" in start.get_data(as_text=True)
+    # practice stays open: a lesson quiz of the same course starts as often as wanted
+    for _ in range(4):
+        lesson_quiz = client.post("/api/v1/quizzes/chuyen-doi-so-can-bo-bai-01/attempts", headers=auth)
+        assert lesson_quiz.status_code == 201
+        client.post(f"/api/v1/attempts/{lesson_quiz.json['attempt_id']}/submission", headers=auth)

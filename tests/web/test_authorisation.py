@@ -33,10 +33,17 @@ def world(client: FlaskClient, session: Session) -> dict[str, Any]:
     assert course is not None
     cert = certificates.issue(session, owner, course, now=now(), source="in_person")
     cert.pdf, cert.pdf_status = b"%PDF-1.7 test", "ready"
+    from pathlib import Path
+
+    from tests.shared_dir import SHARED
+
+    draft, _, _ = quizzes.import_file(session, Path(SHARED) / "accept" / "sample_quiz.gift", course_id="an-toan-so",
+                                      fmt=None, now=now(), owner_id=people["trainer"].id, draft=True)
     tokens = {role: factories.bearer(factories.token(session, user)) for role, user in people.items()}
     tokens["anonymous"] = {}
     session.commit()
-    return {"tokens": tokens, "attempt": attempt.id, "question": attempt.layout[0]["id"], "code": cert.code}
+    return {"tokens": tokens, "attempt": attempt.id, "question": attempt.layout[0]["id"], "code": cert.code,
+            "draft": draft}
 
 
 # (method, path template, body, {role: expected status}) ; roles not listed expect the default
@@ -63,13 +70,18 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/me/mandates", None, {"anonymous": 401, "*": 200}),
     ("GET", "/api/v1/me/export", None, {"anonymous": 401, "*": 200}),
     ("POST", "/api/v1/lessons/an-toan-so-01/completion", {}, {"anonymous": 401, "*": 200}),
+    # a draft is invisible through the API to everyone, its author included (they use the pages)
+    ("GET", "/api/v1/quizzes/{draft}", None, {"*": 404}),
+    ("POST", "/api/v1/quizzes/{draft}/attempts", {}, {"anonymous": 401, "*": 404}),
+    ("GET", "/api/v1/quizzes/{draft}/statistics", None,
+     {"anonymous": 401, "owner": 403, "other_citizen": 403, "*": 404}),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
 def test_matrix(client: FlaskClient, world: dict[str, Any], method: str, path: str, body: Any,
                 expected: dict[str, int]) -> None:
-    url = path.format(attempt=world["attempt"], question=world["question"], code=world["code"])
+    url = path.format(attempt=world["attempt"], question=world["question"], code=world["code"], draft=world["draft"])
     got = {}
     for role in ROLES:
         response = client.open(url, method=method, json=body, headers=world["tokens"][role])

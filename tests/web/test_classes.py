@@ -22,7 +22,7 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     before = reports.published_figures(session, manager, "86", now().year)
     klass = classes.create_class(session, trainer, title="Lớp VNeID cho người cao tuổi", held_on=now(),
                                  place="Nhà văn hóa khóm 3", unit_code="28756", course_id="dich-vu-cong")
-    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=True, now=now())
+    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=None, score=85, now=now())
     classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now())
     row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
     again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
@@ -92,9 +92,12 @@ def test_trainer_records_a_class_in_the_browser(client: FlaskClient, session: Se
     page = r.headers["Location"]
     html = client.get(page).get_data(as_text=True)
     assert "&lt;b&gt;Lớp&lt;/b&gt;" in html  # a class title is text, never markup
-    done = client.post(page, data={"csrf_token": csrf_token(client, page), "login": learner.login, "passed": "yes"},
-                       follow_redirects=True)
+    done = client.post(page, data={"csrf_token": csrf_token(client, page), "login": learner.login, "passed": "yes",
+                                   "score": "72,5"}, follow_redirects=True)
     assert "Đã cấp chứng nhận" in done.get_data(as_text=True)
+    session.expire_all()
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="an-toan-so").one()
+    assert cert.pdf_status == "ready"  # made like every other certificate's PDF (inline under test)
 
 
 def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, session: Session) -> None:
@@ -116,7 +119,7 @@ def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, se
     assert r.status_code == 422
     assert "diem-danh.csv:3:login:" in html and "diem-danh.csv:4:passed:" in html
     assert session.query(Attendance).filter_by(class_id=klass.id).count() == 0  # nobody half-recorded
-    good = f"login,passed\n{learners[0].login},Đạt\n{learners[1].login},\n"
+    good = f"login,passed,score\n{learners[0].login},Đạt,90\n{learners[1].login},,\n"
     r = client.post(url, data={"csrf_token": csrf_token(client, url),
                                "sheet": (io.BytesIO(good.encode()), "diem-danh.csv")},
                     content_type="multipart/form-data")
@@ -125,3 +128,38 @@ def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, se
     rows = {a.user_id: a for a in session.query(Attendance).filter_by(class_id=klass.id)}
     assert rows[learners[0].id].passed is True and rows[learners[0].id].certificate_id is not None
     assert rows[learners[1].id].passed is None and rows[learners[1].id].certificate_id is None
+
+
+def test_a_second_manager_confirms_a_pass_in_the_browser(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    manager = factories.user(session, role="manager", unit_code="86")
+    learner = factories.user(session, role="official")
+    klass = classes.create_class(session, trainer, title="Lớp chuyển đổi số", held_on=now(), place="UBND tỉnh",
+                                 unit_code="28756", course_id="chuyen-doi-so-can-bo")
+    session.commit()
+
+    def signed_in(who):  # type: ignore[no-untyped-def]
+        client = app.test_client()
+        client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": who.login,
+                                    "password": factories.PASSWORD})
+        return client
+
+    url = f"/trainer/classes/{klass.id}"
+    as_trainer = signed_in(trainer)
+    r = as_trainer.post(url, data={"csrf_token": csrf_token(as_trainer, url), "login": learner.login,
+                                   "passed": "yes", "score": ""}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Chờ cán bộ quản lý xác nhận" in page and "Xác nhận đạt" not in page  # a trainer cannot confirm
+    as_manager = signed_in(manager)
+    listing = as_manager.get("/trainer/classes").get_data(as_text=True)
+    assert url in listing  # a manager finds the classes of their unit to confirm
+    page = as_manager.get(url).get_data(as_text=True)
+    assert "Xác nhận đạt và cấp chứng nhận" in page
+    done = as_manager.post(url, data={"csrf_token": csrf_token(as_manager, url), "login": learner.login,
+                                      "action": "confirm"}, follow_redirects=True)
+    assert "Đã cấp chứng nhận" in done.get_data(as_text=True)
+    session.expire_all()
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="chuyen-doi-so-can-bo").one()
+    assert cert.issued_by_id == manager.id and cert.pdf_status == "ready"
+    row = session.query(Attendance).filter_by(class_id=klass.id, user_id=learner.id).one()
+    assert (row.recorded_by_id, row.confirmed_by_id) == (trainer.id, manager.id)

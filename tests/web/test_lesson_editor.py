@@ -18,8 +18,10 @@ LESSON = "an-toan-so-01"
 EDIT = f"/trainer/lessons/{LESSON}/edit"
 
 
-def _login(client: FlaskClient, session: Session, role: str) -> int:
+def _login(client: FlaskClient, session: Session, role: str, *, co_owner: bool = True) -> int:
     user = factories.user(session, role=role, unit_code="86" if role == "manager" else factories.VINH_LONG_COMMUNE)
+    if role == "trainer" and co_owner:
+        factories.co_owner(session, user, "course", "an-toan-so")
     session.commit()
     client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
                                 "password": factories.PASSWORD})
@@ -145,3 +147,10 @@ def test_anonymous_is_sent_to_login_and_unknown_lessons_are_404(client: FlaskCli
     _login(client, session, "admin")
     assert client.get("/trainer/lessons/khong-co-bai-nay/edit").status_code == 404
     assert client.get(EDIT).status_code == 200
+
+
+def test_a_trainer_edits_only_the_courses_they_co_own(client: FlaskClient, session: Session) -> None:
+    _login(client, session, "trainer", co_owner=False)
+    assert client.get(EDIT).status_code == 403
+    assert client.get(f"/lessons/{LESSON}").status_code == 200
+    assert f'href="{EDIT}"' not in client.get(f"/lessons/{LESSON}").get_data(as_text=True)

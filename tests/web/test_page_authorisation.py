@@ -45,6 +45,10 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
     quiz_id, _, _ = quizzes.import_file(session, Path(SHARED) / "accept" / "sample_quiz.gift",
                                         course_id="tri-tue-nhan-tao", fmt=None, now=now(),
                                         owner_id=people["trainer"].id)
+    draft_id, _, _ = quizzes.import_file(session, Path(SHARED) / "accept" / "sample_quiz.gift",
+                                         course_id="tri-tue-nhan-tao", fmt=None, now=now(),
+                                         owner_id=people["trainer"].id, draft=True)
+    factories.co_owner(session, people["trainer"], "course", "an-toan-so")
     klass = classes.create_class(session, people["trainer"], title="Lớp VNeID", held_on=now(), place="UBND",
                                  unit_code="28756", course_id="dich-vu-cong")
     job = jobs.create(session, kind="report_export", owner=owner, now=now(), total=1)
@@ -57,7 +61,7 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
                                         "password": factories.PASSWORD})
         clients[role] = client
     return {"clients": clients, "attempt": open_attempt.id, "result": done.id, "code": cert.code, "quiz": quiz_id,
-            "class": klass.id, "job": job.id}
+            "class": klass.id, "job": job.id, "draft": draft_id}
 
 
 LOGIN = 302  # sent to the log-in page
@@ -88,10 +92,21 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/trainer/import", {**AUTHORS, "*": 200}),
     ("/trainer/quizzes/{quiz}/preview", {**AUTHORS, "*": 200}),
     ("/trainer/quizzes/{quiz}/statistics", {**AUTHORS, "*": 200}),
-    # a bank is edited by its owner (or an admin) only; lessons by trainers and admins
+    # a bank is edited by its owner (or an admin) only; lessons by the course's co-owners and admins
     ("/trainer/quizzes/{quiz}/edit", {**AUTHORS, "other_trainer": 403, "manager_86": 403, "manager_75": 403,
                                       "*": 200}),
-    ("/trainer/lessons/an-toan-so-01/edit", {**AUTHORS, "manager_86": 403, "manager_75": 403, "*": 200}),
+    ("/trainer/lessons/an-toan-so-01/edit", {**AUTHORS, "other_trainer": 403, "manager_86": 403,
+                                             "manager_75": 403, "*": 200}),
+    # a draft exists only for those who may change it: its owner and admins
+    ("/trainer/quizzes/{draft}/preview", {**AUTHORS, "other_trainer": 404, "manager_86": 404, "manager_75": 404,
+                                          "*": 200}),
+    ("/trainer/quizzes/{draft}/statistics", {**AUTHORS, "other_trainer": 404, "manager_86": 404,
+                                             "manager_75": 404, "*": 200}),
+    ("/trainer/quizzes/{draft}/edit", {**AUTHORS, "other_trainer": 404, "manager_86": 404, "manager_75": 404,
+                                       "*": 200}),
+    ("/quizzes/{draft}", {"*": 404}),
+    # a quiz from quizzes/ changes only through its file: nobody edits it in the browser
+    ("/trainer/quizzes/an-toan-so-cuoi-khoa/edit", {**AUTHORS, "*": 403}),
     ("/trainer/classes", {**AUTHORS, "*": 200}),
     ("/trainer/classes/{class}", {**AUTHORS, "other_trainer": 403, "manager_75": 403, "*": 200}),
     ("/manager", {**MANAGERS, "*": 200}),
@@ -109,7 +124,7 @@ def test_page_matrix(world: dict[str, Any]) -> None:
     every mismatch is reported at once."""
     wrong = {}
     for path, expected in PAGES:
-        url = path.format(**{k: world[k] for k in ("attempt", "result", "code", "quiz", "class", "job")})
+        url = path.format(**{k: world[k] for k in ("attempt", "result", "code", "quiz", "class", "job", "draft")})
         got = {role: world["clients"][role].get(url).status_code for role in ROLES}
         want = {role: expected.get(role, expected.get("*", 200)) for role in ROLES}
         if got != want:
@@ -131,7 +146,7 @@ def test_every_page_route_has_a_row(app: Flask) -> None:
     elsewhere = {"/logout", "/settings/text-size", "/settings/language", "/lessons/{}/completion",
                  "/quizzes/{}/attempts", "/attempts/{}/answers/{}", "/courses/{}/assets/{}", "/sw.js",
                  "/static/{}", "/healthz", "/jobs/{}/file", "/manager/exports", "/manager/certificates/regenerate",
-                 "/manager/report.{}"}
+                 "/manager/report.{}", "/trainer/quizzes/{}/publish"}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("lms_pages."):
             continue
