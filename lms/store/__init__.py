@@ -18,7 +18,9 @@ from lms.store.models import (
     Lesson,
     LessonCompletion,
     LessonVersion,
+    LoginFailure,
     Mandate,
+    PasswordSetupCode,
     Question,
     Quiz,
     Role,
@@ -26,6 +28,7 @@ from lms.store.models import (
     TrainingClass,
     Unit,
     User,
+    WebSession,
 )
 from lms.store.reporting import FigureShare, Plan, PlanIndicator, ReportFigure, UnitPopulation
 
@@ -44,7 +47,9 @@ __all__ = [
     "Lesson",
     "LessonCompletion",
     "LessonVersion",
+    "LoginFailure",
     "Mandate",
+    "PasswordSetupCode",
     "Plan",
     "PlanIndicator",
     "Question",
@@ -56,6 +61,7 @@ __all__ = [
     "Unit",
     "UnitPopulation",
     "User",
+    "WebSession",
     "make_engine",
     "make_sessionmaker",
     "write_intent",

@@ -154,6 +154,17 @@ PATHS: dict[str, Any] = {
                       "400": _error("Malformed"), "409": _error("Login taken"), "422": _error("Invalid fields")}}},
     "/api/v1/me": {"get": {"summary": "The authenticated account", "operationId": "me", "security": _AUTH,
                            "responses": {"200": _json(_ref("Me")), "401": _error("Not authenticated")}}},
+    "/api/v1/me/password": {"post": {
+        "summary": "Change one's password; every other token and session of the account ends",
+        "operationId": "changePassword", "security": _AUTH,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["current_password", "new_password"],
+            "properties": {"current_password": _STR, "new_password": {"type": "string", "minLength": 8,
+                                                                      "maxLength": 128}}}}}},
+        "responses": {"204": {"description": "Changed"}, "400": _error("Malformed"),
+                      "401": _error("Not authenticated, or a wrong current password"),
+                      "422": _error("A weak new password: too short or long, common, or containing the login"),
+                      "429": _error("Too many wrong passwords for this login")}}},
     "/api/v1/courses": {"get": {"summary": "Published courses", "operationId": "listCourses",
                                 "responses": {"200": _json({"type": "array", "items": _ref("CourseSummary")})}}},
     "/api/v1/courses/{course_id}": {"get": {

@@ -63,6 +63,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/me/mandates", None, {"anonymous": 401, "*": 200}),
     ("GET", "/api/v1/me/export", None, {"anonymous": 401, "*": 200}),
     ("POST", "/api/v1/lessons/an-toan-so-01/completion", {}, {"anonymous": 401, "*": 200}),
+    # one's own password only: no account's id is in the path; a body without both fields is 400
+    ("POST", "/api/v1/me/password", {}, {"anonymous": 401, "*": 400}),
 ]
 
 
