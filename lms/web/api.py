@@ -354,17 +354,41 @@ def certificate_credential(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/certificates/<code>/credential.jwt")
-@require_api_user()
+@limiter.limit("60 per minute")
 def certificate_credential_jwt(code: str) -> ResponseReturnValue:
-    """The same credential signed as a VC-JWT with the issuing organisation's key."""
-    user = api_user()
-    assert user is not None
-    cert = certificates.get_own(db(), user, code)
-    token = certificates.signed_credential(db(), cert, base_url=state().settings.public_url,
-                                           signing=certificates.Signing.from_settings(state().settings))
-    response = Response(token, mimetype="application/vc+ld+json+jwt")
-    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{cert.code}.jwt"'
+    """The certificate's Open Badges 3.0 VC-JWT, for anyone holding the code (like the verify
+    page): an employer or another system checks it without an account here."""
+    from lms.services import credentials
+
+    token = credentials.credential_jwt(db(), code, where=credential_addresses(),
+                                       signing=certificates.Signing.from_settings(state().settings))
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{code.strip().upper()[:40]}.jwt"'
     return response
+
+
+@bp.get("/credentials/status/<number>")
+def status_list(number: str) -> ResponseReturnValue:
+    """A W3C Bitstring Status List credential (revocation), as a VC-JWT. Short-lived caching only:
+    a revocation shows within a minute."""
+    from lms.services import credentials
+
+    if not number.isascii() or not number.isdecimal() or len(number) > 6:
+        abort(404)
+    token = credentials.status_list_jwt(db(), int(number), where=credential_addresses(),
+                                        signing=certificates.Signing.from_settings(state().settings), now=now())
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def credential_addresses() -> Any:
+    from lms.services.credentials import Addresses
+
+    settings = state().settings
+    public = settings.public_url.rstrip("/")
+    return Addresses(public_url=public, api_url=f"{public}{state().url_prefix}/api/v1",
+                     holder_secret=settings.secret_key)
 
 
 def pdf_response(cert: Any) -> Response:

@@ -232,10 +232,18 @@ PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "OpenBadgeCredential", "content": {"application/ld+json": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
     "/api/v1/certificates/{code}/credential.jwt": {"get": {
-        "summary": "The same credential signed as a VC-JWT (ES256, x5c)", "operationId": "credentialJwt",
-        "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
-        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
-                      "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+        "summary": "The certificate as an Open Badges 3.0 VC-JWT (section 8.2): the credential is the payload "
+                   "with iss, nbf, jti and sub; the header has the issuer's public key (jwk) and certificate "
+                   "(x5c); credentialStatus is a BitstringStatusListEntry", "operationId": "credentialJwt",
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+jwt": {}}},
+                      "404": _error("Unknown code")}}},
+    "/api/v1/credentials/status/{number}": {"get": {
+        "summary": "A W3C Bitstring Status List credential (revocation) as a VC-JWT; a certificate's bit is 1 "
+                   "once revoked", "operationId": "statusList",
+        "parameters": [{"name": "number", "in": "path", "required": True, "schema": _INT}],
+        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+jwt": {}}},
+                      "404": _error("No such list")}}},
     "/api/v1/me/export": {"get": {
         "summary": "Everything the system holds about the learner, as JSON", "operationId": "exportMyData",
         "security": _AUTH, "responses": {"200": _json({"type": "object"}), "401": _error("Not authenticated")}}},
