@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -176,8 +175,14 @@ def course(course_id: str) -> ResponseReturnValue:
 
 @bp.get("/courses/<course_id>/assets/<path:filename>")
 def course_asset(course_id: str, filename: str) -> ResponseReturnValue:
-    folder = state().settings.content_path / course_id / "assets"
-    return send_from_directory(folder, filename, max_age=86400)
+    from flask import send_file
+
+    from lms.content.assets import asset_file
+
+    path = asset_file(state().settings.content_path, course_id, filename)
+    if path is None:  # outside the course's assets/ (.., absolute, a link out) or missing: the same 404
+        abort(404)
+    return send_file(path, max_age=86400)
 
 
 @bp.get("/lessons/<lesson_id>")
