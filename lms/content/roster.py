@@ -34,6 +34,7 @@ MAX_XLSX_INFLATED = 64 * 1024 * 1024  # bytes, all members together
 MAX_ROWS = 100_000
 MAX_COLUMNS = 64  # the tables read here have five or six columns; a sheet claiming 16,384 is not padded out
 MAX_CELLS = 1_000_000
+MAX_EMPTY_RUN = 1_000  # a sheet that jumps to row 1,048,576 is refused at once, not after 100,000 blank rows
 
 
 class TooLarge(ValueError):
@@ -68,13 +69,17 @@ def _cells_xlsx(path: Path) -> list[list[str]]:
         # too large would pad every row out. Read what is there, at most MAX_COLUMNS wide.
         sheet.reset_dimensions()
         table: list[list[str]] = []
-        cells = 0
+        cells = empty_run = 0
         for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             if len(table) >= MAX_ROWS:  # counts the empty rows a sheet skips to, too
                 raise TooLarge(f"the sheet has more than {MAX_ROWS} rows")
             if row.count(None) == len(row):  # an empty row, or one a sheet skips over: C speed
+                empty_run += 1
+                if empty_run > MAX_EMPTY_RUN:
+                    raise TooLarge(f"the sheet has more than {MAX_EMPTY_RUN} empty rows in a row")
                 table.append([])
                 continue
+            empty_run = 0
             values = list(row)
             while values[-1] is None:
                 values.pop()

@@ -81,6 +81,12 @@ def test_too_many_rows_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert rows == [] and "more than 50 rows" in problems[0]
 
 
+def test_a_sheet_that_jumps_to_its_last_row_is_refused_at_once(tmp_path: Path) -> None:
+    far = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    rows, problems = read_roster(_workbook(tmp_path / "far.xlsx", _sheet(_header_row() + far)))
+    assert rows == [] and "empty rows in a row" in problems[0]
+
+
 def test_too_many_cells_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(roster, "MAX_CELLS", 100)
     book = openpyxl.Workbook()
