@@ -294,3 +294,36 @@ def test_every_api_answer_carries_nosniff_and_a_csp(client: FlaskClient, method:
     r = client.open(path, method=method, json={} if method == "POST" else None)
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_the_redis_counter_is_shared_by_separate_clients(session: Session) -> None:
+    """With LMS_REDIS_URL set, two processes' throttles (two clients here) see one count."""
+    import os
+
+    import redis
+
+    from lms.services.throttle import Throttle
+
+    url = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    first, second = Throttle.for_settings(url), Throttle.for_settings(url)
+    login = f"redis-{factories.now().timestamp()}@example.vn"
+    redis.Redis.from_url(url).delete("lms:login-failures:" + login_key(login))
+    for _ in range(5):
+        first.failed(session, login, now=factories.now())
+        second.failed(session, login, now=factories.now())
+    assert first.blocked(session, login, now=factories.now()) and second.blocked(session, login, now=factories.now())
+    assert not first.blocked(session, login, now=factories.now() + timedelta(minutes=16))
+    assert session.query(LoginFailure).count() == 0  # nothing in the database when Redis counts
+
+
+def test_retention_drops_ended_sessions_and_old_failures(session: Session) -> None:
+    from lms.services import retention
+
+    user = factories.user(session)
+    session.add(WebSession(id="x" * 64, user_id=user.id, credentials_version=1, created_at=factories.now(),
+                           expires_at=factories.now() - timedelta(hours=1)))
+    session.add(LoginFailure(key="y" * 64, failed_at=factories.now() - timedelta(hours=1)))
+    session.flush()
+    retention.purge(session, now=factories.now(), audit_days=1825, token_days=90, job_days=30)
+    assert session.get(WebSession, "x" * 64) is None
+    assert session.query(LoginFailure).filter_by(key="y" * 64).count() == 0
