@@ -61,13 +61,16 @@ def verify_page(code: str) -> ResponseReturnValue:
     return render_template("lms/verify.html", found=view, code=code[:40], credential=_credential_view(code))
 
 
-def _credential_view(code: str) -> dict[str, str | None]:
+def _credential_view(code: str) -> dict[str, str | None] | None:
     """The digital credential checked as an outside verifier would: signature, signer, status."""
     from lms.services import credentials
     from lms.web.api import credential_addresses
 
-    check = credentials.verify_credential(db(), code, where=credential_addresses(),
-                                          signing=certificates.Signing.from_settings(state().settings), now=now())
+    try:
+        check = credentials.verify_credential(db(), code, where=credential_addresses(),
+                                              signing=certificates.Signing.from_settings(state().settings), now=now())
+    except (OSError, ValueError):  # the signing key unreadable: the record above still stands
+        return None
     if not check.signature_ok or not check.our_key:
         state_, text = "invalid", _l("Chữ ký số của chứng nhận điện tử không hợp lệ.")
     elif check.revoked is None:

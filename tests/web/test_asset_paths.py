@@ -42,8 +42,8 @@ def test_only_files_inside_the_course_assets_are_named(content: Path) -> None:
 
 def test_the_asset_route_refuses_escapes(app: Flask, client: FlaskClient, content: Path) -> None:
     app.extensions["lms"].settings = replace(app.extensions["lms"].settings, content_path=content)
-    ok = client.get("/courses/khoa-a/assets/hinh/anh.png")
-    assert ok.status_code == 200 and ok.data == b"\x89PNG fake"
+    with client.get("/courses/khoa-a/assets/hinh/anh.png") as ok:  # closes the file send_file opened
+        assert ok.status_code == 200 and ok.data == b"\x89PNG fake"
     for path in ("/courses/khoa-a/assets/..%2Fcourse.toml", "/courses/khoa-a/assets/%2E%2E/course.toml",
                  "/courses/%2E%2E/assets/khoa-a/course.toml", "/courses/khoa-a/assets/link.png",
                  "/courses/khoa-a/assets/up/outside.txt", "/courses/khoa-a/assets/%2Fetc%2Fpasswd",
