@@ -179,6 +179,21 @@ def users_create(role: str, login: str, password: str, name: str | None, unit_co
     _print({"user_id": user_id})
 
 
+@users.command("setup-code")
+@click.option("--login", required=True)
+def users_setup_code(login: str) -> None:
+    """A one-time code for LOGIN to set a first password at /first-password (72 hours, once)."""
+    from lms.services.first_password import issue_code
+
+    try:
+        with _session() as session:
+            code, row = issue_code(session, None, login, now=_now())
+            expires = row.expires_at.isoformat()
+    except ServiceError as exc:
+        _service_failure(exc)
+    _print({"code": code, "expires_at": expires, "url": _settings().public_url + "/first-password"})
+
+
 @main.group()
 def quiz() -> None:
     """Quizzes and question banks."""
@@ -545,11 +560,19 @@ def demo() -> None:
 
 @demo.command("seed")
 def demo_seed() -> None:
-    """Create the demo accounts listed in README.md (idempotent)."""
+    """Create the demo accounts listed in README.md (idempotent). Refused when LMS_ENV=production:
+    their passwords are public."""
+    import os
+
     from lms.services.demo import seed
 
-    with _session() as session:
-        created = seed(session, now=_now())
+    if (os.environ.get("LMS_ENV") or "").strip() == "production":  # before anything else can fail
+        _fail(["error: LMS_ENV=production: demo accounts with published passwords are never created"])
+    try:
+        with _session() as session:
+            created = seed(session, now=_now(), production=_settings().production)
+    except ServiceError as exc:
+        _service_failure(exc)
     _print({"created": created})
 
 

@@ -128,8 +128,14 @@ def _days(value: str | None, default: int, name: str) -> int:
 
 
 def _instance_secret(instance: Path) -> str:
-    """A secret generated once into ``instance/secret_key`` and reused on every start."""
-    instance.mkdir(parents=True, exist_ok=True)
+    """A secret generated once into ``instance/secret_key`` and reused on every start. The
+    instance folder (database, secret, signing key) is private to the server's user: 0700."""
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if instance.stat().st_uid == os.getuid() and instance.stat().st_mode & 0o077:
+            instance.chmod(0o700)
+    except OSError:
+        pass
     path = instance / "secret_key"
     try:
         return path.read_text(encoding="ascii").strip()

@@ -154,3 +154,28 @@ def test_retention_dry_run_and_settings(run, monkeypatch: pytest.MonkeyPatch) ->
 
     with pytest.raises(ConfigurationError, match="LMS_TOKEN_RETENTION_DAYS"):
         Settings.load({})
+
+
+def test_demo_seed_refuses_in_production_and_creates_nothing(run, monkeypatch: pytest.MonkeyPatch,
+                                                              engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from lms.store import User
+
+    with Session(engine) as s:
+        before = s.scalar(select(func.count()).select_from(User))
+    monkeypatch.setenv("LMS_ENV", "production")
+    code, out, err = run("demo", "seed")
+    assert code == 1 and "production" in err and out == ""
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(User)) == before
+
+
+def test_users_setup_code_prints_a_one_time_code(run) -> None:  # type: ignore[no-untyped-def]
+    login = f"{uuid.uuid4().hex[:8]}@example.vn"
+    assert run("users", "create", "--role", "official", "--login", login, "--password", "Mat-khau-2026!")[0] == 0
+    code, out, _ = run("users", "setup-code", "--login", login)
+    printed = json.loads(out)
+    assert code == 0 and len(printed["code"]) == 11 and printed["url"].endswith("/first-password")
+    assert run("users", "setup-code", "--login", "khong-co@example.vn")[0] == 1

@@ -17,7 +17,7 @@ def ensure_dev_signer(folder: Path, organisation: str) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_path, cert_path = folder / "signing-key.pem", folder / "signing-cert.pem"
     if key_path.is_file() and cert_path.is_file():
         return key_path, cert_path
@@ -33,11 +33,21 @@ def ensure_dev_signer(folder: Path, organisation: str) -> tuple[Path, Path]:
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .sign(key, hashes.SHA256()))
-    tmp_key = key_path.with_suffix(".tmp")
-    tmp_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    tmp_key.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    import os
+    import secrets
+
+    # Created 0600 by the open call itself: no moment when the private key is readable by others
+    # (writing first and chmod-ing after leaves one). A unique name, so two workers starting at
+    # once never write into the same file; the rename is atomic.
+    tmp_key = folder / f".signing-key-{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    tmp_cert = folder / f".signing-cert-{secrets.token_hex(8)}.tmp"
+    tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    # the certificate first: a reader that finds the key finds its certificate too
+    tmp_cert.replace(cert_path)
     tmp_key.replace(key_path)
     return key_path, cert_path
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from lms.domain.text import nfc, normalise_login
 
-__all__ = ["ROLES", "Registration", "login_kind", "password_problem", "validate_registration"]
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "ROLES", "Registration", "common_passwords", "login_kind",
+           "password_problem", "validate_registration"]
 
 ROLES = ("citizen", "official", "trainer", "manager", "admin")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^0\d{9}$")  # Vietnamese mobile numbers: 10 digits starting with 0
 MIN_PASSWORD = 8
+MAX_PASSWORD = 128
 MAX_NAME = 200
 
 
@@ -35,13 +39,31 @@ def login_kind(login: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-case (see bench/make_common_passwords.py).
+    Package data read once per process: a constant table, like a time-zone database."""
+    text = resources.files("lms").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
 def password_problem(password: str, login: str = "") -> str | None:
+    """ASVS 5.0 6.2: 8-128 characters, not a known common password (compared without case), and
+    not built on the login."""
     if len(password) < MIN_PASSWORD:
         return "password.too_short"
-    if len(password) > 128:
+    if len(password) > MAX_PASSWORD:
         return "password.too_long"
-    if login and normalise_login(password) == normalise_login(login):
-        return "password.same_as_login"
+    folded = nfc(password).casefold()
+    if folded in common_passwords() or folded.strip() in common_passwords():
+        return "password.common"
+    clean_login = normalise_login(login).casefold() if login else ""
+    if clean_login:
+        local = clean_login.split("@", 1)[0]
+        if folded == clean_login:
+            return "password.same_as_login"
+        if clean_login in folded or (len(local) >= 4 and local in folded):
+            return "password.contains_login"
     return None
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.services.accounts import create_user
+from lms.services.errors import Forbidden
 from lms.store import User
 
 __all__ = ["DEMO_ACCOUNTS", "seed"]
@@ -22,7 +23,11 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def seed(session: Session, *, now: datetime) -> int:
+def seed(session: Session, *, now: datetime, production: bool = False) -> int:
+    """The demo accounts' passwords are published in README.md: on a production site they would
+    be open doors, so there the seed refuses and creates nothing."""
+    if production:
+        raise Forbidden("demo.production")
     created = 0
     for login, password, role, name, unit in DEMO_ACCOUNTS:
         if session.scalar(select(User.id).where(User.login == login)) is not None:

@@ -19,7 +19,9 @@ from lms.store.models import (
     Lesson,
     LessonCompletion,
     LessonVersion,
+    LoginFailure,
     Mandate,
+    PasswordSetupCode,
     Question,
     Quiz,
     Role,
@@ -27,6 +29,7 @@ from lms.store.models import (
     TrainingClass,
     Unit,
     User,
+    WebSession,
 )
 from lms.store.reporting import FigureShare, Plan, PlanIndicator, ReportFigure, UnitPopulation
 
@@ -47,7 +50,9 @@ __all__ = [
     "LessonCompletion",
     "LessonVersion",
     "LmsSession",
+    "LoginFailure",
     "Mandate",
+    "PasswordSetupCode",
     "Plan",
     "PlanIndicator",
     "Question",
@@ -59,6 +64,7 @@ __all__ = [
     "Unit",
     "UnitPopulation",
     "User",
+    "WebSession",
     "make_engine",
     "make_sessionmaker",
     "write_intent",

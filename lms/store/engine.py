@@ -60,11 +60,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _ensure_parent(url: str) -> None:
+    """The database file holds password hashes and personal data: its folder is made 0700 and
+    the file 0600 before SQLite first opens it (SQLite gives its -wal and -shm files the same
+    mode), so other users of the machine can read neither, at no moment."""
+    import os
     from pathlib import Path
 
     path = url.split("///", 1)[-1].split("?", 1)[0]
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not path or path.startswith("file:"):
+        return
+    file = Path(path)
+    if not file.parent.exists():
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(file, 0o600)
+
+
+def _tighten(path: Any, mode: int) -> None:
+    """Take away the group's and others' rights on a file or folder we own (an older install
+    may have made it with the umask's defaults); someone else's file is left as it is."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & mode)
+    except OSError:
+        pass
 
 
 class LmsSession(Session):

@@ -39,7 +39,9 @@ __all__ = [
     "Lesson",
     "LessonCompletion",
     "LessonVersion",
+    "LoginFailure",
     "Mandate",
+    "PasswordSetupCode",
     "Question",
     "Quiz",
     "Role",
@@ -47,6 +49,7 @@ __all__ = [
     "TrainingClass",
     "Unit",
     "User",
+    "WebSession",
     "utcnow",
 ]
 
@@ -499,3 +502,48 @@ class CoOwner(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime]
+# --- Accounts hardening (issue 13, items 4-5): server-side sign-in sessions, the failure
+# counter behind sign-in throttling, and one-time codes for a first password.
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie carries a random id; only its SHA-256 is stored
+    (as the primary key, so the per-request check is one read by key). Signing out deletes the
+    row, so a cookie copied before sign-out is refused. Anonymous visitors have no row."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credentials_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed password check for a login, kept for the throttling window only. ``key`` is a
+    SHA-256 of the normalised login, so the table never holds what someone typed."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime]
+
+
+class PasswordSetupCode(Base):
+    """A one-time code a manager hands an official imported from a roster, to set a first
+    password. Only its SHA-256 is stored; it expires, and works once."""
+
+    __tablename__ = "password_setup_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -12,10 +12,10 @@ from werkzeug.exceptions import HTTPException
 
 from lms.services import accounts, catalogue, certificates, quizzes
 from lms.services.errors import ServiceError
-from lms.web.auth import api_user, require_api_user
+from lms.web.auth import api_user, bearer_token, committing, require_api_user, throttle
 from lms.web.awards import award_if_earned, pdf_url
 from lms.web.db import db, now, state, transaction
-from lms.web.limits import limiter, login_key
+from lms.web.limits import limiter
 from lms.web.messages import message
 from lms.web.openapi import openapi_document
 from lms.web.payload import json_payload
@@ -106,23 +106,38 @@ def _refuse_nul_characters() -> ResponseReturnValue | None:
     return None
 
 
+# JSON answers never run script or load anything: a strict policy costs nothing and stops a
+# browser that is tricked into rendering one (an error echoing input, say) from doing harm.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+@bp.after_app_request
+def _api_headers(response: Response) -> Response:
+    """On every answer under the API's prefix, errors and unknown paths included."""
+    if request.path.startswith(f"{state().url_prefix}/api/"):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Content-Security-Policy", API_CSP)
+    return response
+
+
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document(request.url_root.rstrip("/") + state().url_prefix))
 
 
 @bp.post("/tokens")
-@limiter.limit("10 per 15 minutes", key_func=login_key, deduct_when=lambda r: r.status_code == 401,
-               error_message="throttled")
 def create_token() -> ResponseReturnValue:
+    from lms.services import sessions
+
     data = _json_body()
     login, password = data.get("login"), data.get("password")
     if not isinstance(login, str) or not isinstance(password, str):
         return error_response(400, "bad_request", "auth.invalid")
+    try:
+        user = committing(lambda tx: sessions.sign_in(tx, throttle(), login, password, now=now()))
+    except sessions.WrongPassword:
+        return error_response(401, "unauthorized", "auth.invalid")
     with transaction() as session:
-        user = accounts.authenticate(session, login, password)
-        if user is None:
-            return error_response(401, "unauthorized", "auth.invalid")
         lifetime = timedelta(hours=state().settings.token_lifetime_hours)
         raw, token = accounts.issue_token(session, user, now=now(), lifetime=lifetime)
     return jsonify(token=raw, expires_at=token.expires_at.isoformat()), 201
@@ -131,9 +146,30 @@ def create_token() -> ResponseReturnValue:
 @bp.delete("/tokens/current")
 @require_api_user()
 def revoke_token() -> ResponseReturnValue:
-    raw = request.headers["Authorization"][7:].strip()
+    raw = bearer_token()
+    assert raw is not None
     with transaction() as session:
         accounts.revoke_token(session, raw, now=now())
+    return "", 204
+
+
+@bp.post("/me/password")
+@require_api_user()
+def change_password() -> ResponseReturnValue:
+    """204; every other token and session of the account ends (this token goes on working)."""
+    from lms.services import sessions
+
+    user = api_user()
+    assert user is not None
+    data = _json_body()
+    current, new = data.get("current_password"), data.get("new_password")
+    if not isinstance(current, str) or not isinstance(new, str):
+        return error_response(400, "bad_request", "password.fields")
+    try:
+        committing(lambda tx: sessions.change_password(tx, throttle(), user, current, new, now=now(),
+                                                       keep_token=bearer_token()))
+    except sessions.WrongPassword:
+        return error_response(401, "unauthorized", "password.wrong")
     return "", 204
 
 
@@ -324,17 +360,41 @@ def certificate_credential(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/certificates/<code>/credential.jwt")
-@require_api_user()
+@limiter.limit("60 per minute")
 def certificate_credential_jwt(code: str) -> ResponseReturnValue:
-    """The same credential signed as a VC-JWT with the issuing organisation's key."""
-    user = api_user()
-    assert user is not None
-    cert = certificates.get_own(db(), user, code)
-    token = certificates.signed_credential(db(), cert, base_url=state().settings.public_url,
-                                           signing=certificates.Signing.from_settings(state().settings))
-    response = Response(token, mimetype="application/vc+ld+json+jwt")
-    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{cert.code}.jwt"'
+    """The certificate's Open Badges 3.0 VC-JWT, for anyone holding the code (like the verify
+    page): an employer or another system checks it without an account here."""
+    from lms.services import credentials
+
+    token = credentials.credential_jwt(db(), code, where=credential_addresses(),
+                                       signing=certificates.Signing.from_settings(state().settings))
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{code.strip().upper()[:40]}.jwt"'
     return response
+
+
+@bp.get("/credentials/status/<number>")
+def status_list(number: str) -> ResponseReturnValue:
+    """A W3C Bitstring Status List credential (revocation), as a VC-JWT. Short-lived caching only:
+    a revocation shows within a minute."""
+    from lms.services import credentials
+
+    if not number.isascii() or not number.isdecimal() or len(number) > 6:
+        abort(404)
+    token = credentials.status_list_jwt(db(), int(number), where=credential_addresses(),
+                                        signing=certificates.Signing.from_settings(state().settings), now=now())
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def credential_addresses() -> Any:
+    from lms.services.credentials import Addresses
+
+    settings = state().settings
+    public = settings.public_url.rstrip("/")
+    return Addresses(public_url=public, api_url=f"{public}{state().url_prefix}/api/v1",
+                     holder_secret=settings.secret_key)
 
 
 def pdf_response(cert: Any) -> Response:

@@ -7,26 +7,32 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request
-from flask_login import LoginManager, UserMixin, current_user
+from flask import session as cookie
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 
-from lms.services import accounts, audit
+from lms.services import accounts, audit, sessions
+from lms.services.errors import ServiceError
+from lms.services.throttle import Throttle
 from lms.store import User
-from lms.web.db import db, now
+from lms.web.db import db, now, state, transaction
 
-__all__ = ["Principal", "api_user", "current_account", "init_login", "require_api_user"]
+__all__ = ["Principal", "api_user", "bearer_token", "committing", "current_account", "current_session_id", "init_login",
+           "require_api_user", "sign_in_browser", "sign_out_browser", "throttle"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Principal(UserMixin):  # type: ignore[misc]
-    """The logged-in account. The session id carries the credentials version, so a password
-    change logs out every other session."""
+    """The logged-in account. Its id is the server-side session's (services/sessions.py): the
+    cookie names a row that sign-out deletes, so a copy of the cookie dies with it."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, session_id: str) -> None:
         self.user = user
+        self.session_id = session_id
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.credentials_version}"
+        return self.session_id
 
 
 def init_login(app: Flask) -> None:
@@ -39,15 +45,69 @@ def init_login(app: Flask) -> None:
     manager.init_app(app)
 
     @manager.user_loader
-    def _load(user_id: str) -> Principal | None:
+    def _load(session_id: str) -> Principal | None:
+        # Called only when the cookie names a session: anonymous visitors cost no read.
+        user = sessions.load_session(db(), session_id, now=now())
+        return Principal(user, session_id) if user is not None else None
+
+
+def throttle() -> Throttle:
+    """The password-guessing throttle of this site (Redis when configured, else the database)."""
+    settings = state().settings
+    found: Throttle | None = getattr(state(), "_throttle", None)
+    if found is None:
+        found = Throttle.for_settings(settings.redis_url, limit=settings.login_failures_per_window)
+        state()._throttle = found  # type: ignore[attr-defined]
+    return found
+
+
+def sign_in_browser(user: User) -> None:
+    """Start a server-side session for ``user`` and put its id in the (fresh) cookie."""
+    kept = {k: cookie[k] for k in ("lang", "large_text") if k in cookie}
+    cookie.clear()  # nothing set before sign-in survives it but the display choices (session fixation)
+    cookie.update(kept)
+    with transaction() as tx:
+        session_id = sessions.start_session(tx, user, now=now())
+    login_user(Principal(user, session_id))
+
+
+def current_session_id() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return str(current_user.session_id)
+    return None
+
+
+def sign_out_browser() -> None:
+    """End the session on the server, then forget it in the browser."""
+    session_id = current_session_id()
+    if session_id:
+        with transaction() as tx:
+            sessions.end_session(tx, session_id)
+    logout_user()
+
+
+T = TypeVar("T")
+
+
+def committing(call: Callable[[Session], T]) -> T:
+    """Run a password check in its own transaction, committed even when the check fails: a
+    refused password must still be counted by the throttle. The refusal is raised after."""
+    failure: ServiceError | None = None
+    with transaction() as tx:
         try:
-            uid, version = (int(x) for x in user_id.split(":", 1))
-        except ValueError:
-            return None
-        user = db().get(User, uid)
-        if user is None or not user.is_active or user.credentials_version != version:
-            return None
-        return Principal(user)
+            result = call(tx)
+        except ServiceError as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
+    return result
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return header[7:].strip()
+    return None
 
 
 def current_account() -> User | None:

@@ -12,7 +12,7 @@ from lms.services import certificates
 from lms.services.errors import ServiceError
 from lms.web.api import pdf_response
 from lms.web.auth import current_account
-from lms.web.db import db, now
+from lms.web.db import db, now, state
 from lms.web.limits import limiter
 from lms.web.pages import bp
 
@@ -58,7 +58,29 @@ def verify_page(code: str) -> ResponseReturnValue:
             "status_text": str(STATUS_TEXT[found["status"]]),
             "issued": vietnamese_date(_parse(found["issued_at"])),
             "expires": vietnamese_date(_parse(found["expires_at"])) if found["expires_at"] else None}
-    return render_template("lms/verify.html", found=view, code=code[:40])
+    return render_template("lms/verify.html", found=view, code=code[:40], credential=_credential_view(code))
+
+
+def _credential_view(code: str) -> dict[str, str | None] | None:
+    """The digital credential checked as an outside verifier would: signature, signer, status."""
+    from lms.services import credentials
+    from lms.web.api import credential_addresses
+
+    try:
+        check = credentials.verify_credential(db(), code, where=credential_addresses(),
+                                              signing=certificates.Signing.from_settings(state().settings), now=now())
+    except (OSError, ValueError):  # the signing key unreadable: the record above still stands
+        return None
+    if not check.signature_ok or not check.our_key:
+        state_, text = "invalid", _l("Chữ ký số của chứng nhận điện tử không hợp lệ.")
+    elif check.revoked is None:
+        state_, text = "unknown", _l("Chữ ký số hợp lệ; chưa đọc được danh sách thu hồi.")
+    elif check.revoked:
+        state_, text = "revoked", _l("Chữ ký số hợp lệ; danh sách thu hồi ghi chứng nhận này đã bị thu hồi.")
+    else:
+        state_, text = "valid", _l("Chữ ký số hợp lệ; chứng nhận không có trong danh sách thu hồi.")
+    return {"state": state_, "text": str(text), "fingerprint": check.fingerprint, "signer": check.subject,
+            "url": url_for("lms_api.certificate_credential_jwt", code=code.strip().upper())}
 
 
 def _parse(value: str):  # type: ignore[no-untyped-def]

@@ -52,6 +52,7 @@ class LMS:
         csrf = app.extensions.get("csrf") or CSRFProtect(app)
         limiter.init_app(app)
         from lms.web import (  # noqa: F401 - these modules add routes to pages.bp
+            account_pages,
             api,
             cert_pages,
             class_pages,

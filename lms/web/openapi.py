@@ -162,6 +162,17 @@ PATHS: dict[str, Any] = {
                       "400": _error("Malformed"), "409": _error("Login taken"), "422": _error("Invalid fields")}}},
     "/api/v1/me": {"get": {"summary": "The authenticated account", "operationId": "me", "security": _AUTH,
                            "responses": {"200": _json(_ref("Me")), "401": _error("Not authenticated")}}},
+    "/api/v1/me/password": {"post": {
+        "summary": "Change one's password; every other token and session of the account ends",
+        "operationId": "changePassword", "security": _AUTH,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["current_password", "new_password"],
+            "properties": {"current_password": _STR, "new_password": {"type": "string", "minLength": 8,
+                                                                      "maxLength": 128}}}}}},
+        "responses": {"204": {"description": "Changed"}, "400": _error("Malformed"),
+                      "401": _error("Not authenticated, or a wrong current password"),
+                      "422": _error("A weak new password: too short or long, common, or containing the login"),
+                      "429": _error("Too many wrong passwords for this login")}}},
     "/api/v1/courses": {"get": {"summary": "Published courses", "operationId": "listCourses",
                                 "responses": {"200": _json({"type": "array", "items": _ref("CourseSummary")})}}},
     "/api/v1/courses/{course_id}": {"get": {
@@ -230,10 +241,18 @@ PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "OpenBadgeCredential", "content": {"application/ld+json": {}}},
                       "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
     "/api/v1/certificates/{code}/credential.jwt": {"get": {
-        "summary": "The same credential signed as a VC-JWT (ES256, x5c)", "operationId": "credentialJwt",
-        "security": _AUTH, "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
-        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+ld+json+jwt": {}}},
-                      "401": _error("Not authenticated"), "404": _error("Unknown, or someone else's")}}},
+        "summary": "The certificate as an Open Badges 3.0 VC-JWT (section 8.2): the credential is the payload "
+                   "with iss, nbf, jti and sub; the header has the issuer's public key (jwk) and certificate "
+                   "(x5c); credentialStatus is a BitstringStatusListEntry", "operationId": "credentialJwt",
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+jwt": {}}},
+                      "404": _error("Unknown code")}}},
+    "/api/v1/credentials/status/{number}": {"get": {
+        "summary": "A W3C Bitstring Status List credential (revocation) as a VC-JWT; a certificate's bit is 1 "
+                   "once revoked", "operationId": "statusList",
+        "parameters": [{"name": "number", "in": "path", "required": True, "schema": _INT}],
+        "responses": {"200": {"description": "compact JWS", "content": {"application/vc+jwt": {}}},
+                      "404": _error("No such list")}}},
     "/api/v1/me/export": {"get": {
         "summary": "Everything the system holds about the learner, as JSON", "operationId": "exportMyData",
         "security": _AUTH, "responses": {"200": _json({"type": "object"}), "401": _error("Not authenticated")}}},

@@ -17,25 +17,24 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from lms.services import accounts, catalogue
+from lms.services import accounts, catalogue, sessions
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
 from lms.store import Unit
-from lms.web.auth import Principal, current_account
+from lms.web.auth import committing, current_account, sign_in_browser, sign_out_browser, throttle
 from lms.web.db import db, now, state, transaction
 from lms.web.forms import LoginForm, RegistrationForm
-from lms.web.limits import limiter, login_key
 from lms.web.messages import message
+from lms.web.redirects import safe_next
 
 __all__ = ["bp", "error_page", "local_date", "static_url"]
 
@@ -176,8 +175,14 @@ def course(course_id: str) -> ResponseReturnValue:
 
 @bp.get("/courses/<course_id>/assets/<path:filename>")
 def course_asset(course_id: str, filename: str) -> ResponseReturnValue:
-    folder = state().settings.content_path / course_id / "assets"
-    return send_from_directory(folder, filename, max_age=86400)
+    from flask import send_file
+
+    from lms.content.assets import asset_file
+
+    path = asset_file(state().settings.content_path, course_id, filename)
+    if path is None:  # outside the course's assets/ (.., absolute, a link out) or missing: the same 404
+        abort(404)
+    return send_file(path, max_age=86400)
 
 
 @bp.get("/lessons/<lesson_id>")
@@ -230,34 +235,31 @@ def complete_lesson(lesson_id: str) -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", key_func=login_key, methods=["POST"],
-               deduct_when=lambda r: r.status_code == 401)
 def login() -> ResponseReturnValue:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        with transaction() as session_:
-            user = accounts.authenticate(session_, form.login.data or "", form.password.data or "")
-        if user is not None:
-            login_user(Principal(user))
-            return redirect(_safe_next() or url_for("lms_pages.home"))
-        form.password.errors.append(message("auth.invalid"))
-        status = 401
+        login, password = form.login.data or "", form.password.data or ""
+        try:
+            user = committing(lambda tx: sessions.sign_in(tx, throttle(), login, password, now=now()))
+        except ServiceError as exc:
+            form.password.errors.append(message(exc.key))
+            status = exc.status
+        else:
+            sign_in_browser(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("lms_pages.home"))
     elif request.method == "POST":
         status = 400
     return render_template("lms/login.html", form=form), status
 
 
 def _safe_next() -> str | None:
-    nxt = request.args.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
-        return nxt
-    return None
+    return safe_next(request.args.get("next"))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
+    sign_out_browser()
     return redirect(url_for("lms_pages.home"))
 
 
@@ -278,7 +280,7 @@ def register() -> ResponseReturnValue:
         try:
             with transaction() as tx:
                 user = accounts.register_citizen(tx, data, now=now())
-            login_user(Principal(user))
+            sign_in_browser(user)
             flash(_("Chào mừng bạn! Tài khoản đã được tạo."), "success")
             return redirect(url_for("lms_pages.courses"))
         except ServiceError as exc:

@@ -10,9 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
 
-from lms.services import accounts, personal_data
-from lms.web.auth import current_account
+from lms.services import personal_data, sessions
+from lms.services.errors import ServiceError
+from lms.web.auth import committing, current_account, throttle
 from lms.web.db import db, now, transaction
+from lms.web.messages import message
 from lms.web.pages import bp
 
 __all__: list[str] = []
@@ -24,20 +26,27 @@ def my_data() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
     error = None
-    if request.method == "POST":
+    status = 422
+    if request.method == "POST":  # closing the account
         if request.form.get("confirm") != "y":
             error = _("Hãy đánh dấu ô xác nhận nếu bạn chắc chắn muốn đóng tài khoản.")
-        elif accounts.authenticate(db(), user.login, request.form.get("password", "")) is None:
-            error = _("Mật khẩu chưa đúng.")
         else:
+            password = request.form.get("password", "")
+            try:  # throttled and counted with sign-in: the same secret is being guessed
+                committing(lambda tx: sessions.check_password(tx, throttle(), user, password, now=now()))
+            except ServiceError as exc:
+                error = message(exc.key) if exc.status == 429 else _("Mật khẩu chưa đúng.")
+                status = 429 if exc.status == 429 else 422
+        if error is None:  # confirmed, and the password was right
             with transaction() as session:
                 personal_data.close_account(session, user, now=now())
+                sessions.end_all(session, user, now=now())
             logout_user()
             flash(_("Tài khoản đã được đóng. Các chứng nhận đã cấp vẫn xác minh được."), "success")
             return redirect(url_for("lms_pages.home"))
     data = personal_data.export(db(), user)
     counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
-    return render_template("lms/my_data.html", counts=counts, error=error), 422 if error else 200
+    return render_template("lms/my_data.html", counts=counts, error=error), status if error else 200
 
 
 @bp.get("/me/data.json")

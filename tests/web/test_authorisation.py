@@ -61,6 +61,9 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/certificates/{code}.pdf", None, {"anonymous": 401, "owner": 200, "*": 404}),
     ("GET", "/api/v1/certificates/{code}/credential.json", None, {"anonymous": 401, "owner": 200, "*": 404}),
     ("GET", "/api/v1/verify/{code}", None, {"*": 200}),
+    # verifiable without an account, like the verify page: whoever holds the code
+    ("GET", "/api/v1/certificates/{code}/credential.jwt", None, {"*": 200}),
+    ("GET", "/api/v1/credentials/status/0", None, {"*": 200}),
     ("GET", "/api/v1/quizzes/an-toan-so-bai-01/statistics", None,
      {"anonymous": 401, "owner": 403, "other_citizen": 403, "*": 200}),
     ("GET", "/api/v1/reports/targets?unit=86&year=2026", None,
@@ -75,6 +78,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/api/v1/quizzes/{draft}/attempts", {}, {"anonymous": 401, "*": 404}),
     ("GET", "/api/v1/quizzes/{draft}/statistics", None,
      {"anonymous": 401, "owner": 403, "other_citizen": 403, "*": 404}),
+    # one's own password only: no account's id is in the path; a body without both fields is 400
+    ("POST", "/api/v1/me/password", {}, {"anonymous": 401, "*": 400}),
 ]
 
 
@@ -95,7 +100,7 @@ def test_every_api_route_has_a_row(app: Flask) -> None:
     covered = {(m, p.split("?")[0]) for m, p, _, _ in MATRIX}
     open_to_all = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tokens"), ("POST", "/api/v1/registrations"),
                    ("DELETE", "/api/v1/tokens/current"), ("POST", "/api/v1/quizzes/{quiz_id}/attempts"),
-                   ("GET", "/api/v1/certificates/{code}/credential.jwt"), ("POST", "/api/v1/me/closure")}
+                   ("POST", "/api/v1/me/closure"), ("GET", "/api/v1/credentials/status/{number}")}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("lms_api.") or "<path:" in rule.rule:
             continue

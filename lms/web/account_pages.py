@@ -1,0 +1,122 @@
+"""Account pages: change one's password, set a first password with a manager's one-time code,
+and the manager's page that makes such a code (printed and handed over)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from lms.domain.text import normalise_login
+from lms.services import first_password, sessions
+from lms.services.errors import ServiceError
+from lms.web.auth import committing, current_account, current_session_id, throttle
+from lms.web.db import now, state, transaction
+from lms.web.messages import message
+from lms.web.pages import bp
+
+__all__: list[str] = []
+
+
+class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+    current_password = PasswordField(_l("Mật khẩu hiện tại"),
+                                     validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu."))])
+    new_password = PasswordField(_l("Mật khẩu mới (8 đến 128 ký tự)"),
+                                 validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu."))])
+
+
+class FirstPasswordForm(FlaskForm):  # type: ignore[misc]
+    login = StringField(_l("Số điện thoại hoặc email"),
+                        validators=[DataRequired(message=_l("Vui lòng nhập số điện thoại hoặc địa chỉ email."))])
+    code = StringField(_l("Mã do cán bộ quản lý cấp"), validators=[DataRequired(message=_l("Vui lòng nhập mã."))])
+    new_password = PasswordField(_l("Mật khẩu mới (8 đến 128 ký tự)"),
+                                 validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu."))])
+
+
+class SetupCodeForm(FlaskForm):  # type: ignore[misc]
+    login = StringField(_l("Tên đăng nhập của cán bộ"),
+                        validators=[DataRequired(message=_l("Vui lòng nhập số điện thoại hoặc địa chỉ email."))])
+
+
+def _local_time(value: datetime) -> str:
+    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%H:%M %d/%m/%Y")
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    user = current_account()
+    assert user is not None
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        current, new = form.current_password.data or "", form.new_password.data or ""
+        try:
+            committing(lambda tx: sessions.change_password(tx, throttle(), user, current, new, now=now(),
+                                                           keep_session=current_session_id()))
+        except ServiceError as exc:
+            status = exc.status
+            if exc.fields:
+                form.new_password.errors.append(message(next(iter(exc.fields.values()))))
+            else:
+                form.current_password.errors.append(message(exc.key))
+        else:
+            flash(_("Đã đổi mật khẩu. Mọi phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
+            return redirect(url_for("lms_pages.me"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("lms/password_change.html", form=form), status
+
+
+@bp.route("/first-password", methods=["GET", "POST"])
+def first_password_page() -> ResponseReturnValue:
+    form = FirstPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        login, code, new = form.login.data or "", form.code.data or "", form.new_password.data or ""
+        try:
+            committing(lambda tx: first_password.use_code(tx, throttle(), login, code, new, now=now()))
+        except ServiceError as exc:
+            status = exc.status
+            if exc.fields:
+                form.new_password.errors.append(message(next(iter(exc.fields.values()))))
+            else:
+                form.code.errors.append(message(exc.key))
+        else:
+            flash(_("Đã đặt mật khẩu. Hãy đăng nhập bằng mật khẩu mới."), "success")
+            return redirect(url_for("lms_pages.login"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("lms/first_password.html", form=form), status
+
+
+@bp.route("/manager/setup-codes", methods=["GET", "POST"])
+@login_required
+def setup_code() -> ResponseReturnValue:
+    """A manager makes a one-time code for an official of their unit, to print and hand over."""
+    user = current_account()
+    if user is None or user.role not in ("manager", "admin"):
+        abort(403)
+    form = SetupCodeForm()
+    status, issued = 200, None
+    if form.validate_on_submit():
+        try:
+            with transaction() as tx:
+                code, row = first_password.issue_code(tx, user, form.login.data or "", now=now())
+                issued = {"code": code, "login": normalise_login(form.login.data or ""),
+                          "expires": _local_time(row.expires_at),
+                          "url": url_for("lms_pages.first_password_page", _external=True)}
+        except ServiceError as exc:
+            status = exc.status
+            form.login.errors.append(message(exc.key))
+    elif request.method == "POST":
+        status = 400
+    return render_template("lms/setup_code.html", form=form, issued=issued), status
