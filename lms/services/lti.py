@@ -177,8 +177,8 @@ def _published(session: Session, now: datetime) -> list[LtiKey]:
 def _signing_key(session: Session, now: datetime) -> LtiKey:
     usable = [k for k in _published(session, now)
               if k.signs_from <= now and (k.signs_until is None or k.signs_until > now)]
-    if not usable:  # only a key not yet active: never sign with nothing
-        usable = _published(session, now)[:1]
+    if not usable:  # only keys not yet active: the one due first signs rather than nothing
+        usable = [min(_published(session, now), key=lambda k: k.signs_from)]
     return max(usable, key=lambda k: k.signs_from)
 
 
@@ -399,8 +399,8 @@ def _account_for(session: Session, *, issuer: str, subject: str, name: str, inst
     created = False
     if identity is None:
         login = "lti-" + _sha(f"{issuer}\n{subject}")[:24]
-        user = User(login=login, full_name=name, password_hash="!lti",  # noqa: S106 - "!": no password signs in role="trainer" if instructor else "citizen",
-                    created_at=now)
+        user = User(login=login, full_name=name, role="trainer" if instructor else "citizen", created_at=now,
+                    password_hash="!lti")  # noqa: S106 - a hash starting "!" matches no password
         session.add(user)
         session.flush()
         identity = Identity(user_id=user.id, protocol="lti", issuer=issuer, subject=subject, created_at=now)
