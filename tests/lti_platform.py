@@ -80,6 +80,7 @@ class Platform:
         self.tokens: list[dict[str, Any]] = []
         self.score_failures = 0  # the next N score POSTs are answered 503
         self.members: list[dict[str, Any]] = []
+        self.registrations: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------ the platform's registration of the tool
@@ -127,7 +128,7 @@ class Platform:
         if sc.message_type == "LtiDeepLinkingRequest":
             launch.set_dl(self.url + "/deep_link_return", title="Chọn nội dung", accept_types={"ltiResourceLink"})
             if sc.data is not None:
-                launch._deep_linking_launch_data[  # noqa: SLF001 - the package has no setter for `data`
+                launch._deep_linking_launch_data[
                     "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["data"] = sc.data
         else:
             launch.set_resource_link_claim("rl-" + uuid.uuid4().hex[:6], title="Bài kiểm tra")
@@ -183,10 +184,19 @@ class Platform:
                 except Exception:
                     return False
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 path = urllib.parse.urlparse(self.path)
                 if path.path == "/jwks":
                     return self.answer(200, {"keys": outer.registration().get_jwks()})
+                if path.path == "/moodle/.well-known/openid-configuration":
+                    # lti1p3platform has no Dynamic Registration: the platform's side of it, by hand
+                    return self.answer(200, {
+                        "issuer": outer.issuer, "authorization_endpoint": outer.url + "/auth",
+                        "token_endpoint": outer.url + "/token", "jwks_uri": outer.url + "/jwks",
+                        "registration_endpoint": outer.url + "/register",
+                        "scopes_supported": ["openid", SCORE_SCOPE, NRPS_SCOPE],
+                        "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                            "product_family_code": "moodle", "version": "4.5"}})
                 if path.path == "/memberships":
                     if not self._bearer(NRPS_SCOPE):
                         return self.answer(401, {"error": "no token"})
@@ -200,7 +210,7 @@ class Platform:
                                        "application/vnd.ims.lti-nrps.v2.membershipcontainer+json", link)
                 return self.answer(404, {})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 path = urllib.parse.urlparse(self.path).path
                 raw = self._body()
                 if path == "/token":
@@ -214,6 +224,13 @@ class Platform:
                     with outer.lock:
                         outer.tokens.append({"ok": True, "form": form})
                     return self.answer(200, issued)
+                if path == "/register":
+                    with outer.lock:
+                        outer.registrations.append({"auth": self.headers.get("Authorization"),
+                                                    "body": json.loads(raw)})
+                    return self.answer(200, {**json.loads(raw), "client_id": outer.client_id,
+                                             "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                                                 "deployment_id": outer.deployment_id}})
                 if path == "/lineitems/1/scores":
                     ok = self._bearer(SCORE_SCOPE)
                     with outer.lock:

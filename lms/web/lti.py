@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
 from flask import session as cookie_session
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -249,17 +250,28 @@ def _frame_for_platforms(response: Any) -> Any:
         if request.blueprint == bp.name:  # the deep linking answer is a form posted to the platform
             csp = csp.replace("form-action 'self'", "form-action 'self' " + allowed.split("'self' ", 1)[1])
         response.headers["Content-Security-Policy"] = csp
-        if _https() and cookie_session.get("lti_frame"):
-            name = current_app.config.get("SESSION_COOKIE_NAME", "session")
-            cookies = response.headers.getlist("Set-Cookie")
-            if any(c.startswith(f"{name}=") for c in cookies):
-                response.headers.remove("Set-Cookie")
-                for c in cookies:
-                    if c.startswith(f"{name}="):
-                        c = re.sub(r"(?i);\s*SameSite=\w+", "", c) + "; SameSite=None"
-                        c = c if "; Secure" in c else c + "; Secure"
-                    response.headers.add("Set-Cookie", c)
     return response
+
+
+class _LtiSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session, except that the session of an LTI launch behind TLS is sent
+    SameSite=None; Secure, so that it travels inside the platform's iframe (a cross-site frame).
+    Every other session keeps the site's SameSite=Lax."""
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        super().save_session(app, session, response)
+        if not session.get("lti_frame") or not app.extensions["lms"].settings.public_url.startswith("https://"):
+            return
+        name = self.get_cookie_name(app)
+        cookies = response.headers.getlist("Set-Cookie")
+        if not any(c.startswith(f"{name}=") for c in cookies):
+            return
+        response.headers.remove("Set-Cookie")
+        for c in cookies:
+            if c.startswith(f"{name}="):
+                c = re.sub(r"(?i);\s*SameSite=\w+", "", c) + "; SameSite=None"
+                c = c if re.search(r"(?i);\s*Secure\b", c) else c + "; Secure"
+            response.headers.add("Set-Cookie", c)
 
 
 @bp.after_request
@@ -291,6 +303,8 @@ def init_lti(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
         csrf.exempt(view)
     app.register_blueprint(bp, url_prefix=f"{prefix}/lti")
     app.after_request(_frame_for_platforms)
+    if type(app.session_interface) is SecureCookieSessionInterface:  # a host's own sessions are left alone
+        app.session_interface = _LtiSessionInterface()
     drainer = Drainer("lti-scores", lambda: _drain_step(app), idle=3.0)
     app.extensions["lms_lti_drainer"] = drainer
 

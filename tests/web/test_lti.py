@@ -137,7 +137,7 @@ def test_bad_launches_are_refused_and_sign_nobody_in(client: FlaskClient, sessio
 
 def test_a_replayed_launch_is_refused(app: Flask, client: FlaskClient, platform: Platform) -> None:
     form = _login(client, platform, Scenario(sub="learner-r", roles=[LEARNER], custom={"lms_target": f"quiz:{QUIZ}"}))
-    cookies = {c.key: c.value for c in client._cookies.values()}  # noqa: SLF001 - what an onlooker copies
+    cookies = {c.key: c.value for c in client._cookies.values()}
     assert _launch(client, form).status_code == 303
     thief = app.test_client()
     for name, value in cookies.items():
@@ -219,10 +219,10 @@ def test_key_rotation_publishes_the_new_key_before_it_signs(client: FlaskClient,
     session.commit()
     kids = [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]]
     assert sorted(kids) == sorted([first[0]["kid"], rotated["kid"]])
-    old_kid = jwt.get_unverified_header(lti._sign(session, {"x": 1}, now))["kid"]  # noqa: SLF001
-    new_kid = jwt.get_unverified_header(lti._sign(session, {"x": 1}, now + timedelta(hours=25)))["kid"]  # noqa: SLF001
+    old_kid = jwt.get_unverified_header(lti._sign(session, {"x": 1}, now))["kid"]
+    new_kid = jwt.get_unverified_header(lti._sign(session, {"x": 1}, now + timedelta(hours=25)))["kid"]
     assert old_kid == first[0]["kid"] and new_kid == rotated["kid"]
-    assert [k.kid for k in lti._published(session, now + timedelta(days=3))] == [rotated["kid"]]  # noqa: SLF001
+    assert [k.kid for k in lti._published(session, now + timedelta(days=3))] == [rotated["kid"]]
 
 
 def test_roster_sync_links_the_members_of_a_launched_course(client: FlaskClient, session: Session,
@@ -235,3 +235,65 @@ def test_roster_sync_links_the_members_of_a_launched_course(client: FlaskClient,
     linked = session.scalars(select(Identity).where(Identity.issuer == platform.issuer)).all()
     roles = {i.subject: session.get(User, i.user_id).role for i in linked}  # type: ignore[union-attr]
     assert roles == {"m-0": "trainer", "m-1": "citizen", "m-2": "citizen"}
+
+
+def test_dynamic_registration_registers_the_platform_and_closes_the_window(client: FlaskClient, session: Session
+                                                                           ) -> None:
+    p = Platform()
+    with p.running():
+        conf = p.issuer + "/.well-known/openid-configuration"
+        r = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": conf,
+                                                                   "registration_token": "tok-1"}))
+        assert r.status_code == 200, r.get_data(as_text=True)
+        assert "data-lti-close" in r.get_data(as_text=True) and "lti.js" in r.get_data(as_text=True)
+        sent = p.registrations[0]
+        assert sent["auth"] == "Bearer tok-1"
+        assert sent["body"]["initiate_login_uri"].endswith("/lti/login")
+        assert sent["body"]["jwks_uri"].endswith("/lti/jwks")
+        assert lti.AGS_SCORE_SCOPE in sent["body"]["scope"].split()
+        listed = lti.list_platforms(session)
+        assert [(x["issuer"], x["client_id"], x["deployment_ids"]) for x in listed] == [
+            (p.issuer, p.client_id, [p.deployment_id])]
+        assert listed[0]["auth_login_url"] == p.url + "/auth"
+        # a configuration that is not under the issuer it claims is refused
+        bad = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": p.url + "/other"}))
+        assert bad.status_code == 400
+    assert "/lti/register" in client.get("/lti/register").get_data(as_text=True)
+
+
+def test_behind_tls_the_lti_cookies_travel_in_the_platforms_iframe(settings: Any, connection: Any) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy.orm import sessionmaker
+
+    from lms import create_app
+
+    app = create_app(replace(settings, public_url="https://lms.example.vn", secure_cookies=True))
+    app.config["TESTING"] = True
+    app.extensions["lms"].sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                                      expire_on_commit=False)
+    client = app.test_client()
+    session = app.extensions["lms"].sessionmaker()
+    with Platform().running() as p:
+        lti.add_platform(session, issuer=p.issuer, client_id=p.client_id, deployment_id=p.deployment_id,
+                         auth_login_url=p.url + "/auth", auth_token_url=p.url + "/token",
+                         keyset_url=p.url + "/jwks", now=factories.now())
+        session.commit()
+        p.tool_launch_url = "https://lms.example.vn/lti/launch"
+        params = {"iss": p.issuer, "login_hint": "u-tls", "target_link_uri": p.tool_launch_url,
+                  "client_id": p.client_id}
+        r = client.get("/lti/login?" + urllib.parse.urlencode(params), base_url="https://lms.example.vn")
+        state_cookie = r.headers["Set-Cookie"]
+        assert "SameSite=None" in state_cookie and "Secure" in state_cookie and "HttpOnly" in state_cookie
+        form = p.authorize(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers["Location"]).query)),
+                           Scenario(sub="u-tls", roles=[LEARNER], custom={"lms_target": f"quiz:{QUIZ}"}))
+        # without the state cookie (another browser, or one that dropped it) the launch is refused
+        bare = app.test_client()
+        assert bare.post("/lti/launch", data={"id_token": form["id_token"], "state": form["state"]},
+                         base_url="https://lms.example.vn").status_code == 400
+        done = client.post("/lti/launch", data={"id_token": form["id_token"], "state": form["state"]},
+                           base_url="https://lms.example.vn")
+        assert done.status_code == 303
+        session_cookie = next(c for c in done.headers.getlist("Set-Cookie") if c.startswith("session="))
+        assert "SameSite=None" in session_cookie and "Secure" in session_cookie
+    session.close()
