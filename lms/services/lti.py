@@ -47,6 +47,7 @@ __all__ = [
     "DEEP_LINKING",
     "NRPS_SCOPE",
     "RESOURCE_LINK",
+    "DeliveryRounds",
     "Launch",
     "LaunchRefused",
     "LoginRedirect",
@@ -55,6 +56,7 @@ __all__ = [
     "begin_login",
     "deep_linking_response",
     "deliver_due",
+    "deliver_job",
     "jwks",
     "link_account",
     "list_platforms",
@@ -646,6 +648,52 @@ def score_counts(session: Session) -> dict[str, int]:
 def next_due(session: Session) -> datetime | None:
     return session.scalar(select(LtiScore.next_try_at).where(LtiScore.status != "sent")
                           .order_by(LtiScore.next_try_at).limit(1))
+
+
+def deliver_job() -> dict[str, int]:
+    """The Redis queue's entry point (run by `lms worker`): send what is due, with this
+    process's settings."""
+    from datetime import UTC
+
+    from lms.config import Settings
+    from lms.store import make_engine, make_sessionmaker
+
+    engine = make_engine(Settings.load().database_url)
+    try:
+        return deliver_due(make_sessionmaker(engine), now=lambda: datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class DeliveryRounds:
+    """What a web process does every few seconds for the score outbox: with Redis, hand the
+    sending to the queue's workers when something is due (at most once per ``requeue_after``, the
+    rows' claim keeps two workers from sending one score); without Redis, send here."""
+
+    sessions: Callable[[], sessionmaker[Session]]
+    redis_url: str | None
+    now: Callable[[], datetime]
+    requeue_after: float = 10.0
+    _last_enqueued: float = field(default=-1e9, repr=False)
+
+    def __call__(self) -> float:
+        sessions = self.sessions()
+        if not self.redis_url:
+            deliver_due(sessions, now=self.now)
+        with sessions() as session:
+            due = next_due(session)
+        if due is None:
+            return 30.0
+        wait = (due - self.now()).total_seconds()
+        if self.redis_url and wait <= 0:
+            if time.monotonic() - self._last_enqueued >= self.requeue_after:
+                from lms.jobs import enqueue
+
+                enqueue(self.redis_url, "lms.services.lti.deliver_job")
+                self._last_enqueued = time.monotonic()
+            return self.requeue_after
+        return max(wait, 0.2)
 
 
 # ---------------------------------------------------------------- names and role provisioning

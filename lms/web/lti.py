@@ -236,6 +236,8 @@ def _frame_for_platforms(response: Any) -> Any:
     """Pages of an LTI session, and the LTI pages themselves, may be framed by the registered
     platforms; every other page keeps frame-ancestors 'self'. In an LTI session behind TLS the
     session cookie is SameSite=None, so that it travels inside the platform's iframe."""
+    if not (request.blueprint or "").startswith("lms_"):
+        return response  # a host application's own pages are not ours to change
     origins = cookie_session.get("lti_frame") if request.blueprint != bp.name else None
     if request.blueprint == bp.name:
         try:
@@ -286,14 +288,6 @@ def _headers(response: Any) -> Any:
 
 # ---------------------------------------------------------------- wiring
 
-def _drain_step(app: Flask) -> float:
-    lms_state = app.extensions["lms"]
-    lti.deliver_due(lms_state.sessionmaker, now=_utc)
-    with lms_state.sessionmaker() as session:
-        due = lti.next_due(session)
-    return 30.0 if due is None else max((due - _utc()).total_seconds(), 0.2)
-
-
 def init_lti(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
     """Register the LTI routes; the platform posts to login and launch from its own site, so
     those carry no CSRF token (the state, nonce and signature stand in for it)."""
@@ -305,7 +299,10 @@ def init_lti(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
     app.after_request(_frame_for_platforms)
     if type(app.session_interface) is SecureCookieSessionInterface:  # a host's own sessions are left alone
         app.session_interface = _LtiSessionInterface()
-    drainer = Drainer("lti-scores", lambda: _drain_step(app), idle=3.0)
+    lms_state = app.extensions["lms"]
+    rounds = lti.DeliveryRounds(sessions=lambda: lms_state.sessionmaker, redis_url=lms_state.settings.redis_url,
+                                now=_utc)
+    drainer = Drainer("lti-scores", rounds, idle=3.0)
     app.extensions["lms_lti_drainer"] = drainer
 
     @app.before_request
