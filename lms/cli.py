@@ -558,6 +558,16 @@ def lti_rotate_key(grace_hours: int) -> None:
         _print(lti_service.rotate_keys(session, now=_now(), grace=timedelta(hours=grace_hours)))
 
 
+@lti.command("registration-url")
+@click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True, help="how long it stays valid")
+def lti_registration_url(days: int) -> None:
+    """The URL to paste into Moodle's "Tool URL" for LTI Dynamic Registration."""
+    from lms.services import lti as lti_service
+
+    settings = _settings()
+    _print(lti_service.registration_url(settings.public_url, secret_key=settings.secret_key, days=days))
+
+
 @lti.command("flush")
 def lti_flush() -> None:
     """Send the scores that are due to the platforms now; prints {"sent", "failed", "pending"}."""

@@ -63,6 +63,8 @@ __all__ = [
     "platform_origins",
     "record_grading",
     "register_dynamically",
+    "registration_allowed",
+    "registration_url",
     "remember_launch",
     "resolve_target",
     "roster_sync",
@@ -740,6 +742,30 @@ def _next_link(headers: Mapping[str, str]) -> str | None:
 
 
 # ---------------------------------------------------------------- dynamic registration
+
+REGISTRATION_SALT = "lms-lti-dynamic-registration"
+
+
+def registration_url(base_url: str, *, secret_key: str, days: int = 7) -> dict[str, str | int]:
+    """The URL an LMS administrator gives to a platform's administrator for Dynamic Registration:
+    it carries a signed grant, so that nobody else can register a platform by opening it."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    grant = URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT).dumps({"days": days})
+    return {"url": f"{base_url}/lti/register?{urllib.parse.urlencode({'grant': grant})}", "valid_days": days}
+
+
+def registration_allowed(grant: str, *, secret_key: str) -> bool:
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT)
+    try:
+        days = int(signer.loads(grant, max_age=None)["days"])
+        signer.loads(grant, max_age=days * 86400)
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return False
+    return True
+
 
 def register_dynamically(session: Session, *, openid_configuration: str, registration_token: str | None,
                          tool: Mapping[str, str], tool_name: str, now: datetime, http: Http = http_call

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from lms.services import lti
 from lms.services.errors import ServiceError
 from lms.store import Course, Quiz
-from lms.web.auth import Principal
+from lms.web.auth import Principal, current_account
 from lms.web.db import db, state, transaction
 
 __all__ = ["bp", "init_lti"]
@@ -100,8 +100,14 @@ def register() -> ResponseReturnValue:
     """LTI Dynamic Registration: a platform administrator pastes this URL; the platform opens it
     with ``openid_configuration`` and ``registration_token``."""
     conf_url = request.args.get("openid_configuration", "")
+    secret = state().settings.secret_key
     if not conf_url:
-        return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=None)
+        user = current_account()
+        grant = lti.registration_url(_base(), secret_key=secret) if user and user.role == "admin" else None
+        return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=None, grant=grant)
+    if not lti.registration_allowed(request.args.get("grant", ""), secret_key=secret):
+        error = _("Địa chỉ đăng ký này không hợp lệ hoặc đã hết hạn. Hãy xin quản trị viên trang một địa chỉ mới.")
+        return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=error, grant=None), 403
     try:
         with transaction() as session:
             platform = lti.register_dynamically(session, openid_configuration=conf_url,
@@ -111,7 +117,7 @@ def register() -> ResponseReturnValue:
     except (ServiceError, ValueError, KeyError, OSError) as exc:
         current_app.logger.warning("LTI dynamic registration failed: %s", exc)
         error = _("Không đăng ký được với hệ thống học tập. Hãy kiểm tra địa chỉ và thử lại.")
-        return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=error), 400
+        return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=error, grant=None), 400
     return render_template("lms/lti_register.html", done=True, urls=tool_urls(), error=None, platform=name)
 
 

@@ -21,6 +21,7 @@ from lms.services import lti
 from lms.store import Attempt, User
 from lms.store.models import Identity, LtiScore
 from tests import factories
+from tests.conftest import csrf_token
 from tests.lti_platform import INSTRUCTOR, LEARNER, Platform, Scenario
 
 QUIZ = "an-toan-so-bai-01"
@@ -242,8 +243,14 @@ def test_dynamic_registration_registers_the_platform_and_closes_the_window(clien
     p = Platform()
     with p.running():
         conf = p.issuer + "/.well-known/openid-configuration"
-        r = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": conf,
-                                                                   "registration_token": "tok-1"}))
+        secret = client.application.extensions["lms"].settings.secret_key
+        pasted = lti.registration_url("http://localhost", secret_key=secret)["url"]
+        assert isinstance(pasted, str)
+        # without the grant the LMS administrator handed out, nobody can register a platform
+        r = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": conf}))
+        assert r.status_code == 403 and p.registrations == []
+        r = client.get(urllib.parse.urlparse(pasted).path + "?" + urllib.parse.urlparse(pasted).query + "&"
+                       + urllib.parse.urlencode({"openid_configuration": conf, "registration_token": "tok-1"}))
         assert r.status_code == 200, r.get_data(as_text=True)
         assert "data-lti-close" in r.get_data(as_text=True) and "lti.js" in r.get_data(as_text=True)
         sent = p.registrations[0]
@@ -256,9 +263,16 @@ def test_dynamic_registration_registers_the_platform_and_closes_the_window(clien
             (p.issuer, p.client_id, [p.deployment_id])]
         assert listed[0]["auth_login_url"] == p.url + "/auth"
         # a configuration that is not under the issuer it claims is refused
-        bad = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": p.url + "/other"}))
+        grant = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(pasted).query))["grant"]
+        bad = client.get("/lti/register?" + urllib.parse.urlencode({"openid_configuration": p.url + "/other",
+                                                                    "grant": grant}))
         assert bad.status_code == 400
-    assert "/lti/register" in client.get("/lti/register").get_data(as_text=True)
+    assert "grant=" not in client.get("/lti/register").get_data(as_text=True)
+    admin = factories.user(session, role="admin")
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": admin.login,
+                                "password": factories.PASSWORD})
+    assert "/lti/register?grant=" in client.get("/lti/register").get_data(as_text=True)
 
 
 def test_behind_tls_the_lti_cookies_travel_in_the_platforms_iframe(settings: Any, connection: Any) -> None:
