@@ -378,8 +378,9 @@ def validate_launch(session: Session, *, id_token: str, state: str, browser_toke
     message_type = str(claims.get(LTI + "message_type") or "")
     if message_type not in (RESOURCE_LINK, DEEP_LINKING):
         raise LaunchRefused("message_type", message_type)
-    if message_type == RESOURCE_LINK and not claims.get("sub"):
-        raise LaunchRefused("token", "no sub")
+    link = claims.get(LTI + "resource_link")
+    if message_type == RESOURCE_LINK and (not claims.get("sub") or not isinstance(link, dict) or not link.get("id")):
+        raise LaunchRefused("token", "a resource link launch needs sub and resource_link.id")
     spent = session.execute(update(LtiLaunchState)
                             .where(LtiLaunchState.state == state, LtiLaunchState.used_at.is_(None))
                             .values(used_at=now).execution_options(synchronize_session=False))

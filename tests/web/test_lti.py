@@ -311,3 +311,23 @@ def test_behind_tls_the_lti_cookies_travel_in_the_platforms_iframe(settings: Any
         session_cookie = next(c for c in done.headers.getlist("Set-Cookie") if c.startswith("session="))
         assert "SameSite=None" in session_cookie and "Secure" in session_cookie
     session.close()
+
+
+def test_a_launched_lesson_opens_past_the_lesson_lock_and_only_lti_pages_may_be_framed(
+        app: Flask, client: FlaskClient, session: Session, platform: Platform) -> None:
+    from lms.store import Lesson
+
+    locked = session.scalars(select(Lesson).where(Lesson.course_id == "dich-vu-cong")
+                             .order_by(Lesson.position)).all()[3]
+    visitor = app.test_client()
+    assert visitor.get(f"/lessons/{locked.id}").status_code == 302  # the lock of a sequential course
+    assert visitor.get("/courses").headers["Content-Security-Policy"].endswith("frame-ancestors 'self'")
+    r = _launch(client, _login(client, platform, Scenario(sub="learner-lesson", roles=[LEARNER],
+                                                          custom={"lms_target": f"lesson:{locked.id}"})))
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/lessons/{locked.id}")
+    page = client.get(f"/lessons/{locked.id}")
+    assert page.status_code == 200 and locked.title in page.get_data(as_text=True)
+    assert f"frame-ancestors 'self' {platform.url}" in page.headers["Content-Security-Policy"]
+    r = _launch(client, _login(client, platform, Scenario(sub="learner-lesson", roles=[LEARNER],
+                                                          custom={"lms_target": "quiz:no-such-quiz"})))
+    assert r.status_code == 404
