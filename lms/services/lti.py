@@ -9,6 +9,7 @@ function that tests and callers may replace."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -186,13 +187,20 @@ def _signing_key(session: Session, now: datetime) -> LtiKey:
     return max(usable, key=lambda k: k.signs_from)
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(kid: str, pem: str) -> rsa.RSAPrivateKey:
+    """A key pair parsed once per process: loading a PEM checks the RSA key, which takes tens of
+    milliseconds, and every signature and every /lti/jwks would pay it again."""
+    private = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)
+    return private
+
+
 def jwks(session: Session, now: datetime) -> dict[str, Any]:
     """The tool's public keys, the next one included before it signs anything."""
     keys = []
     for k in _published(session, now):
-        private = serialization.load_pem_private_key(k.private_pem.encode("ascii"), password=None)
-        assert isinstance(private, rsa.RSAPrivateKey)
-        public = private.public_key()
+        public = _private_key(k.kid, k.private_pem).public_key()
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
         jwk.pop("key_ops", None)  # RFC 7517: not beside "use"
         keys.append({**jwk, "kid": k.kid, "alg": "RS256", "use": "sig"})
@@ -213,7 +221,7 @@ def rotate_keys(session: Session, *, now: datetime, grace: timedelta = timedelta
 
 def _sign(session: Session, claims: dict[str, Any], now: datetime) -> str:
     key = _signing_key(session, now)
-    return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    return jwt.encode(claims, _private_key(key.kid, key.private_pem), algorithm="RS256", headers={"kid": key.kid})
 
 
 # ---------------------------------------------------------------- third-party initiated login
