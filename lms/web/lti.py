@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
@@ -177,8 +177,6 @@ def launch() -> ResponseReturnValue:
 
 
 def _target_url(target: lti.Target | None) -> str:
-    from flask import url_for
-
     if target is None:
         return url_for("lms_pages.courses")
     if target.kind == "course":
@@ -208,7 +206,7 @@ def _picker(session: Any, launch: lti.Launch, user: Any) -> ResponseReturnValue:
         groups.append({"title": _("Bài kiểm tra khác"), "items": orphans})
     return render_template("lms/lti_picker.html", groups=groups, context=context,
                            multiple=settings.get("accept_multiple", True) is not False,
-                           action=f"{_base()}/lti/deep-linking/response")
+                           action=url_for("lms_lti.deep_linking_response"))
 
 
 @bp.post("/deep-linking/response")
