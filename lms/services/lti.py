@@ -167,11 +167,11 @@ def _new_key(now: datetime, signs_from: datetime) -> LtiKey:
     return LtiKey(kid=secrets.token_urlsafe(16), private_pem=pem, created_at=now, signs_from=signs_from)
 
 
-def _published(session: Session, now: datetime) -> list[LtiKey]:
+def _published(session: Session, now: datetime, *, create: bool = True) -> list[LtiKey]:
     keys = list(session.scalars(select(LtiKey).where(or_(LtiKey.signs_until.is_(None),
                                                          LtiKey.signs_until > now - RETIRED_KEY_KEPT))
                                 .order_by(LtiKey.created_at)))
-    if not keys:
+    if not keys and create:
         key = _new_key(now, now)
         session.add(key)
         session.flush()
@@ -196,10 +196,11 @@ def _private_key(kid: str, pem: str) -> rsa.RSAPrivateKey:
     return private
 
 
-def jwks(session: Session, now: datetime) -> dict[str, Any]:
-    """The tool's public keys, the next one included before it signs anything."""
+def jwks(session: Session, now: datetime, *, create: bool = True) -> dict[str, Any]:
+    """The tool's public keys, the next one included before it signs anything (the first key
+    pair is made here unless ``create`` is false)."""
     keys = []
-    for k in _published(session, now):
+    for k in _published(session, now, create=create):
         public = _private_key(k.kid, k.private_pem).public_key()
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
         jwk.pop("key_ops", None)  # RFC 7517: not beside "use"
@@ -617,7 +618,7 @@ def deliver_due(sessions: sessionmaker[Session], *, now: Callable[[], datetime],
     """Send the scores that are due, each claimed first by a conditional update (so two workers
     never send one), each outcome committed on its own. Returns {"sent", "failed", "pending"}."""
     sent = failed = 0
-    with write_intent(True), sessions() as session, session.begin():
+    with write_intent(False), sessions() as session, session.begin():  # a look only: no write lock
         at = now()
         due = list(session.scalars(select(LtiScore.id).where(
             or_(LtiScore.status == "pending", LtiScore.status == "sending"), LtiScore.next_try_at <= at)
@@ -629,21 +630,30 @@ def deliver_due(sessions: sessionmaker[Session], *, now: Callable[[], datetime],
                 LtiScore.id == score_id, LtiScore.status.in_(("pending", "sending")), LtiScore.next_try_at <= at)
                 .values(status="sending", next_try_at=at + SENDING_LEASE, tries=LtiScore.tries + 1)
                 .execution_options(synchronize_session=False))
+            if getattr(claimed, "rowcount", 0) == 1:
+                _signing_key(session, at)  # made now if missing, so the send below writes nothing
         if getattr(claimed, "rowcount", 0) != 1:
             continue
-        with write_intent(True), sessions() as session, session.begin():
+        # the platform is called outside any write transaction: on SQLite a write lock held
+        # across a slow platform would stall every other writer of the site
+        error = None
+        with write_intent(False), sessions() as session, session.begin():
             row = session.get(LtiScore, score_id)
             assert row is not None
             try:
                 _send_one(session, row, now=now(), http=http)
             except Exception as exc:
-                row.status, row.next_try_at = "pending", now() + _backoff(row.tries)
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                failed += 1
-            else:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+        with write_intent(True), sessions() as session, session.begin():
+            row = session.get(LtiScore, score_id)
+            assert row is not None
+            if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now(), None
                 sent += 1
-    with sessions() as session:
+            else:
+                row.status, row.next_try_at, row.last_error = "pending", now() + _backoff(row.tries), error
+                failed += 1
+    with write_intent(False), sessions() as session:
         pending = len(session.scalars(select(LtiScore.id).where(LtiScore.status != "sent")).all())
     return {"sent": sent, "failed": failed, "pending": pending}
 
@@ -692,7 +702,7 @@ class DeliveryRounds:
         sessions = self.sessions()
         if not self.redis_url:
             deliver_due(sessions, now=self.now)
-        with sessions() as session:
+        with write_intent(False), sessions() as session:
             due = next_due(session)
         if due is None:
             return 30.0

@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.services import lti
 from lms.services.errors import ServiceError
-from lms.store import Course, Quiz
+from lms.store import Course, Quiz, write_intent
 from lms.web.auth import Principal, current_account
 from lms.web.db import db, state, transaction
 
@@ -82,7 +82,10 @@ def _signer() -> URLSafeTimedSerializer:
 @bp.get("/jwks")
 def jwks() -> ResponseReturnValue:
     with transaction() as session:
-        keys = lti.jwks(session, _utc())
+        keys = lti.jwks(session, _utc(), create=False)
+    if not keys["keys"]:  # the very first request makes the key pair: a write (SQLite takes its lock first)
+        with write_intent(True), transaction() as session:
+            keys = lti.jwks(session, _utc())
     response = jsonify(keys)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -109,7 +112,7 @@ def register() -> ResponseReturnValue:
         error = _("Địa chỉ đăng ký này không hợp lệ hoặc đã hết hạn. Hãy xin quản trị viên trang một địa chỉ mới.")
         return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=error, grant=None), 403
     try:
-        with transaction() as session:
+        with write_intent(True), transaction() as session:
             platform = lti.register_dynamically(session, openid_configuration=conf_url,
                                                 registration_token=request.args.get("registration_token"),
                                                 tool=tool_urls(), tool_name=_("Bình dân học vụ số"), now=_utc())
@@ -127,8 +130,8 @@ def login() -> ResponseReturnValue:
     urls = tool_urls()
     target = params.get("target_link_uri", "")
     redirect_uri = target if target in (urls["launch_url"], urls["deep_linking_url"]) else urls["launch_url"]
-    try:
-        with transaction() as session:
+    try:  # a GET that writes (the state row): SQLite takes its write lock first
+        with write_intent(True), transaction() as session:
             answer = lti.begin_login(session, params, redirect_uri=redirect_uri, now=_utc())
     except lti.LaunchRefused as exc:
         return _refused(exc.reason, exc.detail)
@@ -217,7 +220,7 @@ def deep_linking_response() -> ResponseReturnValue:
         return _refused("picker")
     chosen = request.form.getlist("item")[: (50 if ctx.get("multiple") else 1)]
     items = []
-    with transaction() as session:
+    with write_intent(True), transaction() as session:  # may make the first key pair
         for value in chosen:
             kind, _sep, ident = value.partition(":")
             row: Quiz | Course | None = (session.get(Quiz, ident) if kind == "quiz"
