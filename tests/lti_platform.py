@@ -8,6 +8,7 @@ What lti1p3platform has no part for is written here with PyJWT and said so: the 
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import urllib.parse
@@ -81,6 +82,8 @@ class Platform:
         self.score_failures = 0  # the next N score POSTs are answered 503
         self.members: list[dict[str, Any]] = []
         self.registrations: list[dict[str, Any]] = []
+        self.scenarios: dict[str, Scenario] = {}  # by lti_message_hint, for launches a browser makes
+        self.tool_url = ""  # the live tool, when a browser plays the person
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------ the platform's registration of the tool
@@ -97,6 +100,8 @@ class Platform:
         reg.set_launch_url(self.tool_launch_url).set_deeplink_launch_url(self.tool_launch_url)
         if self.tool_keyset is not None:
             reg.set_tool_key_set(self.tool_keyset)
+        elif self.tool_url:
+            reg.set_tool_key_set_url(self.tool_url + "/lti/jwks")
         return reg
 
     def conf(self, forged: bool = False) -> LTI1P3PlatformConfAbstract:
@@ -173,6 +178,14 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def page(self, text: str) -> None:
+                data = text.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _body(self) -> bytes:
                 n = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(n) if n else b""
@@ -197,6 +210,25 @@ class Platform:
                         "scopes_supported": ["openid", SCORE_SCOPE, NRPS_SCOPE],
                         "https://purl.imsglobal.org/spec/lti-platform-configuration": {
                             "product_family_code": "moodle", "version": "4.5"}})
+                if path.path == "/course":
+                    # the platform's course page: the tool in an iframe, started by third-party login
+                    hint = dict(urllib.parse.parse_qsl(path.query))["hint"]
+                    sc = outer.scenarios[hint]
+                    login = outer.tool_url + "/lti/login?" + urllib.parse.urlencode({
+                        "iss": outer.issuer, "login_hint": sc.sub, "target_link_uri": outer.tool_launch_url,
+                        "lti_message_hint": hint, "client_id": outer.client_id,
+                        "lti_deployment_id": outer.deployment_id})
+                    return self.page(f'<!doctype html><html lang="vi"><title>Khoá học</title><h1>Moodle</h1>'
+                                     f'<iframe title="LMS" src="{html.escape(login)}" width="360" height="600">'
+                                     f'</iframe></html>')
+                if path.path == "/auth":
+                    query = dict(urllib.parse.parse_qsl(path.query))
+                    form = outer.authorize(query, outer.scenarios[query["lti_message_hint"]])
+                    fields = "".join(f'<input type="hidden" name="{k}" value="{html.escape(form[k])}">'
+                                     for k in ("id_token", "state"))
+                    return self.page(f'<!doctype html><html><title>Launch</title><form method="post" '
+                                     f'action="{html.escape(form["action"])}" id="f">{fields}</form>'
+                                     f'<script>document.getElementById("f").submit()</script></html>')
                 if path.path == "/memberships":
                     if not self._bearer(NRPS_SCOPE):
                         return self.answer(401, {"error": "no token"})
