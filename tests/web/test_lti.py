@@ -331,3 +331,18 @@ def test_a_launched_lesson_opens_past_the_lesson_lock_and_only_lti_pages_may_be_
     r = _launch(client, _login(client, platform, Scenario(sub="learner-lesson", roles=[LEARNER],
                                                           custom={"lms_target": "quiz:no-such-quiz"})))
     assert r.status_code == 404
+
+
+def test_a_launch_after_the_state_expired_is_refused(client: FlaskClient, session: Session,
+                                                     platform: Platform) -> None:
+    form = _login(client, platform, Scenario(sub="learner-late", roles=[LEARNER]))
+    late = datetime.now(UTC) + lti.STATE_LIFETIME + timedelta(seconds=1)
+    with pytest.raises(lti.LaunchRefused) as refused:
+        lti.validate_launch(session, id_token=form["id_token"], state=form["state"], browser_token=None,
+                            allow_cookieless=True, now=late)
+    assert refused.value.reason == "state_expired"
+    with pytest.raises(lti.LaunchRefused) as refused:  # behind TLS a launch without the state cookie is refused
+        lti.validate_launch(session, id_token=form["id_token"], state=form["state"], browser_token=None,
+                            allow_cookieless=False, now=datetime.now(UTC))
+    assert refused.value.reason == "browser"
+    assert _launch(client, form).status_code == 303  # in time, from its browser: taken
