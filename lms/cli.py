@@ -554,6 +554,96 @@ def plans_population(file: Path, dry_run: bool) -> None:
 
 
 @main.group()
+def lti() -> None:
+    """The LMS as an LTI 1.3 tool: platforms, keys, scores, rosters (docs/lti.md)."""
+
+
+@lti.group("platforms")
+def lti_platforms() -> None:
+    """Platforms (Moodle, Canvas, Open edX) allowed to launch the LMS."""
+
+
+@lti_platforms.command("add")
+@click.option("--issuer", required=True, help="the platform's issuer (iss), a URL")
+@click.option("--client-id", required=True, help="the client id the platform gave this tool")
+@click.option("--deployment-id", required=True, help="a deployment id of the tool on the platform")
+@click.option("--auth-login-url", required=True, help="the platform's OIDC authorization endpoint")
+@click.option("--auth-token-url", required=True, help="the platform's OAuth 2 token endpoint")
+@click.option("--keyset-url", required=True, help="the platform's public key set (JWKS) URL")
+@click.option("--name", default="", help="a name to show (default: the issuer's host)")
+def lti_platforms_add(issuer: str, client_id: str, deployment_id: str, auth_login_url: str, auth_token_url: str,
+                      keyset_url: str, name: str) -> None:
+    from lms.services import lti as lti_service
+
+    try:
+        with _session() as session:
+            platform = lti_service.add_platform(session, issuer=issuer, client_id=client_id,
+                                                deployment_id=deployment_id, auth_login_url=auth_login_url,
+                                                auth_token_url=auth_token_url, keyset_url=keyset_url, name=name,
+                                                now=_now())
+            platform_id = platform.id
+    except ServiceError as exc:
+        _service_failure(exc)
+    _print({"platform_id": platform_id})
+
+
+@lti_platforms.command("list")
+def lti_platforms_list() -> None:
+    from lms.services import lti as lti_service
+
+    with _session() as session:
+        _print(lti_service.list_platforms(session))
+
+
+@lti.command("rotate-key")
+@click.option("--grace-hours", type=click.IntRange(0, 24 * 30), default=24, show_default=True,
+              help="hours the new key is published before it starts signing")
+def lti_rotate_key(grace_hours: int) -> None:
+    """Publish a new key pair in /lti/jwks; it replaces the signing key after the grace period."""
+    from datetime import timedelta
+
+    from lms.services import lti as lti_service
+
+    with _session() as session:
+        _print(lti_service.rotate_keys(session, now=_now(), grace=timedelta(hours=grace_hours)))
+
+
+@lti.command("registration-url")
+@click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True, help="how long it stays valid")
+def lti_registration_url(days: int) -> None:
+    """The URL to paste into Moodle's "Tool URL" for LTI Dynamic Registration."""
+    from lms.services import lti as lti_service
+
+    settings = _settings()
+    _print(lti_service.registration_url(settings.public_url, secret_key=settings.secret_key, days=days))
+
+
+@lti.command("flush")
+def lti_flush() -> None:
+    """Send the scores that are due to the platforms now; prints {"sent", "failed", "pending"}."""
+    from lms.services import lti as lti_service
+
+    engine = make_engine(_settings().database_url)
+    try:
+        _print(lti_service.deliver_due(make_sessionmaker(engine), now=_now))
+    finally:
+        engine.dispose()
+
+
+@lti.command("roster-sync")
+def lti_roster_sync() -> None:
+    """Read the members of every platform course seen in a launch (Names and Role Provisioning)
+    and link an account to each."""
+    from lms.services import lti as lti_service
+
+    with _session() as session:
+        report = lti_service.roster_sync(session, now=_now())
+    _print(report)
+    if report["errors"]:
+        sys.exit(1)
+
+
+@main.group()
 def demo() -> None:
     """The small demonstration data set."""
 

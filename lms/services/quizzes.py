@@ -429,6 +429,9 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
+        from lms.services import lti
+
+        lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
     return graded
 
 

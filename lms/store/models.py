@@ -547,3 +547,101 @@ class PasswordSetupCode(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+# --- LTI 1.3 tool (issue 17): platforms that launch the LMS, the tool's own keys, launch states,
+# the line items a launch handed over, and the scores waiting to be sent to them.
+
+
+class LtiPlatform(Base):
+    """A platform (Moodle, Canvas, Open edX) registered to launch the LMS: by `lms lti platforms
+    add` or by LTI Dynamic Registration."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    keyset_url: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiKey(Base):
+    """One of the tool's RSA key pairs. A new key is published in /lti/jwks from its creation but
+    signs only from ``signs_from``; a retired key stays published a while after ``signs_until``
+    so that what it signed can still be checked."""
+
+    __tablename__ = "lti_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    signs_from: Mapped[datetime]
+    signs_until: Mapped[datetime | None]
+
+
+class LtiLaunchState(Base):
+    """The ``state`` and ``nonce`` of one third-party login, used by at most one launch (the
+    conditional update on ``used_at`` decides between racing workers)."""
+
+    __tablename__ = "lti_launch_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    browser_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the state cookie
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class LtiGradeLink(Base):
+    """A quiz opened from a launch that carried an AGS line item: its grading is sent there."""
+
+    __tablename__ = "lti_grade_links"
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id", "lineitem"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_id: Mapped[str] = mapped_column(String(100), index=True)
+    lineitem: Mapped[str] = mapped_column(String(1000))
+    subject: Mapped[str] = mapped_column(String(255))  # the platform's user id (``sub``)
+    launched_at: Mapped[datetime]
+
+
+class LtiScore(Base):
+    """A score waiting for (or already taken by) a platform's line item: one row per grading and
+    line item, written in the grading's transaction, so it is sent once and never lost."""
+
+    __tablename__ = "lti_scores"
+    __table_args__ = (UniqueConstraint("attempt_id", "link_id"),
+                      Index("ix_lti_scores_status_due", "status", "next_try_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(ForeignKey("lti_grade_links.id", ondelete="CASCADE"))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class LtiContext(Base):
+    """A platform's course (LTI context) seen in a launch, with its Names and Role Provisioning
+    service URL, so that `lms lti roster-sync` can read its members later."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    memberships_url: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime]
