@@ -69,6 +69,9 @@ class LMS:
         app.register_blueprint(pages.bp, url_prefix=prefix or None)
         app.register_blueprint(api.bp, url_prefix=f"{prefix}/api/v1")
         app.register_blueprint(ops.bp, url_prefix=prefix or None)
+        from lms.web.sso import init_sso
+
+        init_sso(app, settings, prefix)  # only when LMS_OIDC_ISSUER is set
         if own_site:
             api.register_site_errors(app, prefix)
         app.before_request(_before)

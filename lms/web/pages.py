@@ -31,6 +31,7 @@ from lms.services import accounts, catalogue
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
 from lms.store import Unit
+from lms.web import sso as sso_pages
 from lms.web.auth import Principal, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.forms import LoginForm, RegistrationForm
@@ -237,14 +238,15 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         with transaction() as session_:
             user = accounts.authenticate(session_, form.login.data or "", form.password.data or "")
-        if user is not None:
+        refusal = sso_pages.password_refusal(user) if user is not None else None
+        if user is not None and refusal is None:
             login_user(Principal(user))
             return redirect(_safe_next() or url_for("lms_pages.home"))
-        form.password.errors.append(message("auth.invalid"))
-        status = 401
+        form.password.errors.append(refusal or message("auth.invalid"))
+        status = 403 if refusal else 401
     elif request.method == "POST":
         status = 400
-    return render_template("lms/login.html", form=form), status
+    return render_template("lms/login.html", form=form, sso_button=sso_pages.button()), status
 
 
 def _safe_next() -> str | None:
@@ -257,7 +259,7 @@ def _safe_next() -> str | None:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     logout_user()
-    return redirect(url_for("lms_pages.home"))
+    return sso_pages.after_logout() or redirect(url_for("lms_pages.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -310,7 +312,7 @@ def me() -> ResponseReturnValue:
               for m in mandates.mandates_for(session_, user, today=now().date())]
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
                                                 "unit": user.unit.name if user.unit else ""}, rows=rows,
-                           duties=duties, jobs=job_rows(user))
+                           duties=duties, jobs=job_rows(user), identities=sso_pages.identity_rows(user))
 
 
 @bp.post("/settings/language")
