@@ -76,7 +76,7 @@ def provider() -> Iterator[ProviderControl]:
     shutil.copyfile(Path(__file__).with_name("provider.mjs"), script)
     env = dict(os.environ, SSO_ISSUER=ISSUER, SSO_PORT=str(PORT), SSO_CLIENT_ID=CLIENT_ID,
                SSO_CLIENT_SECRET=CLIENT_SECRET, SSO_REDIRECT_URIS=json.dumps([CALLBACK, *EXTRA_REDIRECTS]))
-    log = open(NODE_DIR / "sso_test_provider.log", "wb")  # noqa: SIM115 - closed after the process
+    log = open(NODE_DIR / "sso_test_provider.log", "wb")
     process = subprocess.Popen(["node", str(script)], cwd=NODE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
