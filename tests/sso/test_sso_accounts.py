@@ -17,7 +17,7 @@ from lms.store import AuditEvent, User
 from lms.store.models import Identity
 from tests import factories
 from tests.conftest import csrf_token
-from tests.sso.conftest import ISSUER, ProviderBrowser, ProviderControl, callback, start
+from tests.sso.partner import ISSUER, ProviderBrowser, ProviderControl, callback, start
 
 pytestmark = pytest.mark.sso
 

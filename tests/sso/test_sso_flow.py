@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lms.store import User
 from lms.store.models import Identity
 from tests.conftest import csrf_token
-from tests.sso.conftest import CLIENT_ID, ISSUER, ProviderBrowser, ProviderControl, callback, start
+from tests.sso.partner import CLIENT_ID, ISSUER, ProviderBrowser, ProviderControl, callback, start
 
 pytestmark = pytest.mark.sso
 

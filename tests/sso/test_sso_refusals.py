@@ -13,7 +13,7 @@ from lms import create_app
 from lms.config import Settings
 from lms.store import AuditEvent, User
 from lms.store.models import Identity
-from tests.sso.conftest import ProviderBrowser, ProviderControl, callback, sso_settings, start
+from tests.sso.partner import ProviderBrowser, ProviderControl, callback, sso_settings, start
 
 pytestmark = pytest.mark.sso
 
