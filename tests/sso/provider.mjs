@@ -4,7 +4,7 @@
 //   POST /__test/people   {sub: {claims}}      claims the account of `sub` releases
 //   POST /__test/tamper   {mode}               the next ID token is re-signed with the provider's
 //                                              current key after a change: "aud", "expired", "iss",
-//                                              "nonce", "unknown-key" (signed with a key not published)
+//                                              "future" (iat an hour ahead), "nonce", "unknown-key" (signed with a key not published)
 //   POST /__test/rotate                        a new signing key replaces the published one
 //   GET  /__test/stats                         counters (token requests, errors, JWKS fetches)
 import Provider from 'oidc-provider';
@@ -80,6 +80,7 @@ provider.use(async (ctx, next) => {
     if (mode === 'aud') payload.aud = 'another-relying-party';
     if (mode === 'expired') { payload.iat -= 7200; payload.exp = payload.iat + 600; }
     if (mode === 'iss') payload.iss = 'https://idp.example.invalid';
+    if (mode === 'future') { payload.iat += 3600; payload.exp += 3600; }
     if (mode === 'nonce') payload.nonce = 'not-the-nonce-the-site-sent';
     if (mode === 'unknown-key') { const stray = await newKey('stray-key'); signer = stray.signer; header.kid = 'stray-key'; }
     if (mode) stats.tampered.push(mode);

@@ -66,6 +66,7 @@ def test_replayed_code_is_refused(sso_client: FlaskClient, sso_app: object, prov
     ("aud", "audience", "không dành cho trang này"),
     ("expired", "expired", "đã hết hạn"),
     ("iss", "issuer", "đến từ nơi khác"),
+    ("future", "token", "không hợp lệ"),
     ("nonce", "token", "không hợp lệ"),
     ("unknown-key", "token", "không hợp lệ"),
 ])
@@ -160,3 +161,19 @@ def test_closed_account_cannot_sign_in(sso_client: FlaskClient, provider: Provid
     _refused(sso_client, session, r, "account", "Tài khoản đã bị khóa")
 
 
+
+
+def test_a_token_endpoint_error_is_refused(settings: Settings, connection: Connection, provider: ProviderControl,
+                                           session: Session) -> None:
+    from dataclasses import replace
+
+    from lms.web.limits import limiter
+
+    app = create_app(replace(sso_settings(settings), oidc_client_secret="not-the-secret"))
+    app.config["TESTING"] = True
+    app.extensions["lms"].sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                                      expire_on_commit=False)
+    limiter.reset()
+    client = app.test_client()
+    r = callback(client, ProviderBrowser().sign_in(start(client), "secret-1"))
+    _refused(client, session, r, "provider_error", "Hệ thống định danh báo lỗi")
