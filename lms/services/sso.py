@@ -41,6 +41,7 @@ __all__ = [
     "complete_profile",
     "has_usable_password",
     "identities_of",
+    "link_to",
     "link_with_password",
     "missing_profile",
     "officials_sso_only",
@@ -188,6 +189,20 @@ def _new_citizen(session: Session, claims: Claims, *, now: datetime) -> User:
     session.flush()
     audit.record(session, "sso.account_created", "user", user.id, now=now, issuer=claims.issuer)
     return user
+
+
+def link_to(session: Session, user: User, claims: Claims, *, now: datetime) -> bool:
+    """Add an identity to the signed-in person's account. False when it is already theirs;
+    Conflict ``identity.taken`` when another account holds it (it is never moved silently)."""
+    identity = _identity(session, claims.issuer, claims.subject)
+    if identity is not None:
+        if identity.user_id != user.id:
+            raise Conflict("identity.taken")
+        identity.last_used_at = now
+        session.flush()
+        return False
+    _link(session, user, claims, now=now, how="signed_in")
+    return True
 
 
 def link_with_password(session: Session, claims: Claims, user_id: int, password: str, *,

@@ -69,6 +69,7 @@ MESSAGES = {
     "sso.password_only": _l("Cán bộ của đơn vị này không dùng mật khẩu để đăng nhập. Hãy dùng nút đăng nhập "
                             "bằng định danh điện tử."),
     "identity.not_found": _l("Không tìm thấy danh tính đã liên kết."),
+    "identity.taken": _l("Danh tính này đã gắn với một tài khoản khác, nên không thể liên kết thêm."),
     "identity.last": _l("Đây là cách đăng nhập duy nhất của bạn, nên không thể bỏ liên kết."),
     "sso.account": _l("Tài khoản gắn với danh tính này đã đóng hoặc bị khóa."),
     "sso.subject": _l("Thông tin đăng nhập không hợp lệ."),

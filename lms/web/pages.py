@@ -312,7 +312,8 @@ def me() -> ResponseReturnValue:
               for m in mandates.mandates_for(session_, user, today=now().date())]
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
                                                 "unit": user.unit.name if user.unit else ""}, rows=rows,
-                           duties=duties, jobs=job_rows(user), identities=sso_pages.identity_rows(user))
+                           duties=duties, jobs=job_rows(user), identities=sso_pages.identity_rows(user),
+                           link_identity=sso_pages.link_more_url())
 
 
 @bp.post("/settings/language")

@@ -32,7 +32,8 @@ from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
 from lms.web.messages import message
 
-__all__ = ["after_logout", "bp", "button", "identity_rows", "init_sso", "password_refusal", "sso_policy_view"]
+__all__ = ["after_logout", "bp", "button", "identity_rows", "init_sso", "link_more_url", "password_refusal",
+           "sso_policy_view"]
 
 bp = Blueprint("lms_sso", __name__, template_folder="templates")
 
@@ -44,6 +45,7 @@ LEEWAY_SECONDS = 60
 _NEXT = "lms_oidc_next"
 _PENDING = "lms_oidc_pending"
 _ID_TOKEN = "lms_oidc_id_token"
+_INCOMPLETE = "lms_oidc_incomplete"
 
 # Each refusal: a heading and what the person can do, in Vietnamese (English through Babel).
 FAILURES: dict[sso.Failure, tuple[Any, Any, int]] = {
@@ -197,18 +199,37 @@ def callback() -> ResponseReturnValue:
         return _refuse(exc.failure, exc.detail)
     except ServiceError as exc:
         return _refuse(sso.Failure.TOKEN, exc.key)
+    nxt = session.pop(_NEXT, None)
+    signed_in = current_account()
+    if signed_in is not None:
+        return _link_more(signed_in, claims, nxt)
     try:
         with transaction() as tx:
             outcome = sso.sign_in(tx, claims, now=now())
             user = outcome.user
     except ServiceError as exc:
         return _refuse(sso.Failure.ACCOUNT, exc.key)
-    nxt = session.pop(_NEXT, None)
     if outcome.kind is sso.OutcomeKind.LINK_NEEDED:
         session[_PENDING] = {"issuer": claims.issuer, "subject": claims.subject, "user_id": user.id,
                              "next": nxt, "id_token": token.get("id_token")}
         return redirect(url_for("lms_sso.link"))
     return _signed_in(user, token.get("id_token"), nxt)
+
+
+def _link_more(user: User, claims: sso.Claims, nxt: str | None) -> ResponseReturnValue:
+    """Someone already signed in came back from the provider: the identity joins their account."""
+    from flask import flash
+
+    try:
+        with transaction() as tx:
+            added = sso.link_to(tx, user, claims, now=now())
+    except ServiceError as exc:
+        flash(message(exc.key), "warning")
+    else:
+        if added:
+            flash(_("Đã liên kết thêm danh tính %(name)s với tài khoản của bạn.", name=_settings().oidc_name),
+                  "success")
+    return redirect(_safe(nxt) or url_for("lms_pages.me"))
 
 
 def _signed_in(user: User, id_token: str | None, nxt: str | None) -> ResponseReturnValue:
@@ -217,8 +238,30 @@ def _signed_in(user: User, id_token: str | None, nxt: str | None) -> ResponseRet
         session[_ID_TOKEN] = id_token
     if sso.missing_profile(user):
         session[_NEXT] = nxt
+        session[_INCOMPLETE] = True
         return redirect(url_for("lms_sso.complete"))
     return redirect(_safe(nxt) or url_for("lms_pages.home"))
+
+
+# What a person who still owes the commune and consent may open before answering.
+_OPEN_WHILE_INCOMPLETE = {"lms_sso.complete", "lms_pages.logout", "lms_pages.static", "lms_pages.service_worker",
+                          "lms_pages.offline", "lms_pages.language", "lms_pages.text_size", "lms_pages.my_data",
+                          "lms_pages.my_data_file"}
+
+
+@bp.before_app_request
+def _finish_profile_first() -> ResponseReturnValue | None:
+    """After a first sign-in through the provider, the LMS's pages wait for the missing answers.
+    Only the LMS's own pages, and only sessions begun through the provider: a host site's routes
+    and accounts made any other way are not this hook's business."""
+    if not session.get(_INCOMPLETE) or request.blueprint not in ("lms_pages", "lms_sso") \
+            or request.endpoint in _OPEN_WHILE_INCOMPLETE:
+        return None
+    user = current_account()
+    if user is None or not sso.missing_profile(user):
+        session.pop(_INCOMPLETE, None)
+        return None
+    return redirect(url_for("lms_sso.complete"))
 
 
 def _validated_token(client: Any, issuer: str) -> dict[str, Any]:
@@ -309,6 +352,7 @@ def complete() -> ResponseReturnValue:
                 errors.update({k: message(v) for k, v in exc.fields.items()})
                 status = exc.status
             else:
+                session.pop(_INCOMPLETE, None)
                 return redirect(_safe(session.pop(_NEXT, None)) or url_for("lms_pages.home"))
     return render_template("lms/sso_complete.html", missing=missing, provinces=provinces, province=province,
                            communes=communes, unit_code=unit_code, consent=consent, errors=errors,
@@ -360,6 +404,14 @@ def remove_identity(identity_id: int) -> ResponseReturnValue:
     else:
         flash(_("Đã bỏ liên kết danh tính."), "success")
     return redirect(url_for("lms_pages.me"))
+
+
+def link_more_url() -> dict[str, str] | None:
+    """/me's "link another identity" button, when single sign-on is on."""
+    if _EXTENSION not in current_app.extensions:
+        return None
+    return {"url": url_for("lms_sso.start", next=url_for("lms_pages.me")),
+            "label": _("Liên kết với %(name)s", name=_settings().oidc_name)}
 
 
 def identity_rows(user: User) -> list[dict[str, Any]]:

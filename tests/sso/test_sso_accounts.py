@@ -167,7 +167,11 @@ def test_someone_elses_identity_cannot_be_removed(
     session.add(theirs)
     session.flush()
     callback(sso_client, ProviderBrowser().sign_in(start(sso_client), "mine-1"))
-    r = sso_client.post(f"/me/identities/{theirs.id}/delete", data={"csrf_token": csrf_token(sso_client, "/")})
+    mine = session.scalar(select(Identity).where(Identity.subject == "mine-1"))
+    assert mine is not None
+    mine.user.unit_code, mine.user.consent_at = factories.VINH_LONG_COMMUNE, factories.now()
+    session.flush()
+    r = sso_client.post(f"/me/identities/{theirs.id}/delete", data={"csrf_token": csrf_token(sso_client, "/me")})
     assert r.status_code == 404
     assert session.get(Identity, theirs.id) is not None
 
@@ -175,9 +179,30 @@ def test_someone_elses_identity_cannot_be_removed(
 def test_sign_out_ends_the_session_and_offers_the_providers_logout(
         sso_client: FlaskClient, provider: ProviderControl) -> None:
     callback(sso_client, ProviderBrowser().sign_in(start(sso_client), "bye-1"))
-    r = sso_client.post("/logout", data={"csrf_token": csrf_token(sso_client, "/")})
+    r = sso_client.post("/logout", data={"csrf_token": csrf_token(sso_client, "/login/oidc/complete")})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Bạn đã đăng xuất khỏi trang học" in html
     link = re.search(r'href="(http://127\.0\.0\.1:\d+/session/end\?[^"]+)"', html)
     assert link and "id_token_hint=" in link.group(1)
     assert sso_client.get("/me").status_code == 302
+
+
+def test_a_signed_in_person_links_another_identity_but_never_someone_elses(
+        sso_client: FlaskClient, provider: ProviderControl, session: Session) -> None:
+    owner = _citizen_with_login(session, "0913000009")
+    taken = factories.user(session)
+    session.add(Identity(user_id=taken.id, protocol="oidc", issuer=ISSUER, subject="taken-1",
+                         created_at=factories.now()))
+    session.flush()
+    sso_client.post("/login", data={"csrf_token": csrf_token(sso_client, "/login"), "login": owner.login,
+                                    "password": factories.PASSWORD})
+    me = sso_client.get("/me").get_data(as_text=True)
+    assert "Liên kết với VNeID" in me
+    r = callback(sso_client, ProviderBrowser().sign_in(start(sso_client, "/me"), "extra-1"))
+    assert r.status_code == 302 and urllib.parse.urlsplit(r.headers["Location"]).path == "/me"
+    assert [i.subject for i in session.scalars(select(Identity).where(Identity.user_id == owner.id))] == ["extra-1"]
+    r = callback(sso_client, ProviderBrowser().sign_in(start(sso_client, "/me"), "taken-1"))
+    assert "đã gắn với một tài khoản khác" in sso_client.get("/me").get_data(as_text=True)
+    taken_identity = session.scalar(select(Identity).where(Identity.subject == "taken-1"))
+    assert taken_identity is not None and taken_identity.user_id == taken.id
+    assert "Võ Thị Hoa" in sso_client.get("/me").get_data(as_text=True)  # still the same person

@@ -52,8 +52,11 @@ def test_first_sign_in_creates_a_citizen_asks_only_commune_and_consent(
     page = sso_client.get("/login/oidc/complete").get_data(as_text=True)
     assert 'name="province"' in page and 'name="consent"' in page
     assert 'name="full_name"' not in page and 'name="login"' not in page and 'name="password"' not in page
-    assert sso_client.get("/courses").status_code == 200
+    # Until answered, the site's pages lead back to the question page.
+    waiting = sso_client.get("/courses")
+    assert waiting.status_code == 302 and waiting.headers["Location"].endswith("/login/oidc/complete")
     _complete(sso_client)
+    assert sso_client.get("/courses").status_code == 200
     user = session.scalar(select(User).where(User.login == "0912345001"))
     assert user is not None and user.full_name == "Nguyễn Thị An" and user.role == "citizen"
     assert user.unit_code == "28756" and user.consent_at is not None
@@ -84,6 +87,7 @@ def test_next_off_site_is_ignored(sso_client: FlaskClient, provider: ProviderCon
     provider.people(**{"cuong-1": {"name": "Lê Cường"}})
     callback(sso_client, ProviderBrowser().sign_in(start(sso_client, "//evil.example/x"), "cuong-1"))
     _complete(sso_client)
+    sso_client.post("/logout", data={"csrf_token": csrf_token(sso_client, "/")})
     r = callback(sso_client, ProviderBrowser().sign_in(start(sso_client, "//evil.example/x"), "cuong-1"))
     assert r.status_code == 302 and r.headers["Location"] in ("/", "http://localhost/")
 

@@ -93,7 +93,7 @@ def test_a_rotated_signing_key_is_fetched_and_accepted(sso_client: FlaskClient, 
 def _csrf(client: FlaskClient) -> str:
     from tests.conftest import csrf_token
 
-    return csrf_token(client, "/")
+    return csrf_token(client, "/login/oidc/complete")  # a first sign-in waits on this page
 
 
 def test_denied_consent_is_refused(sso_client: FlaskClient, provider: ProviderControl, session: Session) -> None:
@@ -150,7 +150,7 @@ def test_closed_account_cannot_sign_in(sso_client: FlaskClient, provider: Provid
     from tests.conftest import csrf_token
 
     callback(sso_client, ProviderBrowser().sign_in(start(sso_client), "closed-1"))
-    sso_client.post("/logout", data={"csrf_token": csrf_token(sso_client, "/")})
+    sso_client.post("/logout", data={"csrf_token": csrf_token(sso_client, "/login/oidc/complete")})
     identity = session.scalar(select(Identity).where(Identity.subject == "closed-1"))
     assert identity is not None
     user = session.get(User, identity.user_id)
