@@ -106,3 +106,30 @@ def test_api_me_lists_identities(sso_client: FlaskClient, provider: ProviderCont
     body = sso_client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).get_json()
     assert body["identities"] == [{"issuer": ISSUER, "subject": "dung-1"}]
     assert {"id", "login", "full_name", "role", "unit_code"} <= set(body)
+
+
+def test_mounted_under_a_prefix_in_a_host_site(database_url: str, connection: object,
+                                               provider: ProviderControl) -> None:
+    from flask import Flask
+    from sqlalchemy.orm import sessionmaker
+
+    from lms import LMS
+    from tests.sso.partner import CLIENT_SECRET
+
+    host = Flask("provincial_portal")
+    host.config.update(LMS_DATABASE_URL=database_url, LMS_SECRET_KEY="h" * 40, TESTING=True,
+                       LMS_OIDC_ISSUER=provider.issuer, LMS_OIDC_CLIENT_ID=CLIENT_ID,
+                       LMS_OIDC_CLIENT_SECRET=CLIENT_SECRET, LMS_OIDC_NAME="Cổng dịch vụ công tỉnh")
+
+    @host.get("/")
+    def home() -> str:
+        return "cổng thông tin tỉnh"
+
+    state = LMS().init_app(host, url_prefix="/hoc")
+    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    c = host.test_client()
+    assert "Đăng nhập bằng Cổng dịch vụ công tỉnh" in c.get("/hoc/login").get_data(as_text=True)
+    r = c.get("/hoc/login/oidc")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers["Location"]).query))
+    assert r.status_code == 302 and q["redirect_uri"] == "http://localhost/hoc/login/oidc/callback"
+    assert c.get("/login/oidc").status_code == 404 and c.get("/").status_code == 200
