@@ -20,6 +20,7 @@ import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
@@ -74,36 +75,44 @@ class ProviderControl:
         return dict(requests.get(self.issuer + "/__test/stats", timeout=30).json())
 
 
-@pytest.fixture(scope="session")
-def provider() -> Iterator[ProviderControl]:
+@contextmanager
+def running_provider() -> Iterator[ProviderControl]:
+    """oidc-provider on 127.0.0.1:PORT for as long as the block runs (tests and bench/sso_sign_in.py)."""
     package = NODE_DIR / "node_modules" / "oidc-provider" / "package.json"
     if not package.exists() or shutil.which("node") is None:
-        pytest.fail("oidc-provider is not installed in .cache/node: run `make test-sso`, which installs it")
+        raise RuntimeError("oidc-provider is not installed in .cache/node: run `make test-sso`, which installs it")
     script = NODE_DIR / "sso_test_provider.mjs"  # beside node_modules, where Node resolves imports
     shutil.copyfile(Path(__file__).with_name("provider.mjs"), script)
     site_port = _free_port()
     env = dict(os.environ, SSO_ISSUER=ISSUER, SSO_PORT=str(PORT), SSO_CLIENT_ID=CLIENT_ID,
                SSO_CLIENT_SECRET=CLIENT_SECRET,
                SSO_REDIRECT_URIS=json.dumps([CALLBACK, f"http://127.0.0.1:{site_port}/login/oidc/callback"]))
-    log = open(NODE_DIR / "sso_test_provider.log", "wb")
-    process = subprocess.Popen(["node", str(script)], cwd=NODE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    with open(NODE_DIR / "sso_test_provider.log", "wb") as log:
+        process = subprocess.Popen(["node", str(script)], cwd=NODE_DIR, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            # Until it answers or dies: no deadline, a dead provider fails at once with its log.
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the test provider stopped: see {NODE_DIR / 'sso_test_provider.log'}")
+                try:
+                    if requests.get(ISSUER + "/.well-known/openid-configuration", timeout=2).ok:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.25)
+            yield ProviderControl(ISSUER, site_port)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[ProviderControl]:
     try:
-        for _ in range(240):
-            if process.poll() is not None:
-                pytest.fail(f"the test provider stopped: see {NODE_DIR / 'sso_test_provider.log'}")
-            try:
-                if requests.get(ISSUER + "/.well-known/openid-configuration", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.25)
-        else:
-            pytest.fail("the test provider did not answer")
-        yield ProviderControl(ISSUER, site_port)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+        with running_provider() as control:
+            yield control
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def sso_settings(settings: Settings, **overrides: str) -> Settings:
