@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Camera, ServerErrors, new_context
-from tests.e2e.test_accessibility import _axe, _explain
 from tests.e2e.site import LiveSite, serve
+from tests.e2e.test_accessibility import _axe, _explain
 from tests.sso.partner import CLIENT_ID, CLIENT_SECRET, ProviderControl, provider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sso]
