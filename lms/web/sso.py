@@ -11,6 +11,7 @@ Nothing here is registered when ``LMS_OIDC_ISSUER`` is unset.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -42,6 +43,10 @@ _EXTENSION = "lms_sso"
 _AUTHLIB_KEY = "authlib.integrations.flask_client"
 # Clock skew tolerated on the ID token's exp and iat: phones and provincial servers drift.
 LEEWAY_SECONDS = 60
+# How long a sign-in begun here may take at the provider (an older person finding the VNeID app),
+# and how many begun ones a browser keeps: each sits in the session cookie, which holds 4 KB.
+FLOW_SECONDS = 15 * 60
+FLOWS_KEPT = 3
 _NEXT = "lms_oidc_next"
 _PENDING = "lms_oidc_pending"
 _ID_TOKEN = "lms_oidc_id_token"
@@ -110,6 +115,7 @@ def init_sso(app: Flask, settings: Settings, prefix: str) -> None:
         server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
         client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256",
                        "default_timeout": 10})
+    client.framework.expires_in = FLOW_SECONDS
     app.extensions[_EXTENSION] = client
     app.register_blueprint(bp, url_prefix=prefix or None)
 
@@ -172,6 +178,7 @@ def _refuse(failure: sso.Failure, detail: str = "") -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     client = _client()
     session[_NEXT] = _safe(request.args.get("next"))
+    _forget_old_flows()
     try:
         _metadata(client)
         # Authlib adds state, nonce and the S256 challenge, and keeps them with the verifier in
@@ -264,12 +271,30 @@ def _finish_profile_first() -> ResponseReturnValue | None:
     return redirect(url_for("lms_sso.complete"))
 
 
+def _flows() -> list[str]:
+    prefix = f"_state_{CLIENT}_"
+    return sorted((k for k in session if k.startswith(prefix)), key=lambda k: session[k].get("exp") or 0)
+
+
+def _forget_old_flows() -> None:
+    """Drop begun sign-ins beyond the newest few (a new one is about to be added)."""
+    flows = _flows()
+    for key in flows[:max(0, len(flows) - (FLOWS_KEPT - 1))]:
+        session.pop(key, None)
+
+
+def _flow_alive(state_value: str | None) -> bool:
+    # Authlib keeps an expiry with each state but does not check it when reading: we do.
+    entry = session.get(f"_state_{CLIENT}_{state_value}")
+    return isinstance(entry, dict) and float(entry.get("exp") or 0) > time.time()
+
+
 def _validated_token(client: Any, issuer: str) -> dict[str, Any]:
     # RFC 9207: a provider that names itself in the response must be the one we asked (mix-up).
     answered_by = request.args.get("iss")
     if answered_by is not None and answered_by != issuer:
         raise _Refusal(sso.Failure.ISSUER, f"iss parameter {answered_by!r}")
-    if request.args.get("error") is None and not client.framework.get_state_data(session, request.args.get("state")):
+    if request.args.get("error") is None and not _flow_alive(request.args.get("state")):
         # Checked before the code is spent: a forged or foreign state never reaches the provider.
         raise _Refusal(sso.Failure.STATE, "unknown state")
     try:

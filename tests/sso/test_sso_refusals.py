@@ -177,3 +177,21 @@ def test_a_token_endpoint_error_is_refused(settings: Settings, connection: Conne
     client = app.test_client()
     r = callback(client, ProviderBrowser().sign_in(start(client), "secret-1"))
     _refused(client, session, r, "provider_error", "Hệ thống định danh báo lỗi")
+
+
+def test_a_browser_keeps_only_its_newest_sign_ins_and_none_past_their_time(
+        sso_client: FlaskClient, provider: ProviderControl, session: Session) -> None:
+    from lms.web.sso import FLOWS_KEPT
+
+    first = start(sso_client)
+    for _ in range(10):  # back, back, the button again: the cookie must not grow without end
+        latest = start(sso_client)
+    with sso_client.session_transaction() as cookie:
+        assert len([k for k in cookie if k.startswith("_state_")]) == FLOWS_KEPT
+    old = callback(sso_client, ProviderBrowser().sign_in(first, "old-flow-1"))
+    _refused(sso_client, session, old, "state", "Phiên đăng nhập không khớp")
+    url = ProviderBrowser().sign_in(latest, "late-1")
+    with sso_client.session_transaction() as cookie:
+        for key in [k for k in cookie if k.startswith("_state_")]:
+            cookie[key] = {**cookie[key], "exp": 1.0}  # begun long ago
+    _refused(sso_client, session, callback(sso_client, url), "state", "Phiên đăng nhập không khớp")
