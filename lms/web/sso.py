@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required, login_user
+from flask_login import current_user, login_required, login_user
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import select
 
@@ -190,6 +190,8 @@ def start() -> ResponseReturnValue:
         return _refuse(exc.failure, exc.detail)
     except (requests.RequestException, ValueError) as exc:
         return _refuse(sso.Failure.PROVIDER_DOWN, f"discovery: {type(exc).__name__}")
+    except RuntimeError as exc:  # Authlib: the discovery document lacks an endpoint it needs
+        return _refuse(sso.Failure.PROVIDER_ERROR, str(exc))
 
 
 @bp.get("/login/oidc/callback")
@@ -264,7 +266,9 @@ def _finish_profile_first() -> ResponseReturnValue | None:
     if not session.get(_INCOMPLETE) or request.blueprint not in ("lms_pages", "lms_sso") \
             or request.endpoint in _OPEN_WHILE_INCOMPLETE:
         return None
-    user = current_account()
+    # flask_login directly, not current_account(): this hook runs before the LMS's own, which sets
+    # the audit actor for the request, and must not set it first (it would outlive the request).
+    user = current_user.user if current_user and current_user.is_authenticated else None
     if user is None or not sso.missing_profile(user):
         session.pop(_INCOMPLETE, None)
         return None
@@ -322,6 +326,8 @@ def _validated_token(client: Any, issuer: str) -> dict[str, Any]:
         raise _Refusal(sso.Failure.PROVIDER_DOWN, f"token endpoint: {type(exc).__name__}") from exc
     except ValueError as exc:  # a malformed ID token or answer
         raise _Refusal(sso.Failure.TOKEN, f"{type(exc).__name__}: {exc}") from exc
+    except RuntimeError as exc:  # Authlib: no token endpoint or jwks_uri in the discovery document
+        raise _Refusal(sso.Failure.PROVIDER_ERROR, str(exc)) from exc
     if not token.get("userinfo"):
         raise _Refusal(sso.Failure.TOKEN, "no ID token in the token response")
     return token

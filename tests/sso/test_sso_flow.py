@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,6 +16,10 @@ from tests.conftest import csrf_token
 from tests.sso.partner import CLIENT_ID, ISSUER, ProviderBrowser, ProviderControl, callback, start
 
 pytestmark = pytest.mark.sso
+
+
+def user_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _complete(client: FlaskClient, commune: str = "28756") -> None:
@@ -55,6 +60,10 @@ def test_first_sign_in_creates_a_citizen_asks_only_commune_and_consent(
     # Until answered, the site's pages lead back to the question page.
     waiting = sso_client.get("/courses")
     assert waiting.status_code == 302 and waiting.headers["Location"].endswith("/login/oidc/complete")
+    # The wait left no request's actor behind for work done outside any request.
+    from lms.services import audit
+
+    assert audit.record(session, "test.outside", "test", 1, now=user_now()).actor_id is None
     _complete(sso_client)
     assert sso_client.get("/courses").status_code == 200
     user = session.scalar(select(User).where(User.login == "0912345001"))
