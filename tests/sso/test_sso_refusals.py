@@ -195,3 +195,10 @@ def test_a_browser_keeps_only_its_newest_sign_ins_and_none_past_their_time(
         for key in [k for k in cookie if k.startswith("_state_")]:
             cookie[key] = {**cookie[key], "exp": 1.0}  # begun long ago
     _refused(sso_client, session, callback(sso_client, url), "state", "Phiên đăng nhập không khớp")
+
+
+def test_refusal_pages_are_translated(sso_client: FlaskClient, provider: ProviderControl, session: Session) -> None:
+    r = sso_client.get("/login/oidc/callback", query_string={"code": "x", "state": "forged-state-forged", "lang": "en"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "The sign-in session does not match" in html
+    assert "Phiên đăng nhập không khớp" not in html
