@@ -12,6 +12,8 @@ Nothing here is registered when ``LMS_OIDC_ISSUER`` is unset.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -23,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lms.config import Settings
 from lms.services import sso
 from lms.services.errors import ServiceError
-from lms.store import Unit, User
+from lms.store import Unit, User, write_intent
 from lms.web.auth import Principal, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
@@ -163,9 +166,21 @@ class _Refusal(Exception):
         self.detail = detail
 
 
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A write made by a GET (the provider sends the browser back with one): take SQLite's write
+    lock up front as a POST does, rather than upgrade a read and meet "database is locked" when
+    a background job writes at the same moment."""
+    session_ = db()
+    if session_.in_transaction():
+        session_.rollback()  # only reads so far: end them so the write begins with the lock
+    with write_intent(True), transaction() as tx:
+        yield tx
+
+
 def _refuse(failure: sso.Failure, detail: str = "") -> ResponseReturnValue:
     """A clear page, nobody signed in, one audit event."""
-    with transaction() as tx:
+    with _writing() as tx:
         sso.record_failure(tx, failure, now=now(), issuer=_settings().oidc_issuer, detail=detail)
     current_app.logger.warning("single sign-on refused: %s (%s)", failure.value, detail)
     title, text, status = FAILURES[failure]
@@ -213,7 +228,7 @@ def callback() -> ResponseReturnValue:
     if signed_in is not None:
         return _link_more(signed_in, claims, nxt)
     try:
-        with transaction() as tx:
+        with _writing() as tx:
             outcome = sso.sign_in(tx, claims, now=now())
             user = outcome.user
     except ServiceError as exc:
@@ -230,7 +245,7 @@ def _link_more(user: User, claims: sso.Claims, nxt: str | None) -> ResponseRetur
     from flask import flash
 
     try:
-        with transaction() as tx:
+        with _writing() as tx:
             added = sso.link_to(tx, user, claims, now=now())
     except ServiceError as exc:
         flash(message(exc.key), "warning")
