@@ -14,9 +14,12 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # into a git-ignored cache inside the project.
 E2E_DEBS := chromium $$(command -v java >/dev/null || echo default-jre-headless) $$(command -v npm >/dev/null || echo npm)
 NODE_CACHE := .cache/node
-E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/node_modules/vnu-jar/build/dist/vnu.jar
+E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/node_modules/vnu-jar/build/dist/vnu.jar \
+  $(NODE_CACHE)/node_modules/oidc-provider/package.json $(NODE_CACHE)/node_modules/jose/package.json
+# Every npm package in one install: `npm install --no-save` prunes packages an earlier one added.
+NODE_PACKAGES := axe-core@4 vnu-jar oidc-provider@9 jose@6
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean
+.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e test-sso node-packages serve clean
 
 install: debian $(STAMP) translations
 
@@ -63,19 +66,30 @@ check-migrations: install
 	$(BIN)/python -m tests.migrations_check postgres
 
 test-sqlite: install
-	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not e2e" -p no:cacheprovider
+	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
 test-postgres: install
-	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e" -p no:cacheprovider
+	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
-test-e2e: install
-	@$(call apt_ensure,$(E2E_DEBS))
+# npm packages the browser and single sign-on tests need (axe-core, the Nu checker, and
+# oidc-provider with jose: the real OpenID Provider the SSO tests start on loopback).
+node-packages:
+	@$(call apt_ensure,$$(command -v npm >/dev/null || echo npm))
 	@for f in $(E2E_NODE_FILES); do test -f $$f || missing=1; done; \
-	if [ -n "$$missing" ]; then npm install --prefix $(NODE_CACHE) --no-audit --no-fund --no-save axe-core@4 vnu-jar; fi
+	if [ -n "$$missing" ]; then npm install --prefix $(NODE_CACHE) --no-audit --no-fund --no-save $(NODE_PACKAGES); fi
+
+test-e2e: install node-packages
+	@$(call apt_ensure,$(E2E_DEBS))
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m e2e -p no:cacheprovider
 
-test: lint check-migrations test-sqlite test-postgres test-e2e
-	@echo "make test: all checks passed (lint, types, layers, content, migrations, SQLite, PostgreSQL, browser)"
+# Single sign-on against oidc-provider on 127.0.0.1:5962, on both databases (the browser journey
+# through its forms is an e2e test and runs in test-e2e).
+test-sso: install node-packages
+	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "sso and not e2e" -p no:cacheprovider
+	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "sso and not e2e" -p no:cacheprovider
+
+test: lint check-migrations test-sqlite test-postgres test-sso test-e2e
+	@echo "make test: all checks passed (lint, types, layers, content, migrations, SQLite, PostgreSQL, SSO, browser)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -59,10 +59,20 @@ class Settings:
     audit_retention_days: int = 5 * 365  # who changed grades, certificates, roles: kept for audits
     token_retention_days: int = 90  # expired or revoked API tokens
     job_retention_days: int = 30  # finished jobs with their uploaded and exported files
+    # Single sign-on with an OpenID Connect provider (VNeID or a province's own); off when no issuer
+    oidc_issuer: str | None = None
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_name: str = "VNeID"
+    oidc_scopes: str = "openid profile phone"
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +106,15 @@ class Settings:
         if not secret_key:
             secret_key = _instance_secret(instance)
         redis_url = get("LMS_REDIS_URL") or None
+        # Kept exactly as given: it is compared byte for byte with the `iss` of every token.
+        oidc_issuer = (get("LMS_OIDC_ISSUER") or "").strip() or None
+        if oidc_issuer and not get("LMS_OIDC_CLIENT_ID"):
+            raise ConfigurationError("LMS_OIDC_ISSUER needs LMS_OIDC_CLIENT_ID; refusing to start.")
+        if oidc_issuer and env == "production" and not oidc_issuer.startswith("https://"):
+            raise ConfigurationError("LMS_OIDC_ISSUER must be an https:// URL in production; refusing to start.")
+        scopes = " ".join((get("LMS_OIDC_SCOPES") or "openid profile phone").split())
+        if "openid" not in scopes.split():
+            scopes = "openid " + scopes
         return cls(
             env=env,
             database_url=database_url,
@@ -115,6 +134,11 @@ class Settings:
             audit_retention_days=_days(get("LMS_AUDIT_RETENTION_DAYS"), 5 * 365, "LMS_AUDIT_RETENTION_DAYS"),
             token_retention_days=_days(get("LMS_TOKEN_RETENTION_DAYS"), 90, "LMS_TOKEN_RETENTION_DAYS"),
             job_retention_days=_days(get("LMS_JOB_RETENTION_DAYS"), 30, "LMS_JOB_RETENTION_DAYS"),
+            oidc_issuer=oidc_issuer,
+            oidc_client_id=get("LMS_OIDC_CLIENT_ID") or "",
+            oidc_client_secret=get("LMS_OIDC_CLIENT_SECRET") or "",
+            oidc_name=get("LMS_OIDC_NAME") or "VNeID",
+            oidc_scopes=scopes,
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
         )
 

@@ -40,3 +40,21 @@ def test_host_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LMS_PORT", "7000")
     assert Settings.load({"LMS_PORT": 8123, "LMS_SECRET_KEY": "k", "LMS_DATABASE_URL": "sqlite://"}).port == 8123
     assert Settings.load({"LMS_SECRET_KEY": "k", "LMS_DATABASE_URL": "sqlite://"}).port == 7000
+
+
+def test_single_sign_on_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("LMS_OIDC_ISSUER", "LMS_OIDC_CLIENT_ID", "LMS_OIDC_CLIENT_SECRET", "LMS_OIDC_NAME", "LMS_OIDC_SCOPES"):
+        monkeypatch.delenv(key, raising=False)
+    base = {"LMS_SECRET_KEY": "k" * 40, "LMS_DATABASE_URL": "sqlite://"}
+    off = Settings.load(base)
+    assert off.oidc_issuer is None and not off.oidc_enabled
+    on = Settings.load({**base, "LMS_OIDC_ISSUER": "https://sso.example.gov.vn/", "LMS_OIDC_CLIENT_ID": "lms",
+                        "LMS_OIDC_CLIENT_SECRET": "s3cret", "LMS_OIDC_SCOPES": "profile  phone email"})
+    assert on.oidc_enabled and on.oidc_issuer == "https://sso.example.gov.vn/"  # kept exactly: compared to `iss`
+    assert on.oidc_scopes == "openid profile phone email" and on.oidc_name == "VNeID"
+    assert "s3cret" not in repr(on)
+    with pytest.raises(ConfigurationError, match="LMS_OIDC_CLIENT_ID"):
+        Settings.load({**base, "LMS_OIDC_ISSUER": "https://sso.example.gov.vn"})
+    with pytest.raises(ConfigurationError, match="https"):
+        Settings.load({**base, "LMS_ENV": "production", "LMS_OIDC_ISSUER": "http://sso.example.gov.vn",
+                       "LMS_OIDC_CLIENT_ID": "lms"})

@@ -645,3 +645,16 @@ class LtiContext(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     memberships_url: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime]
+
+
+# Single sign-on (OpenID Connect): a manager's rule that officials of a unit sign in only
+# through the identity provider.
+class SsoUnitPolicy(Base):
+    """Officials whose unit (or a unit above it) has ``officials_sso_only`` cannot use a password."""
+
+    __tablename__ = "sso_unit_policies"
+
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code", ondelete="CASCADE"), primary_key=True)
+    officials_sso_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime]

@@ -138,6 +138,10 @@ def create_token() -> ResponseReturnValue:
     except sessions.WrongPassword:
         return error_response(401, "unauthorized", "auth.invalid")
     with transaction() as session:
+        from lms.services.sso import password_allowed
+
+        if not password_allowed(session, user):  # the unit requires its officials to use single sign-on
+            return error_response(403, "forbidden", "sso.password_only")
         lifetime = timedelta(hours=state().settings.token_lifetime_hours)
         raw, token = accounts.issue_token(session, user, now=now(), lifetime=lifetime)
     return jsonify(token=raw, expires_at=token.expires_at.isoformat()), 201
@@ -186,8 +190,11 @@ def register() -> ResponseReturnValue:
 def me() -> ResponseReturnValue:
     user = api_user()
     assert user is not None
+    from lms.services.sso import identities_of
+
     return jsonify(id=user.id, login=user.login, full_name=user.full_name, role=user.role,
-                   unit_code=user.unit_code, birth_year=user.birth_year)
+                   unit_code=user.unit_code, birth_year=user.birth_year,
+                   identities=[{"issuer": i.issuer, "subject": i.subject} for i in identities_of(db(), user)])
 
 
 @bp.get("/courses")

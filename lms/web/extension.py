@@ -73,6 +73,10 @@ class LMS:
         from lms.web.lti import init_lti
 
         init_lti(app, csrf, prefix)
+
+        from lms.web.sso import init_sso
+
+        init_sso(app, settings, prefix)  # only when LMS_OIDC_ISSUER is set
         if own_site:
             api.register_site_errors(app, prefix)
         app.before_request(_before)

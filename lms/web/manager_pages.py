@@ -22,6 +22,7 @@ from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.pages import bp
+from lms.web.sso import sso_policy_view
 
 __all__: list[str] = []
 
@@ -89,7 +90,8 @@ def manager_home() -> ResponseReturnValue:
                            plan=report.plan, lagging=lagging, late=late, late_pages=pages, published=published,
                            by_course=sorted(figures["certificates_by_course"].items()),
                            trend=_trend_chart(report.trend),
-                           exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin")
+                           exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin",
+                           sso_policy=sso_policy_view(unit))
 
 
 def _indicator_row(r: Any) -> dict[str, Any]:

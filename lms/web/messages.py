@@ -72,6 +72,13 @@ MESSAGES = {
     "class.not_found": _l("Không tìm thấy lớp tập huấn."),
     "team.invalid": _l("Hãy chọn một xã, phường."),
     "closure.confirm": _l("Hãy xác nhận đóng tài khoản bằng {\"confirm\": true}."),
+    "sso.password_only": _l("Cán bộ của đơn vị này không dùng mật khẩu để đăng nhập. Hãy dùng nút đăng nhập "
+                            "bằng định danh điện tử."),
+    "identity.not_found": _l("Không tìm thấy danh tính đã liên kết."),
+    "identity.taken": _l("Danh tính này đã gắn với một tài khoản khác, nên không thể liên kết thêm."),
+    "identity.last": _l("Đây là cách đăng nhập duy nhất của bạn, nên không thể bỏ liên kết."),
+    "sso.account": _l("Tài khoản gắn với danh tính này đã đóng hoặc bị khóa."),
+    "sso.subject": _l("Thông tin đăng nhập không hợp lệ."),
     "auth.required": _l("Vui lòng đăng nhập."),
     "auth.invalid": _l("Sai tên đăng nhập hoặc mật khẩu."),
     "auth.forbidden": _l("Bạn không có quyền thực hiện việc này."),

@@ -45,7 +45,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "Me": {"type": "object", "properties": {"id": _INT, "login": _STR, "full_name": _STR, "role": _STR,
                                             "unit_code": {"type": ["string", "null"]},
-                                            "birth_year": {"type": ["integer", "null"]}}},
+                                            "birth_year": {"type": ["integer", "null"]},
+                                            "identities": {"type": "array", "items": {
+                                                "type": "object", "required": ["issuer", "subject"],
+                                                "properties": {"issuer": _STR, "subject": _STR}}}}},
     "CourseSummary": {
         "type": "object", "required": ["id", "title", "summary", "lesson_count", "competences"],
         "properties": {"id": _STR, "title": _STR, "title_en": _STR, "summary": _STR, "summary_en": _STR,

@@ -30,6 +30,7 @@ from lms.services import accounts, catalogue, sessions
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
 from lms.store import Unit
+from lms.web import sso as sso_pages
 from lms.web.auth import committing, current_account, sign_in_browser, sign_out_browser, throttle
 from lms.web.db import db, now, state, transaction
 from lms.web.forms import LoginForm, RegistrationForm
@@ -248,11 +249,15 @@ def login() -> ResponseReturnValue:
             form.password.errors.append(message(exc.key))
             status = exc.status
         else:
-            sign_in_browser(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("lms_pages.home"))
+            refusal = sso_pages.password_refusal(user)
+            if refusal is None:
+                sign_in_browser(user)
+                return redirect(safe_next(request.args.get("next")) or url_for("lms_pages.home"))
+            form.password.errors.append(refusal)  # the unit requires its officials to use single sign-on
+            status = 403
     elif request.method == "POST":
         status = 400
-    return render_template("lms/login.html", form=form), status
+    return render_template("lms/login.html", form=form, sso_button=sso_pages.button()), status
 
 
 def _safe_next() -> str | None:
@@ -262,7 +267,7 @@ def _safe_next() -> str | None:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     sign_out_browser()
-    return redirect(url_for("lms_pages.home"))
+    return sso_pages.after_logout() or redirect(url_for("lms_pages.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -315,7 +320,8 @@ def me() -> ResponseReturnValue:
               for m in mandates.mandates_for(session_, user, today=now().date())]
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
                                                 "unit": user.unit.name if user.unit else ""}, rows=rows,
-                           duties=duties, jobs=job_rows(user))
+                           duties=duties, jobs=job_rows(user), identities=sso_pages.identity_rows(user),
+                           link_identity=sso_pages.link_more_url())
 
 
 @bp.post("/settings/language")

@@ -74,11 +74,18 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[LiveSite]:
+def serve(folder: Path, port: int = 0, extra_env: dict[str, str] | None = None) -> Iterator[LiveSite]:
+    """``port`` 0 lets the kernel pick; a partner that must know the site's URL in advance (the
+    single sign-on test's provider) passes a fixed one, with the settings it needs in ``extra_env``."""
     gunicorn = shutil.which("gunicorn", path=str(BIN))
     assert gunicorn, "gunicorn is missing from the virtualenv: run `make install`"
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))  # the kernel picks a free port; gunicorn inherits the socket
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a fixed port may be in TIME_WAIT
+    try:
+        listener.bind(("127.0.0.1", port))  # 0: the kernel picks a free port; gunicorn inherits the socket
+    except OSError:
+        listener.close()
+        raise
     listener.listen(64)
     listener.set_inheritable(True)
     port = listener.getsockname()[1]
@@ -87,7 +94,7 @@ def serve(folder: Path) -> Iterator[LiveSite]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
     env.update(LMS_DATABASE_URL=database_url, LMS_INSTANCE_PATH=str(folder / "instance"),
                LMS_SECRET_KEY=secrets.token_hex(32), LMS_PUBLIC_URL=url, LMS_ENV="development",
-               LMS_PORT=str(port), PYTHONWARNINGS="ignore")
+               LMS_PORT=str(port), PYTHONWARNINGS="ignore", **(extra_env or {}))
     site = LiveSite(url=url, database_url=database_url, env=env, engine=make_engine(database_url),
                     log=folder / "gunicorn.log")
     site.lms("db", "upgrade")
