@@ -16,7 +16,7 @@ E2E_DEBS := chromium $$(command -v java >/dev/null || echo default-jre-headless)
 NODE_CACHE := .cache/node
 E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean
+.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean xapi-lrs
 
 install: debian $(STAMP) translations
 
@@ -61,10 +61,10 @@ check-migrations: install
 	$(BIN)/python -m tests.migrations_check sqlite
 	$(BIN)/python -m tests.migrations_check postgres
 
-test-sqlite: install
+test-sqlite: install xapi-lrs
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not e2e" -p no:cacheprovider
 
-test-postgres: install
+test-postgres: install xapi-lrs
 	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e" -p no:cacheprovider
 
 test-e2e: install
@@ -72,6 +72,19 @@ test-e2e: install
 	@for f in $(E2E_NODE_FILES); do test -f $$f || missing=1; done; \
 	if [ -n "$$missing" ]; then npm install --prefix $(NODE_CACHE) --no-audit --no-fund --no-save axe-core@4 vnu-jar; fi
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m e2e -p no:cacheprovider
+
+# The xAPI tests send statements to a real LRS: ralph (France Université Numérique), started on
+# loopback by the tests. It goes into a venv of its own under the git-ignored .cache/, because it
+# pins its own fastapi, pydantic and uvicorn; `requests` is imported by ralph.api but not in its
+# lrs extra.
+RALPH_VENV := .cache/ralph
+RALPH_SPEC := ralph-malph[lrs,cli]==5.1.0
+xapi-lrs: $(RALPH_VENV)/.installed-stamp
+
+$(RALPH_VENV)/.installed-stamp:
+	test -x $(RALPH_VENV)/bin/python || $(PY) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/python -m pip install -q --disable-pip-version-check '$(RALPH_SPEC)' requests bcrypt
+	touch $@
 
 test: lint check-migrations test-sqlite test-postgres test-e2e
 	@echo "make test: all checks passed (lint, types, layers, content, migrations, SQLite, PostgreSQL, browser)"

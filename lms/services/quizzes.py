@@ -348,6 +348,9 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
+        from lms.services import statements
+
+        statements.attempt_graded(session, attempt, quiz, now=now)
     return graded
 
 

@@ -63,6 +63,7 @@ class LMS:
             privacy_pages,
             quiz_pages,
             trainer_pages,
+            xapi_pages,
         )
 
         csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
@@ -71,6 +72,7 @@ class LMS:
         app.register_blueprint(ops.bp, url_prefix=prefix or None)
         if own_site:
             api.register_site_errors(app, prefix)
+        xapi_pages.start(state)
         app.before_request(_before)
         app.teardown_request(_teardown)
         return state
