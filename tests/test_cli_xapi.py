@@ -65,7 +65,7 @@ def test_flush_actor_replay_and_status(run, ralph: Ralph) -> None:  # type: igno
     assert code == 0 and replayed["requeued"] >= 1
     assert run("xapi", "flush")[1]["pending"] == 0
     assert len([st for st in ralph.statements() if st["actor"]["account"] == account]) == 1
-    code, _, err = run("certificates", "revoke", issued["code"], "--reason", "Kiểm tra")
+    code, _, _ = run("certificates", "revoke", issued["code"], "--reason", "Kiểm tra")
     assert code == 0
     assert run("xapi", "flush")[1]["sent"] == 1
 
