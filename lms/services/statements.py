@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.domain import xapi
@@ -38,6 +38,7 @@ LEASE = timedelta(minutes=2)  # a page a sender took and did not finish is free 
 _TARGET = "lms.xapi.target"
 _WAKE = "lms.xapi.wake"
 _WAKING = "lms.xapi.waking"
+_LISTENING = "lms.xapi.listening"
 
 
 @dataclass(frozen=True)
@@ -97,29 +98,27 @@ def _write(session: Session, target: Target, statement: dict[str, Any], verb: st
            ref: str | None = None) -> None:
     session.add(XapiStatement(id=statement["id"], verb=verb, ref=ref, created_at=now, tries=0,
                               body=json.dumps(statement, ensure_ascii=False, separators=(",", ":"))))
-    if session.info.get(_WAKING):
+    session.info[_WAKING] = True  # statements written: wake the sender at the next (outermost) commit
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _after_commit)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
         return
-    session.info[_WAKING] = True
+    if not session.info.pop(_WAKING, False):
+        return
+    target = session.info.get(_TARGET)
+    if target is not None and target.redis_url:
+        from lms.jobs import enqueue
 
-    def _after_commit(s: Session) -> None:
-        s.info.pop(_WAKING, None)
-        if target.redis_url:
-            from lms.jobs import enqueue
-
-            try:
-                enqueue(target.redis_url, "lms.services.statements.flush_job")
-            except Exception:  # the rows are safe in the outbox; the next flush sends them
-                log.warning("could not queue the xAPI sender", exc_info=True)
-        elif callable(wake := s.info.get(_WAKE)):
-            wake()
-
-    def _after_rollback(s: Session) -> None:
-        s.info.pop(_WAKING, None)
-
-    from sqlalchemy import event
-
-    event.listen(session, "after_commit", _after_commit, once=True)
-    event.listen(session, "after_soft_rollback", lambda s, _t: _after_rollback(s), once=True)
+        try:
+            enqueue(target.redis_url, "lms.services.statements.flush_job")
+        except Exception:  # the rows are safe in the outbox; the next flush sends them
+            log.warning("could not queue the xAPI sender", exc_info=True)
+    elif callable(wake := session.info.get(_WAKE)):
+        wake()
 
 
 def _course_title(session: Session, course_id: str) -> str:

@@ -293,3 +293,20 @@ def test_quizzes_of_lessons_are_recorded_as_assessments_too(sessions: sessionmak
     with sessions() as s:
         rows = _outbox(s)
     assert [r.verb for r in rows] in (["failed"], ["passed"])
+
+
+def test_the_sender_is_woken_once_after_the_commit_not_at_a_savepoint(connection: Connection,
+                                                                        lrs_settings: Settings) -> None:
+    woken: list[int] = []
+    made = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    statements.bind(made, lrs_settings, wake=lambda: woken.append(1))
+    with made() as s:
+        with s.begin():
+            user = factories.user(s)
+            catalogue.complete_lesson(s, user, f"{COURSE}-01", now=now())  # writes inside a savepoint
+            catalogue.complete_lesson(s, user, f"{COURSE}-02", now=now())
+            assert woken == []
+        assert woken == [1]
+        with s.begin():
+            s.get(Course, COURSE)  # a transaction that writes no statement wakes nobody
+        assert woken == [1]
