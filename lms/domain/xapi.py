@@ -75,8 +75,9 @@ def _verb(iri: str) -> dict[str, Any]:
     return {"id": iri, "display": {"vi": vi, "en-US": en}}
 
 
-def _activity(iri: str, kind: str, title: str) -> dict[str, Any]:
-    return {"objectType": "Activity", "id": iri, "definition": {"type": kind, "name": {"vi": title}}}
+def _activity(iri: str, kind: str, title: str, title_en: str = "") -> dict[str, Any]:
+    name = {"vi": title, "en": title_en} if title_en else {"vi": title}
+    return {"objectType": "Activity", "id": iri, "definition": {"type": kind, "name": name}}
 
 
 def _url(place: Place, *parts: str) -> str:
@@ -86,12 +87,13 @@ def _url(place: Place, *parts: str) -> str:
 
 
 def _base(statement_id: str, place: Place, verb: str, obj: dict[str, Any], now: datetime,
-          course: tuple[str, str] | None) -> dict[str, Any]:
+          course: tuple[str, str, str] | None) -> dict[str, Any]:
     context: dict[str, Any] = {"language": "vi"}
     if obj.get("objectType") == "Activity":  # xAPI allows a platform only for an activity
         context["platform"] = "Bình dân học vụ số LMS"
     if course is not None:
-        context["contextActivities"] = {"parent": [_activity(_url(place, "courses", course[0]), COURSE, course[1])]}
+        context["contextActivities"] = {"parent": [_activity(_url(place, "courses", course[0]), COURSE, course[1],
+                                                                  course[2])]}
     extensions = {}
     if place.commune:
         extensions[_url(place, "xapi", "extensions", "commune")] = place.commune
@@ -106,16 +108,17 @@ def _base(statement_id: str, place: Place, verb: str, obj: dict[str, Any], now: 
 
 
 def lesson_completed(statement_id: str, place: Place, *, lesson_id: str, lesson_title: str, course_id: str,
-                     course_title: str, now: datetime) -> dict[str, Any]:
-    st = _base(statement_id, place, COMPLETED, _activity(_url(place, "lessons", lesson_id), LESSON, lesson_title),
-               now, (course_id, course_title))
+                     course_title: str, now: datetime, lesson_title_en: str = "",
+                     course_title_en: str = "") -> dict[str, Any]:
+    obj = _activity(_url(place, "lessons", lesson_id), LESSON, lesson_title, lesson_title_en)
+    st = _base(statement_id, place, COMPLETED, obj, now, (course_id, course_title, course_title_en))
     st["result"] = {"completion": True}
     return st
 
 
 def attempt_graded(statement_id: str, place: Place, *, quiz_id: str, quiz_title: str, course_id: str,
                    course_title: str, score: float, max_score: float, passed: bool, attempt_number: int,
-                   now: datetime) -> dict[str, Any]:
+                   now: datetime, course_title_en: str = "") -> dict[str, Any]:
     """``passed`` or ``failed`` with the score: ``scaled`` is raw/max, kept within [-1, 1] as
     xAPI requires (a quiz may allow negative marks), and ``min`` no higher than ``raw``."""
     score_part: dict[str, Any] = {"raw": score, "min": min(0.0, score)}
@@ -123,7 +126,7 @@ def attempt_graded(statement_id: str, place: Place, *, quiz_id: str, quiz_title:
         score_part["max"] = max(max_score, score)
         score_part["scaled"] = round(max(-1.0, min(1.0, score / max_score)), 4)
     obj = _activity(_url(place, "quizzes", quiz_id), ASSESSMENT, quiz_title)
-    st = _base(statement_id, place, PASSED if passed else FAILED, obj, now, (course_id, course_title))
+    st = _base(statement_id, place, PASSED if passed else FAILED, obj, now, (course_id, course_title, course_title_en))
     st["result"] = {"score": score_part, "success": passed, "completion": True}
     st["context"]["extensions"] = {**st["context"].get("extensions", {}),
                                    _url(place, "xapi", "extensions", "attempt"): attempt_number}
@@ -131,11 +134,12 @@ def attempt_graded(statement_id: str, place: Place, *, quiz_id: str, quiz_title:
 
 
 def certificate_earned(statement_id: str, place: Place, *, course_id: str, course_title: str,
-                       now: datetime) -> dict[str, Any]:
+                       now: datetime, course_title_en: str = "") -> dict[str, Any]:
     # The course's certificate, not the one with this code: its verification page shows the
     # holder's name, which would undo the opaque actor.
-    obj = _activity(_url(place, "courses", course_id, "certificate"), CERTIFICATE, f"Chứng nhận: {course_title}")
-    return _base(statement_id, place, EARNED, obj, now, (course_id, course_title))
+    obj = _activity(_url(place, "courses", course_id, "certificate"), CERTIFICATE, f"Chứng nhận: {course_title}",
+                    f"Certificate: {course_title_en}" if course_title_en else "")
+    return _base(statement_id, place, EARNED, obj, now, (course_id, course_title, course_title_en))
 
 
 def certificate_voided(statement_id: str, place: Place, *, earned_id: str, now: datetime) -> dict[str, Any]:

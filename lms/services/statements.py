@@ -121,9 +121,11 @@ def _after_commit(session: Session) -> None:
         wake()
 
 
-def _course_title(session: Session, course_id: str) -> str:
+def _course_titles(session: Session, course_id: str) -> dict[str, str]:
     course = session.get(Course, course_id)
-    return course.title if course is not None else course_id
+    if course is None:
+        return {"course_title": course_id}
+    return {"course_title": course.title, "course_title_en": course.title_en or ""}
 
 
 def lesson_completed(session: Session, user: User, lesson: Lesson, *, now: datetime) -> None:
@@ -131,8 +133,8 @@ def lesson_completed(session: Session, user: User, lesson: Lesson, *, now: datet
     if target is None:
         return
     st = xapi.lesson_completed(str(uuid.uuid4()), _place(session, target, user.id, user.unit_code),
-                               lesson_id=lesson.id, lesson_title=lesson.title, course_id=lesson.course_id,
-                               course_title=_course_title(session, lesson.course_id), now=now)
+                               lesson_id=lesson.id, lesson_title=lesson.title, lesson_title_en=lesson.title_en or "",
+                               course_id=lesson.course_id, now=now, **_course_titles(session, lesson.course_id))
     _write(session, target, st, "completed", now)
 
 
@@ -144,7 +146,7 @@ def attempt_graded(session: Session, attempt: Attempt, quiz: Quiz, *, now: datet
     st = xapi.attempt_graded(str(uuid.uuid4()), _place(session, target, attempt.user_id,
                                                        user.unit_code if user else None),
                              quiz_id=quiz.id, quiz_title=quiz.title, course_id=quiz.course_id,
-                             course_title=_course_title(session, quiz.course_id), score=float(attempt.score),
+                             **_course_titles(session, quiz.course_id), score=float(attempt.score),
                              max_score=float(attempt.max_score), passed=bool(attempt.passed),
                              attempt_number=attempt.number, now=now)
     _write(session, target, st, "passed" if attempt.passed else "failed", now)
@@ -155,7 +157,8 @@ def certificate_issued(session: Session, cert: Certificate, *, now: datetime) ->
     if target is None:
         return
     st = xapi.certificate_earned(str(uuid.uuid4()), _place(session, target, cert.user_id, cert.unit_code),
-                                 course_id=cert.course_id, course_title=cert.course_title, now=now)
+                                 course_id=cert.course_id, now=now,
+                                 **{**_course_titles(session, cert.course_id), "course_title": cert.course_title})
     _write(session, target, st, "earned", now, ref=f"certificate:{cert.code}")
 
 
