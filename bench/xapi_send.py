@@ -174,7 +174,7 @@ def main() -> None:
         lrs = lrs_for("lms")
         try:
             took, sent, peak = send(url, lrs, args.batch)
-            stored = lrs.count() if isinstance(lrs, Sink) else len({st["id"] for st in lrs.statements()})
+            stored = lrs.count() if isinstance(lrs, Sink) else len(set(lrs.stored_ids()))
         finally:
             lrs.stop()
     kind = "an HTTP sink" if args.sink else "ralph 5.1 (fs backend)"

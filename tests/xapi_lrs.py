@@ -151,6 +151,14 @@ class Ralph:
                 return out
             url = f"http://127.0.0.1:{self.port}{more}" if more.startswith("/") else more
 
+    def stored_ids(self) -> list[str]:
+        """The ids in ralph's files, read directly: its GET scans the whole store for every page."""
+        out: list[str] = []
+        for path in sorted((self.data / "lrs").glob("*.jsonl")):
+            with path.open(encoding="utf-8") as f:
+                out += [json.loads(line)["id"] for line in f if line.strip()]
+        return out
+
     def refusals(self) -> list[str]:
         """Statuses other than 200/204 that ralph answered to statement POSTs (its access log)."""
         import re

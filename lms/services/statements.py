@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.domain import xapi
@@ -191,27 +191,24 @@ def _pending_filter() -> Any:
 
 
 def _claim(session: Session, after: int, token: str, now: datetime, size: int) -> list[tuple[int, str]]:
-    """Take the next page of pending rows nobody holds, by a conditional update (of two senders
-    racing for a row, one gets it)."""
+    """Take the next page of pending rows nobody holds, in one conditional UPDATE … RETURNING (of
+    two senders racing for a row, one gets it). No list of ids goes to the database and back:
+    at 500 parameters a page, expanding them cost more than the rows themselves."""
     free = or_(XapiStatement.claimed_until.is_(None), XapiStatement.claimed_until < now)
-    seqs = list(session.scalars(select(XapiStatement.seq).where(*_pending_filter(), XapiStatement.seq > after, free)
-                                .order_by(XapiStatement.seq).limit(size)))
-    if not seqs:
-        return []
-    session.execute(update(XapiStatement).where(XapiStatement.seq.in_(seqs), free)
-                    .values(claimed_until=now + LEASE, claimed_by=token).execution_options(synchronize_session=False))
-    return [(row.seq, row.body) for row in session.execute(
-        select(XapiStatement.seq, XapiStatement.body).where(XapiStatement.seq.in_(seqs),
-                                                             XapiStatement.claimed_by == token)
-        .order_by(XapiStatement.seq))]
+    page = (select(XapiStatement.seq).where(*_pending_filter(), XapiStatement.seq > after, free)
+            .order_by(XapiStatement.seq).limit(size).scalar_subquery())
+    taken = session.execute(update(XapiStatement).where(XapiStatement.seq.in_(page), free)
+                            .values(claimed_until=now + LEASE, claimed_by=token)
+                            .returning(XapiStatement.seq, XapiStatement.body)
+                            .execution_options(synchronize_session=False))
+    return sorted((int(seq), str(body)) for seq, body in taken)
 
 
-def _release(session: Session, seqs: list[int], **values: Any) -> None:
+def _release(session: Session, where: Any, **values: Any) -> None:
     """Record what became of rows this sender held, and let go of them."""
-    if seqs:
-        session.execute(update(XapiStatement).where(XapiStatement.seq.in_(seqs))
-                        .values(claimed_until=None, claimed_by=None, tries=XapiStatement.tries + 1, **values)
-                        .execution_options(synchronize_session=False))
+    session.execute(update(XapiStatement).where(where)
+                    .values(claimed_until=None, claimed_by=None, tries=XapiStatement.tries + 1, **values)
+                    .execution_options(synchronize_session=False))
 
 
 def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH, lrs: Any = None,
@@ -225,18 +222,23 @@ def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH
     result, after = FlushResult(), 0
     try:
         while limit is None or result.sent < limit:
+            token = uuid.uuid4().hex
             with write_intent(True), sessions() as session, session.begin():
-                rows = _claim(session, after, uuid.uuid4().hex, _now(), batch)
+                rows = _claim(session, after, token, _now(), batch)
             if not rows:
                 break
             outcome = client.deliver(rows)
             done = _now()
-            rest = [seq for seq, _ in rows if seq not in set(outcome.delivered) and seq not in outcome.rejected]
+            delivered = set(outcome.delivered)
+            rest = [seq for seq, _ in rows if seq not in delivered and seq not in outcome.rejected]
             with write_intent(True), sessions() as session, session.begin():
-                _release(session, outcome.delivered, sent_at=done, last_error=None)
                 for seq, why in outcome.rejected.items():
-                    _release(session, [seq], rejected_at=done, last_error=why[:500])
-                _release(session, rest, last_error=(outcome.error or "")[:500])
+                    _release(session, XapiStatement.seq == seq, rejected_at=done, last_error=why[:500])
+                if rest:
+                    _release(session, XapiStatement.seq.in_(rest), last_error=(outcome.error or "")[:500])
+                if delivered:  # what is still held now was delivered: one range, no list of ids
+                    _release(session, and_(XapiStatement.seq.between(rows[0][0], rows[-1][0]),
+                                           XapiStatement.claimed_by == token), sent_at=done, last_error=None)
             result.sent += len(outcome.delivered)
             result.rejected += len(outcome.rejected)
             after = rows[-1][0]
