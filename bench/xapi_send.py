@@ -181,7 +181,7 @@ def main() -> None:
     print(f"sent: {sent} statements in {took:.1f} s = {sent / took:.0f} statements/s, "
           f"batches of {args.batch}, to {kind}; it holds {stored}")
     print(f"peak Python memory while sending: {peak / 1e6:.1f} MB (the backlog is {size / 1e6:.1f} MB)")
-    print(f"baseline: the same number posted straight to an empty {kind}, no database: {base:.1f} s = "
+    print(f"baseline: the same number posted straight to {kind} (empty at first), no database: {base:.1f} s = "
           f"{args.count / base:.0f} statements/s; ratio {base / took:.2f}x the baseline rate")
     print(f"machine load (1-minute average): start {load:.1f}, end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
