@@ -53,8 +53,8 @@ def test_flush_actor_replay_and_status(run, ralph: Ralph) -> None:  # type: igno
     code, issued, _ = run("certificates", "issue", "--login", login, "--course", "an-toan-so")
     assert code == 0
     assert run("xapi", "status")[1]["pending"] >= 1
-    code, flushed, _ = run("xapi", "flush")
-    assert code == 0 and flushed["sent"] >= 1 and flushed["pending"] == 0
+    code, flushed, err = run("xapi", "flush")
+    assert code == 0 and flushed["sent"] >= 1 and flushed["pending"] == 0, (flushed, err)
     code, found, _ = run("xapi", "actor", login)
     account = found["account"]
     assert code == 0 and account["homePage"] == "https://hoc.example.vn" and login not in account["name"]

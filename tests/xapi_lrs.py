@@ -73,14 +73,21 @@ def validate(statements: list[dict[str, Any]], tmp: Path) -> list[list[str]]:
     return json.loads(p.stdout)  # type: ignore[no-any-return]
 
 
+def _free_port() -> int:
+    """A loopback port nobody uses now (the SQLite and PostgreSQL runs may go side by side)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Ralph:
     """ralph's LRS on 127.0.0.1:``port``, with its statements kept in ``data`` across restarts."""
 
-    def __init__(self, data: Path, port: int = 5961) -> None:
+    def __init__(self, data: Path, port: int | None = None) -> None:
         _need_ralph()
-        self.data, self.port = data, port
+        self.data, self.port = data, port or _free_port()
         self.username, self.password = "lms", "lrs-" + secrets.token_urlsafe(12)
-        self.endpoint = f"http://127.0.0.1:{port}/xAPI/"
+        self.endpoint = f"http://127.0.0.1:{self.port}/xAPI/"
         self.proc: subprocess.Popen[bytes] | None = None
         (data / "lrs").mkdir(parents=True, exist_ok=True)
         (data / "launch.py").write_text(_LAUNCH, encoding="utf-8")
