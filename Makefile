@@ -19,7 +19,7 @@ E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/n
 # Every npm package in one install: `npm install --no-save` prunes packages an earlier one added.
 NODE_PACKAGES := axe-core@4 vnu-jar oidc-provider@9 jose@6
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e test-sso node-packages serve clean
+.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e test-sso node-packages serve clean xapi-lrs
 
 install: debian $(STAMP) translations
 
@@ -65,10 +65,10 @@ check-migrations: install
 	$(BIN)/python -m tests.migrations_check sqlite
 	$(BIN)/python -m tests.migrations_check postgres
 
-test-sqlite: install
+test-sqlite: install xapi-lrs
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
-test-postgres: install
+test-postgres: install xapi-lrs
 	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
 # npm packages the browser and single sign-on tests need (axe-core, the Nu checker, and
@@ -81,6 +81,19 @@ node-packages:
 test-e2e: install node-packages
 	@$(call apt_ensure,$(E2E_DEBS))
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m e2e -p no:cacheprovider
+
+# The xAPI tests send statements to a real LRS: ralph (France Université Numérique), started on
+# loopback by the tests. It goes into a venv of its own under the git-ignored .cache/, because it
+# pins its own fastapi, pydantic and uvicorn; `requests` is imported by ralph.api but not in its
+# lrs extra.
+RALPH_VENV := .cache/ralph
+RALPH_SPEC := ralph-malph[lrs,cli]==5.1.0
+xapi-lrs: $(RALPH_VENV)/.installed-stamp
+
+$(RALPH_VENV)/.installed-stamp:
+	test -x $(RALPH_VENV)/bin/python || $(PY) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/python -m pip install -q --disable-pip-version-check '$(RALPH_SPEC)' requests bcrypt
+	touch $@
 
 # Single sign-on against oidc-provider on 127.0.0.1:5962, on both databases (the browser journey
 # through its forms is an e2e test and runs in test-e2e).

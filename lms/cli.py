@@ -30,9 +30,14 @@ def _settings() -> Settings:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    engine = make_engine(_settings().database_url)
+    from lms.services import statements
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
     try:
-        session = make_sessionmaker(engine)()
+        sessions = make_sessionmaker(engine)
+        statements.bind(sessions, settings)  # events recorded here reach the LRS too
+        session = sessions()
         with session, session.begin():
             yield session
     finally:
@@ -397,6 +402,10 @@ def worker(burst: bool) -> None:
         engine.dispose()
     if resumed:
         click.echo(f"resumed {len(resumed)} unfinished job(s)", err=True)
+    if settings.xapi_endpoint:  # statements left pending by a stopped worker or the CLI
+        from lms.jobs import enqueue
+
+        enqueue(settings.redis_url, "lms.services.statements.flush_job")
     run_worker(settings.redis_url, burst=burst)
 
 
@@ -664,6 +673,85 @@ def demo_seed() -> None:
     except ServiceError as exc:
         _service_failure(exc)
     _print({"created": created})
+
+
+@main.group()
+def xapi() -> None:
+    """Learning records sent to the LRS (LMS_XAPI_ENDPOINT), see docs/xapi.md."""
+
+
+@xapi.command("flush")
+def xapi_flush() -> None:
+    """Send the statements queued now; prints {"sent": N, "pending": N}. While the LRS is down
+    they stay queued (nothing is lost) and the command still ends normally."""
+    from lms.services import statements
+
+    settings = _settings()
+    if not settings.xapi_endpoint:
+        _fail(["error: LMS_XAPI_ENDPOINT is not set"])
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        target = statements.bind(sessions, settings)
+        assert target is not None
+        result = statements.flush(sessions, target)
+    finally:
+        engine.dispose()
+    if result.error:
+        click.echo(f"the LRS did not take the statements: {result.error}", err=True)
+    _print({"sent": result.sent, "pending": result.pending, "rejected": result.rejected})
+
+
+@xapi.command("status")
+def xapi_status() -> None:
+    """Pending and refused statements, the oldest waiting and the last error."""
+    from lms.services import statements
+
+    with _session() as session:
+        _print(statements.status(session))
+
+
+@xapi.command("replay")
+@click.option("--since", required=True, help="date (YYYY-MM-DD, UTC) or ISO time")
+def xapi_replay(since: str) -> None:
+    """Queue again every statement recorded since DATE, for a new LRS (same ids: no duplicates)."""
+    from lms.services import statements
+
+    try:
+        when = datetime.fromisoformat(since)
+    except ValueError:
+        _fail([f"error: --since {since!r} is not a date (YYYY-MM-DD)"])
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    with _session() as session:
+        count = statements.replay(session, since=when)
+    _print({"requeued": count})
+
+
+@xapi.command("actor")
+@click.argument("login", required=False)
+@click.option("--name", help="the opaque account name found in the LRS, to look up its login")
+def xapi_actor(login: str | None, name: str | None) -> None:
+    """For an authorised audit: the LRS account of LOGIN, or (--name) the login behind an account.
+    Each look-up is written to the audit log."""
+    from lms.services import audit, statements
+
+    if bool(login) == bool(name):
+        _fail(["error: give either LOGIN or --name"])
+    settings = _settings()
+    with _session() as session:
+        if login:
+            account = statements.actor_for_login(session, settings, login)
+            if account is None:
+                _fail(["error: user.not_found"])
+            audit.record(session, "xapi.actor", "user", login, now=_now())
+            _print({"login": login, "account": account})
+        else:
+            found = statements.login_for_actor(session, settings, str(name))
+            if found is None:
+                _fail(["error: user.not_found"])
+            audit.record(session, "xapi.actor", "user", str(found), now=_now(), account=name)
+            _print({"login": found, "account": {"homePage": settings.public_url, "name": name}})
 
 
 def run() -> None:  # pragma: no cover - console entry alias

@@ -65,6 +65,12 @@ class Settings:
     oidc_client_secret: str = field(default="", repr=False)
     oidc_name: str = "VNeID"
     oidc_scopes: str = "openid profile phone"
+    # Learning records (xAPI 1.0.3): the LRS's base URL ("…/xAPI/"); unset, no statement is written
+    xapi_endpoint: str | None = None
+    xapi_username: str = ""
+    xapi_password: str = field(default="", repr=False)
+    # Key of the opaque actor names: set it explicitly so that names survive a new LMS_SECRET_KEY
+    xapi_actor_key: str = field(default="", repr=False)
 
     @property
     def production(self) -> bool:
@@ -139,6 +145,10 @@ class Settings:
             oidc_client_secret=get("LMS_OIDC_CLIENT_SECRET") or "",
             oidc_name=get("LMS_OIDC_NAME") or "VNeID",
             oidc_scopes=scopes,
+            xapi_endpoint=(get("LMS_XAPI_ENDPOINT") or "").strip() or None,
+            xapi_username=get("LMS_XAPI_USERNAME") or "",
+            xapi_password=get("LMS_XAPI_PASSWORD") or "",
+            xapi_actor_key=get("LMS_XAPI_ACTOR_KEY") or _derived(secret_key, "lms xapi actor"),
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
         )
 
@@ -149,6 +159,14 @@ def _days(value: str | None, default: int, name: str) -> int:
     if not value.isdecimal() or not 1 <= int(value) <= 36500:
         raise ConfigurationError(f"{name} must be a number of days from 1 to 36500, not {value!r}.")
     return int(value)
+
+
+def _derived(secret: str, purpose: str) -> str:
+    """A key for one purpose derived from the secret key, so one leaked use reveals no other."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def _instance_secret(instance: Path) -> str:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "run_in_thread", "run_worker"]
+__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "enqueue_in", "run_in_thread", "run_worker"]
 
 QUEUE = "lms"
 
@@ -22,6 +23,16 @@ def enqueue(redis_url: str, func_path: str, *args: Any) -> str:
 
     job = Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue(func_path, *args, job_timeout=300,
                                                                      result_ttl=3600, failure_ttl=7 * 86400)
+    return str(job.id)
+
+
+def enqueue_in(redis_url: str, delay: timedelta, func_path: str, *args: Any) -> str:
+    """Run the job after ``delay`` (a retry that backs off); needs the worker's scheduler."""
+    from redis import Redis
+    from rq import Queue
+
+    job = Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue_in(delay, func_path, *args, job_timeout=600,
+                                                                        result_ttl=3600, failure_ttl=7 * 86400)
     return str(job.id)
 
 
@@ -39,7 +50,8 @@ def run_worker(redis_url: str, *, burst: bool = False) -> None:
     from rq import Queue, Worker
 
     connection = Redis.from_url(redis_url)
-    Worker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst)
+    # the scheduler runs jobs queued for later (enqueue_in: the xAPI sender's retries)
+    Worker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst, with_scheduler=True)
 
 
 def run_in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.content.courses import CourseDoc, LessonDoc, load_courses
+from lms.services import statements
 from lms.services.errors import Forbidden, NotFound
 from lms.store import Course, Lesson, LessonCompletion, LessonVersion, User
 
@@ -196,6 +197,7 @@ def complete_lesson(session: Session, user: User, lesson_id: str, *, now: dateti
             with session.begin_nested():
                 session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id, course_id=lesson.course_id,
                                              completed_at=now))
+                statements.lesson_completed(session, user, lesson, now=now)
         except IntegrityError:
             pass  # completed by a concurrent request: the same outcome
     return course_progress(session, user, lesson.course_id)

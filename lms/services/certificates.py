@@ -17,7 +17,7 @@ from lms.certificates.render import CertificateView, render_pdf, template_settin
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
 from lms.content.competences import competences as competence_labels
 from lms.domain import certificates as rules
-from lms.services import audit
+from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attempt, Certificate, Course, Quiz, User
@@ -95,6 +95,7 @@ def issue(session: Session, holder: User, course: Course, *, now: datetime, sour
     session.flush()
     audit.record(session, "certificate.issue", "certificate", cert.code, now=now, user_id=holder.id,
                  course_id=course.id, source=source)
+    statements.certificate_issued(session, cert, now=now)
     return cert
 
 
@@ -135,6 +136,7 @@ def revoke(session: Session, code: str, reason: str, *, now: datetime) -> Certif
     if cert.revoked_at is None:
         cert.revoked_at, cert.revoked_reason = now, reason.strip()[:500]
         audit.record(session, "certificate.revoke", "certificate", cert.code, now=now, reason=cert.revoked_reason)
+        statements.certificate_revoked(session, cert, now=now)
     session.flush()
     return cert
 

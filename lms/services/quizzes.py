@@ -432,6 +432,9 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
         from lms.services import lti
 
         lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
+        from lms.services import statements
+
+        statements.attempt_graded(session, attempt, quiz, now=now)
     return graded
 
 

@@ -658,3 +658,29 @@ class SsoUnitPolicy(Base):
     officials_sso_only: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime]
+
+
+# ------------------------------------------------------------ learning records (xAPI outbox)
+class XapiStatement(Base):
+    """An xAPI statement waiting for (or already given to) the LRS: the transactional outbox.
+
+    Written in the transaction of the event it records, with its id and timestamp fixed in
+    ``body`` (the exact JSON sent), so a retry sends the same bytes and the LRS, which keys
+    statements by id, never stores one twice. Senders take rows by ``seq`` (keyset pages) and
+    hold them for a short lease (``claimed_until``), so two senders never post the same rows."""
+
+    __tablename__ = "xapi_statements"
+    __table_args__ = (Index("ix_xapi_statements_pending", "sent_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)  # the statement's UUID
+    verb: Mapped[str] = mapped_column(String(12))  # completed | passed | failed | earned | voided
+    ref: Mapped[str | None] = mapped_column(String(120), index=True)  # e.g. "certificate:CODE", to void it
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the statement's timestamp
+    sent_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))  # the sender holding it (a random token)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_at: Mapped[datetime | None]  # the LRS refused it as invalid (400): kept, not retried
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -64,6 +64,7 @@ class LMS:
             privacy_pages,
             quiz_pages,
             trainer_pages,
+            xapi_pages,
         )
 
         csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
@@ -79,6 +80,7 @@ class LMS:
         init_sso(app, settings, prefix)  # only when LMS_OIDC_ISSUER is set
         if own_site:
             api.register_site_errors(app, prefix)
+        xapi_pages.start(state)
         app.before_request(_before)
         app.teardown_request(_teardown)
         return state

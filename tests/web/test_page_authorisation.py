@@ -119,6 +119,7 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/manager/mandates", {**MANAGERS, "*": 200}),
     ("/manager/teams", {**MANAGERS, "*": 200}),
     ("/manager/population?unit=86", {**MANAGERS, "manager_75": 403, "*": 200}),
+    ("/admin/xapi", {"anonymous": LOGIN, "admin": 200, "*": 403}),
 ]
 
 
