@@ -52,6 +52,8 @@ class Settings:
     audit_retention_days: int = 5 * 365  # who changed grades, certificates, roles: kept for audits
     token_retention_days: int = 90  # expired or revoked API tokens
     job_retention_days: int = 30  # finished jobs with their uploaded and exported files
+    # How stale a kept page may be after content changed in another process (issue 14)
+    content_recheck_seconds: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -109,7 +111,20 @@ class Settings:
             token_retention_days=_days(get("LMS_TOKEN_RETENTION_DAYS"), 90, "LMS_TOKEN_RETENTION_DAYS"),
             job_retention_days=_days(get("LMS_JOB_RETENTION_DAYS"), 30, "LMS_JOB_RETENTION_DAYS"),
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
+            content_recheck_seconds=_seconds(get("LMS_CONTENT_RECHECK_SECONDS"), 1.0, "LMS_CONTENT_RECHECK_SECONDS"),
         )
+
+
+def _seconds(value: str | None, default: float, name: str) -> float:
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigurationError(f"{name} must be a number of seconds from 0 to 3600, not {value!r}.")
+    return seconds
 
 
 def _days(value: str | None, default: int, name: str) -> int:

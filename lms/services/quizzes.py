@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import random
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -259,6 +263,7 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
         if raced is None:
             raise
         return raced
+    _keep_layout(session, attempt.id, layout)  # the autosaves that follow need not parse it again
     return attempt
 
 
@@ -271,8 +276,9 @@ def get_attempt(session: Session, user: User, attempt_id: str, *, lock: bool = F
 
 
 def saved_responses(session: Session, attempt: Attempt) -> dict[str, Any]:
-    return {a.question_id: a.response for a in session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    # Columns, not entities: autosaves are upserts, which an identity map would not see.
+    return {qid: response for qid, response in session.execute(
+        select(AttemptAnswer.question_id, AttemptAnswer.response).where(AttemptAnswer.attempt_id == attempt.id))}
 
 
 def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
@@ -293,32 +299,64 @@ def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
 
 def save_answer(session: Session, user: User, attempt_id: str, question_id: str, response: Any, *,
                 now: datetime) -> AttemptAnswer:
-    attempt = get_attempt(session, user, attempt_id, lock=True)
-    if attempt.status != "in_progress":
+    """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
+    orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
+    The attempt's layout never changes once drawn, so it is parsed once and kept."""
+    head = session.execute(
+        select(Attempt.user_id, Attempt.status, Attempt.deadline_at).where(Attempt.id == attempt_id)
+        .with_for_update()).one_or_none() if len(attempt_id) <= 32 else None
+    if head is None or head.user_id != user.id:
+        raise NotFound("attempt.not_found")
+    if head.status != "in_progress":
         raise Conflict("attempt.closed")
-    if _expired(attempt, now):
-        _finish(session, attempt, now, by="deadline")
+    if head.deadline_at is not None and now > head.deadline_at + GRACE:
+        _finish(session, get_attempt(session, user, attempt_id, lock=True), now, by="deadline")
         raise Conflict("attempt.time_up")
-    snap = next((s for s in attempt.layout if s["id"] == question_id), None)
-    if snap is None:
+    question = _kept_layout(session, attempt_id).get(question_id)
+    if question is None:
         raise NotFound("question.not_in_attempt")
-    problem = grading.response_problem(gradable(snap), response)
+    problem = grading.response_problem(question, response)
     if problem is not None:
         raise Invalid("response.invalid", {"response": problem})
-    row = session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
-                                                     AttemptAnswer.question_id == question_id))
-    if row is None:
-        row = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, response=response, saved_at=now)
-        try:
-            with session.begin_nested():
-                session.add(row)
-            return row
-        except IntegrityError:
-            row = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
-                                                              AttemptAnswer.question_id == question_id)).one()
-    row.response, row.saved_at = response, now
-    session.flush()
-    return row
+    maker: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = maker(AttemptAnswer).values(attempt_id=attempt_id, question_id=question_id, response=response,
+                                       saved_at=now)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at}))
+    # What was stored, for the caller to report; not attached to the session (the row is).
+    return AttemptAnswer(attempt_id=attempt_id, question_id=question_id, response=response, saved_at=now)
+
+
+# Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
+# Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
+_LAYOUTS: OrderedDict[tuple[str, str], dict[str, grading.Question]] = OrderedDict()
+_LAYOUTS_SIZE = 2048
+_LAYOUTS_LOCK = threading.Lock()
+
+
+def _layout_key(session: Session, attempt_id: str) -> tuple[str, str]:
+    return (str(session.get_bind().engine.url), attempt_id)
+
+
+def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]) -> dict[str, grading.Question]:
+    parsed = {snap["id"]: gradable(snap) for snap in layout}
+    with _LAYOUTS_LOCK:
+        _LAYOUTS[_layout_key(session, attempt_id)] = parsed
+        while len(_LAYOUTS) > _LAYOUTS_SIZE:
+            _LAYOUTS.popitem(last=False)
+    return parsed
+
+
+def _kept_layout(session: Session, attempt_id: str) -> dict[str, grading.Question]:
+    key = _layout_key(session, attempt_id)
+    with _LAYOUTS_LOCK:
+        parsed = _LAYOUTS.get(key)
+        if parsed is not None:
+            _LAYOUTS.move_to_end(key)
+            return parsed
+    layout = session.scalar(select(Attempt.layout).where(Attempt.id == attempt_id)) or []
+    return _keep_layout(session, attempt_id, layout)
 
 
 def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bool:
@@ -344,7 +382,7 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     if graded:
         from lms.services import audit, figures
 
-        figures.touch(session, f"u:{attempt.user_id}")
+        figures.touch_activity(session, attempt.user_id, attempt.id, now)
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
