@@ -16,7 +16,7 @@ E2E_DEBS := chromium $$(command -v java >/dev/null || echo default-jre-headless)
 NODE_CACHE := .cache/node
 E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean
+.PHONY: bench-deps run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e serve clean
 
 install: debian $(STAMP) translations
 
@@ -49,7 +49,11 @@ run: install
 	$(BIN)/lms content sync
 	$(BIN)/lms demo seed
 	@echo "Serving on http://127.0.0.1:$(LMS_PORT) (Ctrl-C stops it)"
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(LMS_PORT) --workers 2 --timeout 60 --graceful-timeout 10 lms.wsgi:app
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(LMS_PORT) lms.wsgi:app
+
+# bench/speed.py drives the server with wrk (bench/README.md).
+bench-deps: install
+	@$(call apt_ensure,wrk)
 
 lint: install
 	$(BIN)/ruff check lms tests migrations

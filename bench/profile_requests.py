@@ -90,12 +90,17 @@ def main() -> None:
         # No cookies kept: like wrk, every request is a first-time visitor.
         client = app.test_client(use_cookies=False)
         page = f"/lessons/{lesson}"
+        h = {"Authorization": f"Bearer {tokens[1]}"}
+        started = client.post(f"/api/v1/quizzes/{quiz}/attempts", json={}, headers=h).json
+        first = started["questions"][0]
+        save_url = f"/api/v1/attempts/{started['attempt_id']}/answers/{first['id']}"
         cases = {
             "healthz": lambda: client.get("/healthz"),
             "home": lambda: client.get("/"),
             "lesson page": lambda: client.get(page),
             "lesson API": lambda: client.get(f"/api/v1/lessons/{lesson}"),
             "quiz cycle (8 requests)": lambda: _cycle(client, quiz, tokens[0]),
+            "autosave": lambda: client.put(save_url, json={"response": first["choices"][0]["id"]}, headers=h),
         }
         for name, fn in cases.items():
             if args.only and args.only not in name:

@@ -3,6 +3,7 @@ exactly once, and item analysis for trainers."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import secrets
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -318,14 +319,20 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
     problem = grading.response_problem(question, response)
     if problem is not None:
         raise Invalid("response.invalid", {"response": problem})
-    maker: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = maker(AttemptAnswer).values(attempt_id=attempt_id, question_id=question_id, response=response,
-                                       saved_at=now)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at}))
+    session.execute(_upsert_answer(session.get_bind().dialect.name),
+                    {"a": attempt_id, "q": question_id, "r": response, "t": now})
     # What was stored, for the caller to report; not attached to the session (the row is).
     return AttemptAnswer(attempt_id=attempt_id, question_id=question_id, response=response, saved_at=now)
+
+
+@functools.cache
+def _upsert_answer(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE, built once per dialect (building it cost more than running it)."""
+    maker: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(AttemptAnswer).values(attempt_id=bindparam("a"), question_id=bindparam("q"),
+                                       response=bindparam("r"), saved_at=bindparam("t"))
+    return stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"],
+                                      set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at})
 
 
 # Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).

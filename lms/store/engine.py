@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,9 +59,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        gate = _WriterGate(url)
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITE.get() else "BEGIN")
+            if _WRITE.get():
+                gate.enter(conn)
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        @event.listens_for(engine, "commit")
+        def _on_commit(conn: Any) -> None:
+            if gate.held(conn):
+                try:  # commit now, so that the next writer never finds the database still locked
+                    conn.connection.dbapi_connection.commit()
+                finally:
+                    gate.leave(conn)
+
+        @event.listens_for(engine, "rollback")
+        def _on_rollback(conn: Any) -> None:
+            if gate.held(conn):
+                try:
+                    conn.connection.dbapi_connection.rollback()
+                finally:
+                    gate.leave(conn)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -70,7 +95,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _forget_pool_after_fork(engine: Engine) -> None:
     """A forked child (a gunicorn worker of a --preload master, a job process) must not share
     the parent's pooled connections: it starts with a pool of its own."""
-    import os
     import weakref
 
     ref = weakref.ref(engine)
@@ -81,6 +105,50 @@ def _forget_pool_after_fork(engine: Engine) -> None:
             live.dispose(close=False)
 
     os.register_at_fork(after_in_child=_child)
+
+
+class _WriterGate:
+    """Writers to one SQLite file queue on an exclusive lock of a file beside it before BEGIN
+    IMMEDIATE. SQLite itself makes a writer that finds the database locked sleep and retry
+    (1, 2, 5 ... 100 ms): under 16 learners autosaving through 2 workers of 4 threads, those
+    sleeps were most of an autosave's time. flock() wakes the next writer the moment the last
+    one commits, across threads (one lock file opened per connection) and processes (workers,
+    CLI commands, job runners) alike. A thread already writing through another connection does
+    not wait on itself: it falls back to SQLite's busy timeout, as before."""
+
+    def __init__(self, url: str) -> None:
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        self.path = f"{path}-writer.lock" if path and path != ":memory:" else None
+        self._held: dict[int, int] = {}  # id(dbapi connection) -> open lock file
+        self._threads: set[int] = set()
+        self._lock = threading.Lock()
+
+    def enter(self, conn: Any) -> None:
+        if self.path is None:
+            return
+        me = threading.get_ident()
+        with self._lock:
+            if me in self._threads:
+                return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        except BaseException:
+            os.close(fd)
+            raise
+        with self._lock:
+            self._held[id(conn.connection.dbapi_connection)] = fd
+            self._threads.add(me)
+
+    def held(self, conn: Any) -> bool:
+        return self.path is not None and id(conn.connection.dbapi_connection) in self._held
+
+    def leave(self, conn: Any) -> None:
+        with self._lock:
+            fd = self._held.pop(id(conn.connection.dbapi_connection), None)
+            self._threads.discard(threading.get_ident())
+        if fd is not None:
+            os.close(fd)  # closing the file releases the lock
 
 
 def _ensure_parent(url: str) -> None:
