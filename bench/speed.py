@@ -38,7 +38,8 @@ GOALS = {"home": 0.5, "lesson page": 0.5, "lesson API": 0.5, "healthz": 0.8, "qu
          "autosave": 0.4}
 
 
-def _serve(args: list[str], *, env: dict[str, str], cwd: Path, port: int, ready: str, log: Path) -> subprocess.Popen[bytes]:
+def _serve(args: list[str], *, env: dict[str, str], cwd: Path, port: int, ready: str,
+           log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         proc = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *args], env=env, cwd=cwd,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -161,7 +162,8 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         print("|---|---|---|---|---|")
         for name, rate in rates.items():
             ratio = rate / hello_rate
-            print(f"| {name} | {rate:.0f} | {ratio:.2f}x | >= {GOALS[name]}x | {'yes' if ratio >= GOALS[name] else 'NO'} |")
+            met = "yes" if ratio >= GOALS[name] else "NO"
+            print(f"| {name} | {rate:.0f} | {ratio:.2f}x | >= {GOALS[name]}x | {met} |")
         print(f"quiz cycles: {cycles} in {secs:.0f} s = {cycles / secs:.1f}/s by {n} learners, {errors} errors; "
               f"autosave errors: {save_errors[1] if save_errors else '?'}")
         rss = [rss_mb(pid) for pid in child_pids(lms.pid)]
