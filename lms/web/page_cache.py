@@ -17,6 +17,7 @@ from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from lms.services.content_cache import ContentStamp, RenderedCache
+from lms.store import write_intent
 from lms.web.db import db
 
 __all__ = ["KEPT_ENDPOINTS", "PageCache", "init_page_cache"]
@@ -39,7 +40,10 @@ class PageCache:
 def init_page_cache(app: Flask, sessions: Any, interval: float) -> PageCache:
     cache = PageCache(ContentStamp(sessions, interval=interval), RenderedCache())
     app.extensions["lms_page_cache"] = cache
-    app.before_request(_serve_kept)
+    # First of all the request hooks: a kept answer needs none of the others (no rate limit
+    # applies to these endpoints, no audit actor, no write), and skipping them is most of what
+    # a kept page still cost.
+    app.before_request_funcs.setdefault(None, []).insert(0, _serve_kept)
     app.after_request(_keep)
     app.context_processor(_csrf_placeholder)
     return cache
@@ -51,8 +55,8 @@ def _cache() -> PageCache:
 
 def _key() -> tuple[Any, ...] | None:
     endpoint = request.endpoint
-    if request.method != "GET" or endpoint not in KEPT_ENDPOINTS:
-        return None
+    if request.method != "GET" or endpoint not in KEPT_ENDPOINTS or "lang" in request.args:
+        return None  # ?lang= is remembered in the session by a later hook: rendered as before
     where = (endpoint, request.script_root, request.full_path)
     if endpoint in KEPT_API:
         return where
@@ -73,7 +77,8 @@ def _serve_kept() -> Any:
     cache = _cache()
     if current_app.testing:
         cache.stamp.invalidate()  # tests change content behind the app's back, at any moment
-    stamp = cache.stamp.current(db())
+    with write_intent(False):  # runs before the hook that declares it: a read
+        stamp = cache.stamp.current(db())
     kept = cache.store.get(key, stamp)
     if kept is None:
         g.lms_page_key, g.lms_page_stamp = key, stamp
