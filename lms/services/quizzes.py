@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -241,19 +241,21 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
         if not _expired(current, now):
             return current
         _finish(session, current, now, by="deadline")
-    done = session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
-                                                 Attempt.status == "submitted")
-                           .order_by(Attempt.submitted_at.desc())).all()
-    if quiz.max_attempts and len(done) >= quiz.max_attempts:
+    # How many were submitted and when the last was: two aggregates, not every earlier attempt
+    # with its layout and result (a practice quiz may be taken hundreds of times).
+    done_count, last_submitted = session.execute(
+        select(func.count(), func.max(Attempt.submitted_at)).where(
+            Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")).one()
+    if quiz.max_attempts and done_count >= quiz.max_attempts:
         raise Forbidden("attempt.limit")
-    if quiz.cooldown_minutes and done and done[0].submitted_at is not None:
-        if now < done[0].submitted_at + timedelta(minutes=quiz.cooldown_minutes):
+    if quiz.cooldown_minutes and last_submitted is not None:
+        if now < _aware(last_submitted) + timedelta(minutes=quiz.cooldown_minutes):
             raise Conflict("attempt.cooldown")
     bank = active_questions(session, quiz_id)
     if not bank:
         raise Conflict("quiz.empty")
     layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
-    attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=len(done) + 1,
+    attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
                       status="in_progress", started_at=now, layout=layout,
                       deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
     try:
@@ -266,6 +268,13 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
         return raced
     _keep_layout(session, attempt.id, layout)  # the autosaves that follow need not parse it again
     return attempt
+
+
+def _aware(moment: datetime) -> datetime:
+    """An aggregate (max) comes back without the column type's UTC conversion on SQLite."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def get_attempt(session: Session, user: User, attempt_id: str, *, lock: bool = False) -> Attempt:
