@@ -19,7 +19,7 @@ E2E_NODE_FILES := $(NODE_CACHE)/node_modules/axe-core/axe.min.js $(NODE_CACHE)/n
 # Every npm package in one install: `npm install --no-save` prunes packages an earlier one added.
 NODE_PACKAGES := axe-core@4 vnu-jar oidc-provider@9 jose@6
 
-.PHONY: run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e test-sso node-packages serve clean xapi-lrs
+.PHONY: bench-deps run test install debian translations lint check-migrations test-sqlite test-postgres test-e2e test-sso node-packages serve clean xapi-lrs
 
 install: debian $(STAMP) translations
 
@@ -53,7 +53,11 @@ run: install
 	@# demo accounts have published passwords: never on a production site (the seed refuses too)
 	@if [ "$${LMS_ENV:-}" = production ]; then echo "LMS_ENV=production: no demo accounts"; else $(BIN)/lms demo seed; fi
 	@echo "Serving on http://127.0.0.1:$(LMS_PORT) (Ctrl-C stops it)"
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(LMS_PORT) --workers 2 --timeout 60 --graceful-timeout 10 lms.wsgi:app
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(LMS_PORT) lms.wsgi:app
+
+# bench/speed.py drives the server with wrk (bench/README.md).
+bench-deps: install
+	@$(call apt_ensure,wrk)
 
 lint: install
 	$(BIN)/ruff check lms tests migrations

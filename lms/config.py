@@ -71,6 +71,8 @@ class Settings:
     xapi_password: str = field(default="", repr=False)
     # Key of the opaque actor names: set it explicitly so that names survive a new LMS_SECRET_KEY
     xapi_actor_key: str = field(default="", repr=False)
+    # How stale a kept page may be after content changed in another process (issue 14)
+    content_recheck_seconds: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -150,7 +152,20 @@ class Settings:
             xapi_password=get("LMS_XAPI_PASSWORD") or "",
             xapi_actor_key=get("LMS_XAPI_ACTOR_KEY") or _derived(secret_key, "lms xapi actor"),
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
+            content_recheck_seconds=_seconds(get("LMS_CONTENT_RECHECK_SECONDS"), 1.0, "LMS_CONTENT_RECHECK_SECONDS"),
         )
+
+
+def _seconds(value: str | None, default: float, name: str) -> float:
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigurationError(f"{name} must be a number of seconds from 0 to 3600, not {value!r}.")
+    return seconds
 
 
 def _days(value: str | None, default: int, name: str) -> int:

@@ -3,6 +3,7 @@ data: URLs and the template's own files: no file:, no http:, no redirects."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -83,13 +84,20 @@ def template_settings(template: str) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if k in ("issuer", "signatory", "place")}
 
 
+@functools.lru_cache(maxsize=64)
+def _environment(folder: str, default: str) -> jinja2.Environment:
+    """One Jinja environment per template folder, so the template is parsed once per process
+    (it still reloads when its file changes: auto_reload stays on)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([folder, default]), autoescape=True)
+
+
 def render_pdf(view: CertificateView, *, template: str = "default") -> bytes:
     from weasyprint import HTML
 
     default = template_dir("default")
     folder = template_dir(template)
     # a unit's folder may replace certificate.html, or only add extra.css and template.toml
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([folder, default]), autoescape=True)
+    env = _environment(str(folder), str(default))
     extra = (folder / "extra.css").as_uri() if (folder / "extra.css").is_file() else None
     qr = segno.make(view.verify_url, error="m").svg_data_uri(scale=4, border=1)
     html = env.get_template("certificate.html").render(

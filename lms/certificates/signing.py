@@ -3,9 +3,11 @@ default creates a self-signed development certificate under instance/ on first r
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ensure_dev_signer", "sign_pdf"]
 
@@ -52,13 +54,30 @@ def ensure_dev_signer(folder: Path, organisation: str) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@functools.lru_cache(maxsize=8)
+def _signer(key_path: str, cert_path: str, _key_mtime: int, _cert_mtime: int) -> Any:
+    """The signer, loaded (key parsed, certificate read) once per process and key file version:
+    loading it was a good part of every signature."""
+    from pyhanko.sign import signers
+
+    signer = signers.SimpleSigner.load(key_path, cert_path)  # type: ignore[no-untyped-call]
+    if signer is None:
+        raise RuntimeError("cannot load the signing key and certificate")
+    return signer
+
+
 def sign_pdf(pdf: bytes, *, key_path: Path, cert_path: Path, reason: str, location: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))  # type: ignore[no-untyped-call]
-    if signer is None:
-        raise RuntimeError("cannot load the signing key and certificate")
+    signer = _signer(str(key_path), str(cert_path), _mtime(key_path), _mtime(cert_path))
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name="ChuKySo", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)

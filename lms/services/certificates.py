@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +187,17 @@ def verify(session: Session, code: str, *, now: datetime) -> dict[str, Any] | No
 
 def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verify_base_url: str) -> None:
     """Render and sign the PDF, and store it with the certificate."""
+    try:
+        pdf = _signed_pdf(session, cert, signing=signing, verify_base_url=verify_base_url)
+    except Exception:
+        cert.pdf_status = "failed"
+        session.flush()
+        raise
+    cert.pdf, cert.pdf_status = pdf, "ready"
+    session.flush()
+
+
+def _signed_pdf(session: Session, cert: Certificate, *, signing: Signing, verify_base_url: str) -> bytes:
     labels = competence_labels()
     template = _template_for(session, cert.unit_code)
     own = template_settings(template)
@@ -197,15 +209,8 @@ def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verif
         date=rules.vietnamese_date(cert.issued_at),
         expires=rules.vietnamese_date(cert.expires_at) if cert.expires_at else None, code=cert.code,
         verify_url=f"{verify_base_url.rstrip('/')}/verify/{cert.code}")
-    try:
-        pdf = sign_pdf(render_pdf(view, template=template), key_path=signing.key_path, cert_path=signing.cert_path,
-                       reason=f"Chứng nhận {cert.code}", location="Việt Nam")
-    except Exception:
-        cert.pdf_status = "failed"
-        session.flush()
-        raise
-    cert.pdf, cert.pdf_status = pdf, "ready"
-    session.flush()
+    return sign_pdf(render_pdf(view, template=template), key_path=signing.key_path, cert_path=signing.cert_path,
+                    reason=f"Chứng nhận {cert.code}", location="Việt Nam")
 
 
 def _template_for(session: Session, unit_code: str | None) -> str:
@@ -240,15 +245,25 @@ def render_job(certificate_id: int) -> str:
         engine.dispose()
 
 
-def schedule_pdf(session: Session, cert: Certificate, *, settings: Any) -> str:
+def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
+                 background: Callable[[int], Any] | None = None) -> str:
     """With a queue (LMS_REDIS_URL) the PDF is made by `lms worker` after this transaction
-    commits; in the embedded default the same job runs inline, now."""
+    commits. Without one, ``background`` (the web server's: a thread of its own) makes it after
+    the commit, so that the answer that earned the certificate does not wait seconds for it; the
+    pending row is the queue, which the server drains again when it starts
+    (:func:`render_pending`). Without either (a CLI command), it is made inline, now."""
     if cert.pdf_status == "ready":
         return "ready"
     if settings.redis_url:
         from lms.jobs import enqueue_after_commit
 
         enqueue_after_commit(session, settings.redis_url, "lms.services.certificates.render_job", cert.id)
+        return "queued"
+    if background is not None:
+        from sqlalchemy import event
+
+        cert_id = cert.id
+        event.listen(session, "after_commit", lambda _s: background(cert_id), once=True)
         return "queued"
     generate_pdf(session, cert, signing=Signing.from_settings(settings), verify_base_url=settings.public_url)
     return "ready"
@@ -272,3 +287,40 @@ def signed_credential(session: Session, cert: Certificate, *, base_url: str, sig
     from lms.certificates.badges import sign_credential
 
     return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)
+
+
+def render_in_background(sessions: Callable[[], Session], certificate_id: int, *, settings: Any) -> str:
+    """Make one pending certificate's PDF: read and render in a read transaction, then store it
+    with one conditional update, so the database's write lock is never held while WeasyPrint
+    works, and a PDF another process stored first is kept."""
+    from sqlalchemy import update
+
+    from lms.store import write_intent
+
+    with write_intent(False), sessions() as session:
+        cert = session.get(Certificate, certificate_id)
+        if cert is None or cert.pdf_status == "ready":
+            return "missing" if cert is None else "ready"
+        pdf: bytes | None = None
+        try:
+            pdf = _signed_pdf(session, cert, signing=Signing.from_settings(settings),
+                              verify_base_url=settings.public_url)
+        except Exception:
+            import logging
+
+            logging.getLogger("lms.certificates").exception("certificate %s: PDF failed", certificate_id)
+    status = "ready" if pdf is not None else "failed"
+    with write_intent(True), sessions() as session, session.begin():
+        session.execute(update(Certificate).where(Certificate.id == certificate_id, Certificate.pdf_status != "ready")
+                        .values(pdf=pdf, pdf_status=status).execution_options(synchronize_session=False))
+    return status
+
+
+def render_pending(sessions: Callable[[], Session], *, settings: Any, limit: int = 1000) -> int:
+    """Make the PDFs a stopped server left pending (the embedded default's queue)."""
+    from lms.store import write_intent
+
+    with write_intent(False), sessions() as session:
+        ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == "pending")
+                                   .order_by(Certificate.id).limit(limit)))
+    return sum(1 for i in ids if render_in_background(sessions, i, settings=settings) == "ready")

@@ -45,16 +45,42 @@ from lms.store import (
     User,
 )
 
-__all__ = ["ONLINE_SERVICES_COURSE", "kept", "missing", "rebuild", "settle", "sum_figures", "touch"]
+__all__ = ["ONLINE_SERVICES_COURSE", "kept", "missing", "rebuild", "settle", "sum_figures", "touch",
+           "touch_activity"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 _PENDING = "lms.figures.pending"
+_ACTIVITY = "lms.figures.activity"
 _KEY_COLUMNS = ("metric", "unit_code", "year", "month", "course_id", "grp", "birth_year")
 
 
 def touch(session: Session, *contributors: str) -> None:
     """Mark contributors ("u:<id>", "c:<id>") whose figures must be refreshed before commit."""
     session.info.setdefault(_PENDING, set()).update(contributors)
+
+
+def touch_activity(session: Session, user_id: int, attempt_id: str, moment: datetime) -> None:
+    """A graded attempt: of everything a person's figures count, it adds only a year of activity.
+    When the person already has a graded attempt in that year, no figure moves and settling skips
+    the recount (profiled: the recount was a third of a quiz submission)."""
+    session.info.setdefault(_ACTIVITY, set()).add((user_id, attempt_id, _local(moment).year))
+
+
+def _activity_changes(session: Session, pending: set[str]) -> set[str]:
+    """The people whose graded attempt may add a year of activity their figures do not have yet."""
+    marks: set[str] = set()
+    for user_id, attempt_id, year in sorted(session.info.pop(_ACTIVITY, set())):
+        mark = f"u:{user_id}"
+        if mark in pending or mark in marks:
+            continue
+        start = datetime(year, 1, 1, tzinfo=VN)
+        end = datetime(year + 1, 1, 1, tzinfo=VN)
+        earlier = session.scalar(select(Attempt.id).where(
+            Attempt.user_id == user_id, Attempt.status == "submitted", Attempt.id != attempt_id,
+            Attempt.submitted_at >= start, Attempt.submitted_at < end).limit(1))
+        if earlier is None:
+            marks.add(mark)
+    return marks
 
 
 def _collect(session: Session, flush_context: Any) -> None:
@@ -76,6 +102,7 @@ def _collect(session: Session, flush_context: Any) -> None:
 
 def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_ACTIVITY, None)
 
 
 # Bound to the LMS's own session class only (see lms.store.engine.LmsSession): a host site's
@@ -91,10 +118,13 @@ def _before_commit(session: Session) -> None:
 
 def settle(session: Session) -> None:
     """Bring the kept sums up to date with everything flushed or touched in this transaction."""
-    if not session.info.get(_PENDING) and not (session.new or session.dirty or session.deleted):
+    if (not session.info.get(_PENDING) and not session.info.get(_ACTIVITY)
+            and not (session.new or session.dirty or session.deleted)):
         return
     session.flush()
     pending = session.info.pop(_PENDING, set())
+    if session.info.get(_ACTIVITY):
+        pending |= _activity_changes(session, pending)
     if not pending:
         return
     people = sorted(int(c[2:]) for c in pending if c.startswith("u:") and c[2:].isdigit())
@@ -230,6 +260,7 @@ def _with_rollup(session: Session, figures: Counter[FigureKey]) -> Counter[Figur
 def rebuild(session: Session, *, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
     """Recompute every share and sum from the raw records. Returns how many contributors counted."""
     session.info.pop(_PENDING, None)
+    session.info.pop(_ACTIVITY, None)
     session.execute(delete(FigureShare))
     session.execute(delete(ReportFigure))
     totals: Counter[FigureKey] = Counter()

@@ -82,6 +82,9 @@ class LMS:
             api.register_site_errors(app, prefix)
         xapi_pages.start(state)
         app.before_request(_before)
+        from lms.web.page_cache import init_page_cache
+
+        init_page_cache(app, state.sessionmaker, settings.content_recheck_seconds)
         app.teardown_request(_teardown)
         return state
 

@@ -35,8 +35,10 @@ def resume_in_background(app: Flask) -> None:
     if lms_state.settings.redis_url:
         return
     from lms.jobs import run_in_thread
+    from lms.services import certificates
 
     run_in_thread(job_runner.resume_stale, lms_state.sessionmaker, settings=lms_state.settings)
+    run_in_thread(certificates.render_pending, lms_state.sessionmaker, settings=lms_state.settings)
 
 
 def _kind_label(kind: str) -> str:
