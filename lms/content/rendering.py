@@ -40,12 +40,20 @@ def sanitise_html(html: str) -> str:
 
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")assets/')
+# A box written `!!! tip` with no title of its own would be titled in English ("Tip") by the
+# Markdown extension, inside a Vietnamese lesson: give it the Vietnamese word instead.
+_UNTITLED_BOX = re.compile(r'^([ \t]*!!![ \t]+)(note|warning|tip|danger)[ \t]*$', re.MULTILINE | re.IGNORECASE)
+_BOX_TITLES = {"note": "Lưu ý", "warning": "Cảnh báo", "tip": "Mẹo", "danger": "Nguy hiểm"}
+
+
+def _titled_boxes(text: str) -> str:
+    return _UNTITLED_BOX.sub(lambda m: f'{m.group(1)}{m.group(2)} "{_BOX_TITLES[m.group(2).lower()]}"', text)
 
 
 def render_markdown(text: str, *, asset_base: str | None = None) -> str:
     """Render lesson Markdown; ``assets/x`` image paths are rewritten under ``asset_base``."""
     md = markdown.Markdown(extensions=["tables", "admonition", "sane_lists"], output_format="html")
-    html = sanitise_html(md.convert(text))
+    html = sanitise_html(md.convert(_titled_boxes(text)))
     if asset_base is not None:
         html = _IMG_SRC.sub(lambda m: m.group(1) + asset_base.rstrip("/") + "/", html)
     html = html.replace("<img ", '<img loading="lazy" ') if 'loading="' not in html else html

@@ -80,7 +80,24 @@ def mandates_for(session: Session, user: User, *, today: date) -> list[MandateSt
         due = _due(m, today.year)
         done = _certified(session, user.id, m.course_id, today.year)
         out.append(MandateStatus(m.id, m.course_id, course.title, due, done, not done and today > due))
+    out.extend(_plan_mandates(session, user, today, {s.course_id for s in out}))
     return sorted(out, key=lambda s: (s.done, s.due))
+
+
+def _plan_mandates(session: Session, user: User, today: date, covered: set[str]) -> list[MandateStatus]:
+    """The default plan trains every official every year in each mandated course, due by the end
+    of the training year: that holds from an official's first sign-in, before any manager acts. A
+    manager's own mandate for the same course (an earlier deadline, say) takes its place."""
+    if user.role != "official":
+        return []
+    due = date(today.year, 12, 31)
+    out = []
+    for course in session.scalars(select(Course).where(Course.mandated).order_by(Course.id)):
+        if course.id in covered:
+            continue
+        done = _certified(session, user.id, course.id, today.year)
+        out.append(MandateStatus(0, course.id, course.title, due, done, not done and today > due))
+    return out
 
 
 def overdue(session: Session, manager: User, unit_code: str, *, today: date, limit: int = 50,

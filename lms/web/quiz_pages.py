@@ -29,7 +29,13 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
     except ServiceError:
         abort(404)
     bank = len(quizzes.active_questions(session, q.id))
-    return render_template("lms/quiz.html", quiz={
+    needs = None
+    if q.kind == "final":
+        from lms.services import catalogue
+        from lms.web.learning_path import certificate_needs
+
+        needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
+    return render_template("lms/quiz.html", needs=needs, quiz={
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
         "time_limit": q.time_limit_minutes, "questions": min(bank, q.draw_count or bank),
         "max_attempts": q.max_attempts, "course_url": url_for("lms_pages.course", course_id=q.course_id)})
@@ -226,6 +232,14 @@ def result(attempt_id: str) -> ResponseReturnValue:
     rows = [{"number": n, "text_html": texts.get(q["id"], ""), "correct": q["correct"],
              "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)]
     q = quizzes.get_quiz(session, done.quiz_id)
-    return render_template("lms/result.html", result=res, rows=rows,
+    from lms.web.learning_path import certificate_needs, score_text
+
+    needs = None
+    if q.kind == "final":
+        from lms.services import catalogue
+
+        needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
+    return render_template("lms/result.html", result=res, rows=rows, needs=needs,
+                           score=score_text(float(res["score"]), float(res["max_score"])),
                            quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),
                                  "course_url": url_for("lms_pages.course", course_id=q.course_id)})
