@@ -87,6 +87,17 @@ def _outcome(job: Job) -> dict[str, Any]:
             "message": job.message if job.status == "failed" and not problems else None}
 
 
+@bp.get("/jobs")
+@login_required
+def jobs_page() -> ResponseReturnValue:
+    """"Việc đang chạy": the person's work under way and what finished in the last month."""
+    user = current_account()
+    assert user is not None
+    rows = [_view(j) for j in jobs.recent_for(db(), user, now=now(), days=30, limit=100)]
+    return render_template("lms/jobs.html", running=[r for r in rows if r["running"]],
+                           finished=[r for r in rows if not r["running"]])
+
+
 @bp.get("/jobs/<job_id>")
 @login_required
 def job_page(job_id: str) -> ResponseReturnValue:

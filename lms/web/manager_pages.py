@@ -187,27 +187,53 @@ def manager_export_job() -> ResponseReturnValue:
 @bp.route("/manager/mandates", methods=["GET", "POST"])
 @_managers_only
 def manager_mandates() -> ResponseReturnValue:
+    """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
+    from lms.services.collation import sorted_by_name
+    from lms.store import Unit
+
     user = current_account()
     assert user is not None
-    courses = [(c.id, c.title) for c in catalogue.list_courses(db())]
+    session = db()
+    courses = [(c.id, c.title) for c in catalogue.list_courses(session)]
+    home = user.unit_code or "86"
+    codes = reports.unit_scope(session, user, home) if session.get(Unit, home) is not None else []
+    units = sorted_by_name(session.scalars(select(Unit).where(Unit.code.in_(codes))), lambda u: u.name)
+    units.sort(key=lambda u: u.code != home)  # the manager's own unit first, then its communes by name
     error = None
     if request.method == "POST":
+        action = request.form.get("action", "create")
+        mandate_id = request.form.get("mandate_id", "")
         try:
-            due = datetime.strptime(request.form.get("due", ""), "%Y-%m-%d").date()
+            due = datetime.strptime(request.form.get("due", ""), "%Y-%m-%d").date() if action != "remove" else None
         except ValueError:
             error = _("Hãy nhập hạn hoàn thành theo dạng năm-tháng-ngày.")
         else:
             try:
-                with transaction() as session:
-                    mandates.create_mandate(session, user, course_id=request.form.get("course", ""),
-                                            unit_code=request.form.get("unit", user.unit_code or ""), due=due,
-                                            recurring=request.form.get("recurring") == "y", now=now())
+                with transaction() as tx:
+                    if action == "remove":
+                        mandates.remove_mandate(tx, user, int(mandate_id) if mandate_id.isdigit() else 0)
+                        done = _("Đã bỏ việc giao khóa học.")
+                    elif action == "change":
+                        assert due is not None
+                        mandates.change_mandate(tx, user, int(mandate_id) if mandate_id.isdigit() else 0, due=due,
+                                                recurring=request.form.get("recurring") == "y")
+                        done = _("Đã lưu thay đổi.")
+                    else:
+                        assert due is not None
+                        mandates.create_mandate(tx, user, course_id=request.form.get("course", ""),
+                                                unit_code=request.form.get("unit", home), due=due,
+                                                recurring=request.form.get("recurring") == "y", now=now())
+                        done = _("Đã giao khóa học bắt buộc.")
             except ServiceError as exc:
                 error = message(exc.key)
             else:
-                flash(_("Đã giao khóa học bắt buộc."), "success")
-                return redirect(url_for("lms_pages.manager_home"))
-    return render_template("lms/manager_mandates.html", courses=courses, unit=user.unit_code or "", error=error,
+                flash(done, "success")
+                return redirect(url_for("lms_pages.manager_mandates"))
+    assigned = [{"id": m.mandate_id, "course": m.course_title, "unit": m.unit_name, "due": m.due.strftime("%d/%m/%Y"),
+                 "due_iso": m.due.isoformat(), "recurring": m.recurring}
+                for m in mandates.assigned_mandates(session, user, today=now().date())]
+    return render_template("lms/manager_mandates.html", courses=courses, units=[(u.code, u.name) for u in units],
+                           unit=home, error=error, assigned=assigned,
                            default_due=date(now().year, 12, 15).isoformat()), 422 if error else 200
 
 
