@@ -201,6 +201,7 @@ def test_trainer_publishes_lesson_and_learner_sees_it(page: Page, context: Brows
         reader = server_errors.watch(learner.new_page())
         log_in(reader, "0912345678")
         reader.goto(f"/lessons/{lesson_id}")
+        read_to_the_end(reader)  # the new sentence closes the lesson, on its last page
         expect(reader.locator("article.lesson")).to_contain_text(sentence)
         shot(reader, "learner sees new text")
     finally:
