@@ -322,3 +322,35 @@ def test_the_jobs_page_lists_a_persons_work(page: Page, site: LiveSite, shot: Ca
     expect(page.locator("h1")).to_have_text("Việc đang chạy")
     expect(page.locator("main")).to_contain_text("Đã xong")
     shot(page, "jobs page")
+
+
+def test_the_managers_dashboard_reads_well_on_a_phone(page: Page, site: LiveSite, shot: Camera) -> None:
+    """Was: a 13-column month table one letter per line, a line chart without axes or legend, an
+    unnamed target, slugs ("dich-vu-cong"), and 30 rows of "chưa có cán bộ trong danh sách"."""
+    log_in(page, "quanly@demo.vn")
+    page.goto("/manager")
+    main = page.locator("main")
+    shot(page, "dashboard")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    charts = page.locator("svg.chart")
+    expect(charts).to_have_count(4)
+    for i in range(3):
+        expect(charts.nth(i).locator("text").first).to_contain_text("Mục tiêu")
+    trend = charts.nth(3)
+    expect(trend.locator("text")).to_contain_text(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+                                                   "Tháng"])
+    expect(page.locator(".legend li")).to_have_count(2)
+    smallest_text = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.chart text')]
+        .map((t) => t.getBoundingClientRect().height))""")
+    assert smallest_text >= 10, f"chart text is {smallest_text} px high at 360 px"
+    expect(main).to_contain_text("người dùng đã đăng ký")
+    expect(main).not_to_contain_text("chưa có cán bộ trong danh sách")
+    text = main.inner_text()
+    for slug in ("dich-vu-cong", "chuyen-doi-so-can-bo", "citizen", "classes_held"):
+        assert slug not in text, slug
+    months = page.locator("table.months tbody tr")
+    expect(months).to_have_count(12)
+    page.emulate_media(media="print")
+    shot(page, "dashboard printed")
+    expect(page.locator("nav.menu")).to_be_hidden()
+    expect(charts.first).to_be_visible()
