@@ -50,7 +50,7 @@ def certificate_download(code: str) -> ResponseReturnValue:
 @bp.get("/verify")
 def verify_form() -> ResponseReturnValue:
     """Type the code printed on a certificate; scanning its QR code opens /verify/CODE directly."""
-    typed = "".join(request.args.get("code", "").split())[:40]
+    typed = "".join(request.args.get("code", "").split()).upper()[:40]
     if typed:
         return redirect(url_for("lms_pages.verify_page", code=typed))
     return render_template("lms/verify_form.html")

@@ -162,7 +162,9 @@ def _boxes_below(page: Page, selector: str, minimum: int = 44) -> list[str]:
 def test_main_controls_are_at_least_44_px_and_text_size_and_language_are_in_the_header(
         page: Page, site: LiveSite, shot: Camera) -> None:
     """Was: header links 29 px, radios 26 px, "Trang xác minh" 24 px, "Chữ lớn" only in the footer."""
-    log_in(page, _new_learner(site), PASSWORD)
+    login = _new_learner(site)
+    site.lms("certificates", "issue", "--login", login, "--course", SAFETY_COURSE)
+    log_in(page, login, PASSWORD)
     page.goto("/")
     header = page.locator("header")
     expect(header.get_by_role("button", name="Chữ lớn")).to_be_visible()
@@ -173,6 +175,7 @@ def test_main_controls_are_at_least_44_px_and_text_size_and_language_are_in_the_
     small += _boxes_below(page, "input[type=radio], input[type=checkbox], main button")
     shot(page, "attempt with large radios")
     page.goto("/me/certificates")
+    expect(page.get_by_role("link", name="Trang xác minh")).to_be_visible()
     small += _boxes_below(page, "main a")
     assert small == []
     page.locator("header").get_by_role("button", name="Chữ lớn").click()
@@ -196,8 +199,8 @@ def test_no_page_scrolls_sideways_and_the_menu_leaves_the_first_screen_to_the_pa
             page.goto(path)
             wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert wide <= 0, f"{path} scrolls sideways by {wide} px at {width} px"
-            heading = page.locator("main h1").bounding_box()
-            assert heading and heading["y"] < height / 2, f"{path}: the page's heading starts at {heading}"
+            content = page.locator("main").bounding_box()
+            assert content and content["y"] < height / 2, f"{path}: the page's content starts at {content}"
     finally:
         context.close()
 
@@ -219,7 +222,8 @@ def test_table_words_never_break_mid_syllable(page: Page, site: LiveSite, shot: 
                     const range = document.createRange();
                     range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
                     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-                    if (tops.size > 1) out.push(m[0]);
+                    // a web address or e-mail longer than its column may wrap; a word may not
+                    if (tops.size > 1 && !/[.@/]\\w/.test(m[0])) out.push(m[0]);
                   }
                 }
               }
