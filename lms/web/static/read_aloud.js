@@ -51,7 +51,7 @@
     parts.forEach(function (text, index) {
       var u = new SpeechSynthesisUtterance(text);
       u.lang = 'vi-VN';
-      u.voice = voice;
+      try { u.voice = voice; } catch (e) { /* lang alone still picks a Vietnamese voice */ }
       u.rate = 0.9; // a little slower than the default, for older listeners
       if (index === parts.length - 1) u.onend = function () { if (reading) stop(); };
       synth.speak(u);
