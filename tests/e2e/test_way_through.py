@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from lms.services import catalogue
+from lms.services import catalogue, quizzes
+from lms.store import User
 from tests.e2e.answers import answer_correctly, attempt_id_of
 from tests.e2e.conftest import OFFICIAL_COURSE, Camera, log_in, new_context
 from tests.e2e.site import LiveSite
@@ -358,3 +360,20 @@ def test_the_managers_dashboard_reads_well_on_a_phone(page: Page, site: LiveSite
     shot(page, "dashboard printed")
     expect(page.locator("nav.menu")).to_be_hidden()
     expect(charts.first).to_be_visible()
+
+
+def test_the_bank_editor_shows_plain_questions_without_markup(page: Page, site: LiveSite, shot: Camera,
+                                                              tmp_path: Path) -> None:
+    """Was: "[html]" at the start of every stem, choice and feedback in the bank editor."""
+    gift = tmp_path / "on-tap.gift"
+    gift.write_text("::mat-khau::Mật khẩu an toàn có ít nhất mấy ký tự? {=8 ~4#Quá ngắn. ~6}\n\n"
+                    "::otp::Có nên gửi mã OTP cho người lạ? {F#Không bao giờ gửi.}\n", encoding="utf-8")
+    with site.session() as s:
+        trainer = s.query(User).filter_by(login="giangvien@demo.vn").one()
+        quiz_id, _, _ = quizzes.import_file(s, gift, course_id=SAFETY_COURSE, fmt="gift", now=datetime.now(UTC),
+                                            owner_id=trainer.id)
+    log_in(page, "giangvien@demo.vn")
+    page.goto(f"/trainer/quizzes/{quiz_id}/edit")
+    bank = page.locator("textarea").input_value()
+    assert "Mật khẩu an toàn có ít nhất mấy ký tự?" in bank and "[html]" not in bank, bank
+    shot(page, "bank editor in plain text")
