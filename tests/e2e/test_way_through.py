@@ -125,6 +125,7 @@ def test_the_final_says_what_a_certificate_needs_and_the_result_what_is_missing(
     lead = page.locator("main .lead").inner_text()
     assert re.search(r"Bạn được (\d+)/\1 điểm \(100%\)\.", lead), lead
     expect(page.locator("#certificate-needs")).to_contain_text(f"Bạn còn {len(lessons)} bài chưa học")
+    expect(page.locator("#certificate-needs")).to_contain_text("Chứng nhận được cấp ngay khi bạn học xong")
     expect(page.locator("#certificate-needs a").first).to_have_attribute("href", f"/lessons/{lessons[0]}")
     shot(page, "passed but lessons missing")
 
