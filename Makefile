@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LMS_PORT ?= 5000
 # Debian packages the project needs: Pango for WeasyPrint, HarfBuzz's subsetter (makes PDF
-# fonts ~10x faster), and fonts that cover every Vietnamese letter for the certificates.
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
+# fonts ~10x faster), and fonts that cover every Vietnamese letter for the certificates; ICU and
+# what builds PyICU against it (Vietnamese collation of names).
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core libicu-dev pkg-config g++
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Browser tests: Debian's Chromium (Playwright never downloads a browser here), a Java runtime for
 # the Nu HTML Checker when none is installed, npm when missing; axe-core and vnu-jar from npm

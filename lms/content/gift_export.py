@@ -1,4 +1,7 @@
-"""Write questions as GIFT, every text as ``[html]`` with GIFT's special characters escaped.
+"""Write questions as GIFT with GIFT's special characters escaped. A question whose every text is
+plain (no markup, one line) is written as plain text, which GIFT reads back the same: trainers
+editing the bank in the browser see their words, not ``[html]`` on every line. Any other question
+writes each text as ``[html]``.
 
 ``parse_gift(export_gift(questions))`` gives questions that grade the same, except for what
 GIFT cannot say, which is written as a ``//`` comment line instead: ordering questions (skipped),
@@ -10,8 +13,11 @@ for it) and is skipped with a comment, like ordering questions.
 
 from __future__ import annotations
 
+import html
 import math
+from collections.abc import Iterator
 
+from lms.content.gift import plain_to_html
 from lms.content.questions import QuestionDoc
 
 __all__ = ["export_gift"]
@@ -24,13 +30,32 @@ def _escape(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_SPECIAL)
 
 
-def _html(text: str) -> str:
+def _html(text: str, plain: bool = False) -> str:
+    if plain:
+        return _escape(html.unescape(text.strip()))
     # '->' cannot be escaped in GIFT (it would make a matching pair); as HTML it can be "-&gt;".
     return "[html]" + _escape(text.strip().replace("->", "-&gt;"))
 
 
-def _feedback(text: str) -> str:
-    return "#" + _html(text) if text.strip() else ""
+def _is_plain(text: str) -> bool:
+    """True when GIFT's default (Moodle auto-format) reading of the unescaped text gives this HTML."""
+    words = html.unescape(text.strip())
+    return (plain_to_html(words) == text.strip() and "\n" not in words and "->" not in words
+            and not words.startswith(("[", "%")))
+
+
+def _texts(q: QuestionDoc) -> Iterator[str]:
+    yield from (q.text_html, q.feedback_html, q.feedback_true_html, q.feedback_false_html)
+    for c in q.choices:
+        yield from (c.html, c.feedback_html)
+    yield from (a.feedback_html for a in q.answers)
+    yield from (n.feedback_html for n in q.numbers)
+    for p in q.pairs:
+        yield from (p.left_html, p.right_html)
+
+
+def _feedback(text: str, plain: bool = False) -> str:
+    return "#" + _html(text, plain) if text.strip() else ""
 
 
 def _one_line(text: str) -> str:
@@ -52,7 +77,7 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _answer_lines(q: QuestionDoc, notes: list[str]) -> list[str] | None:
+def _answer_lines(q: QuestionDoc, notes: list[str], plain: bool = False) -> list[str] | None:
     """The lines inside ``{...}``, or None when GIFT cannot hold the question."""
     if q.type in ("single", "multiple"):
         single_plain = (q.type == "single"
@@ -64,17 +89,18 @@ def _answer_lines(q: QuestionDoc, notes: list[str]) -> list[str] | None:
         if q.type == "multiple" and q.scoring == "all_or_nothing":
             notes.append(f"question '{q.local_id}': all-or-nothing scoring cannot be written in GIFT")
         if single_plain:
-            return [("=" if c.fraction == 1.0 else "~") + _html(c.html) + _feedback(c.feedback_html)
+            return [("=" if c.fraction == 1.0 else "~") + _html(c.html, plain) + _feedback(c.feedback_html, plain)
                     for c in q.choices]
-        return [f"~%{_percent(c.fraction)}%" + _html(c.html) + _feedback(c.feedback_html) for c in q.choices]
+        return [f"~%{_percent(c.fraction)}%" + _html(c.html, plain) + _feedback(c.feedback_html, plain)
+                for c in q.choices]
     if q.type == "true_false":
         right, wrong = ((q.feedback_true_html, q.feedback_false_html) if q.answer
                         else (q.feedback_false_html, q.feedback_true_html))
         line = "TRUE" if q.answer else "FALSE"
         if wrong.strip() or right.strip():
-            line += "#" + (_html(wrong) if wrong.strip() else "")
+            line += "#" + (_html(wrong, plain) if wrong.strip() else "")
         if right.strip():
-            line += "#" + _html(right)
+            line += "#" + _html(right, plain)
         return [line]
     if q.type == "short_answer":
         if q.case_sensitive:
@@ -87,7 +113,7 @@ def _answer_lines(q: QuestionDoc, notes: list[str]) -> list[str] | None:
         for a in q.answers:
             text = _escape(_one_line(a.text))
             weight = "" if a.fraction == 1.0 and not text.startswith("%") else f"%{_percent(a.fraction)}%"
-            lines.append("=" + weight + text + _feedback(a.feedback_html))
+            lines.append("=" + weight + text + _feedback(a.feedback_html, plain))
         return lines
     if q.type == "numeric":
         if not all(math.isfinite(n.value) and math.isfinite(n.tolerance) for n in q.numbers):
@@ -95,11 +121,12 @@ def _answer_lines(q: QuestionDoc, notes: list[str]) -> list[str] | None:
         lines = ["#"]
         for n in q.numbers:
             weight = "" if n.fraction == 1.0 else f"%{_percent(n.fraction)}%"
-            lines.append(f"={weight}{_number(n.value)}:{_number(n.tolerance)}" + _feedback(n.feedback_html))
+            lines.append(f"={weight}{_number(n.value)}:{_number(n.tolerance)}" + _feedback(n.feedback_html, plain))
         return lines
     if q.type == "matching":
         # A pair's [html] marker covers both sides; '->' cannot be escaped, so it is written as HTML.
-        return ["=" + _html(p.left_html) + " -> " + _html(p.right_html).removeprefix("[html]") for p in q.pairs]
+        return ["=" + _html(p.left_html, plain) + " -> " + _html(p.right_html, plain).removeprefix("[html]")
+                for p in q.pairs]
     return None
 
 
@@ -114,7 +141,8 @@ def export_gift(questions: list[QuestionDoc], title: str | None = None) -> str:
             out += [f"$CATEGORY: {_one_line(q.category)}", ""]
             category = q.category
         notes: list[str] = []
-        answers = _answer_lines(q, notes)
+        plain = all(_is_plain(t) for t in _texts(q) if t.strip())
+        answers = _answer_lines(q, notes, plain)
         if answers is None:
             out += [f"// {q.type} question '{q.local_id}' cannot be written in GIFT", ""]
             continue
@@ -123,9 +151,9 @@ def export_gift(questions: list[QuestionDoc], title: str | None = None) -> str:
         out += [f"// {note}" for note in notes]
         out += [f"// [tag:{_tag(tag)}]" for tag in q.tags if _tag(tag)]
         name = f"::{_escape(q.local_id)}::" if q.local_id else ""
-        out.append(f"{name}{_html(q.text_html)} {{")
+        out.append(f"{name}{_html(q.text_html, plain)} {{")
         out += answers
         if q.feedback_html.strip():
-            out.append("####" + _html(q.feedback_html))
+            out.append("####" + _html(q.feedback_html, plain))
         out += ["}", ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -40,12 +40,47 @@ def sanitise_html(html: str) -> str:
 
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")assets/')
+# A box written `!!! tip` with no title of its own would be titled in English ("Tip") by the
+# Markdown extension, inside a Vietnamese lesson: give it the Vietnamese word instead.
+_UNTITLED_BOX = re.compile(r'^([ \t]*!!![ \t]+)(note|warning|tip|danger)[ \t]*$', re.MULTILINE | re.IGNORECASE)
+_BOX_TITLES = {"note": "Lưu ý", "warning": "Cảnh báo", "tip": "Mẹo", "danger": "Nguy hiểm"}
+
+
+def _titled_boxes(text: str) -> str:
+    return _UNTITLED_BOX.sub(lambda m: f'{m.group(1)}{m.group(2)} "{_BOX_TITLES[m.group(2).lower()]}"', text)
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
+_HEAD_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.DOTALL)
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _reflowing_tables(html: str) -> str:
+    """Tables that turn into one card per row on a phone: each cell carries its column's heading
+    as ``data-label`` (the site's CSS shows it before the cell), so no table makes a phone scroll
+    sideways or squeezes its words. Runs after sanitising, on the sanitiser's own output."""
+    def one(table: re.Match[str]) -> str:
+        body = table.group(1)
+        head, sep, rows = body.partition("</thead>")
+        if not sep:
+            return table.group(0)
+        labels = [_TAG.sub("", cell).strip().replace('"', "&quot;") for cell in _HEAD_CELL.findall(head)]
+
+        def row(match: re.Match[str]) -> str:
+            cells = iter(labels)
+            return "<tr>" + re.sub(r"<td(?=[\s>])", lambda _: f'<td data-label="{next(cells, "")}"',
+                                   match.group(1)) + "</tr>"
+
+        return '<table class="reflow">' + head + sep + _ROW.sub(row, rows) + "</table>"
+
+    return _TABLE.sub(one, html) if "<table>" in html else html
 
 
 def render_markdown(text: str, *, asset_base: str | None = None) -> str:
     """Render lesson Markdown; ``assets/x`` image paths are rewritten under ``asset_base``."""
     md = markdown.Markdown(extensions=["tables", "admonition", "sane_lists"], output_format="html")
-    html = sanitise_html(md.convert(text))
+    html = _reflowing_tables(sanitise_html(md.convert(_titled_boxes(text))))
     if asset_base is not None:
         html = _IMG_SRC.sub(lambda m: m.group(1) + asset_base.rstrip("/") + "/", html)
     html = html.replace("<img ", '<img loading="lazy" ') if 'loading="' not in html else html

@@ -15,7 +15,8 @@ from lms.services.reports import can_see_unit, year_bounds
 from lms.services.units import unit_and_descendants
 from lms.store import Agency, Certificate, Course, Mandate, Unit, User
 
-__all__ = ["MandateStatus", "create_mandate", "mandates_for", "overdue"]
+__all__ = ["AssignedMandate", "MandateStatus", "assigned_mandates", "change_mandate", "create_mandate",
+           "mandates_for", "overdue", "remove_mandate"]
 
 
 
@@ -49,6 +50,53 @@ def create_mandate(session: Session, manager: User, *, course_id: str, unit_code
     return mandate
 
 
+@dataclass(frozen=True)
+class AssignedMandate:
+    """A mandate as the manager who can change it sees it: names, not codes."""
+    mandate_id: int
+    course_id: str
+    course_title: str
+    unit_code: str
+    unit_name: str
+    due: date
+    recurring: bool
+
+
+def assigned_mandates(session: Session, manager: User, *, today: date) -> list[AssignedMandate]:
+    """The mandates on units the manager may see, the nearest deadline first."""
+    out = []
+    for m in session.scalars(select(Mandate).order_by(Mandate.id)):
+        if not can_see_unit(session, manager, m.unit_code):
+            continue
+        course, unit = session.get(Course, m.course_id), session.get(Unit, m.unit_code)
+        assert course is not None and unit is not None
+        year = max(today.year, m.first_year) if m.recurring else m.first_year
+        out.append(AssignedMandate(m.id, m.course_id, course.title, m.unit_code, unit.name, _due(m, year),
+                                   m.recurring))
+    return sorted(out, key=lambda a: (a.due, a.mandate_id))
+
+
+def _own_mandate(session: Session, manager: User, mandate_id: int) -> Mandate:
+    m = session.get(Mandate, mandate_id)
+    if m is None:
+        raise NotFound("mandate.not_found")
+    if not can_see_unit(session, manager, m.unit_code):
+        raise Forbidden("auth.forbidden")
+    return m
+
+
+def change_mandate(session: Session, manager: User, mandate_id: int, *, due: date, recurring: bool) -> Mandate:
+    m = _own_mandate(session, manager, mandate_id)
+    m.due_month, m.due_day, m.first_year, m.recurring = due.month, due.day, due.year, recurring
+    session.flush()
+    return m
+
+
+def remove_mandate(session: Session, manager: User, mandate_id: int) -> None:
+    session.delete(_own_mandate(session, manager, mandate_id))
+    session.flush()
+
+
 def _due(m: Mandate, year: int) -> date:
     day = min(m.due_day, 28) if m.due_month == 2 else m.due_day
     return date(year, m.due_month, day)
@@ -80,7 +128,24 @@ def mandates_for(session: Session, user: User, *, today: date) -> list[MandateSt
         due = _due(m, today.year)
         done = _certified(session, user.id, m.course_id, today.year)
         out.append(MandateStatus(m.id, m.course_id, course.title, due, done, not done and today > due))
+    out.extend(_plan_mandates(session, user, today, {s.course_id for s in out}))
     return sorted(out, key=lambda s: (s.done, s.due))
+
+
+def _plan_mandates(session: Session, user: User, today: date, covered: set[str]) -> list[MandateStatus]:
+    """The default plan trains every official every year in each mandated course, due by the end
+    of the training year: that holds from an official's first sign-in, before any manager acts. A
+    manager's own mandate for the same course (an earlier deadline, say) takes its place."""
+    if user.role != "official":
+        return []
+    due = date(today.year, 12, 31)
+    out = []
+    for course in session.scalars(select(Course).where(Course.mandated).order_by(Course.id)):
+        if course.id in covered:
+            continue
+        done = _certified(session, user.id, course.id, today.year)
+        out.append(MandateStatus(0, course.id, course.title, due, done, not done and today > due))
+    return out
 
 
 def overdue(session: Session, manager: User, unit_code: str, *, today: date, limit: int = 50,

@@ -24,6 +24,40 @@ FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocu
            "pdf": "application/pdf"}
 
 
+# What a person reads in the files: Vietnamese names for the figures, learner groups, the months'
+# columns and certificate sources (API.md: exported spreadsheets have Vietnamese headers). The
+# machine names stay available on the XLSX's last sheet, for scripts.
+FIGURE_NAMES = {"classes_held": "Lớp tập huấn đã mở", "participant_times": "Lượt học viên",
+                "unique_learners": "Người học (không trùng)", "teams": "Tổ công nghệ số cộng đồng",
+                "team_members": "Thành viên tổ", "certificates_by_course": "Chứng nhận theo khóa học",
+                "certificates_by_unit": "Chứng nhận theo đơn vị", "certificates_by_month": "Chứng nhận theo tháng",
+                "certificates_by_group": "Chứng nhận theo nhóm người học"}
+GROUP_NAMES = {"citizen": "Người dân", "official": "Cán bộ, công chức", "trainer": "Giảng viên, tổ công nghệ số",
+               "manager": "Cán bộ quản lý", "admin": "Quản trị"}
+MONTH_COLUMNS = (("month", "Tháng"), ("officials", "Cán bộ được cấp trong tháng"),
+                 ("citizens", "Người dân được cấp trong tháng"), ("officials_total", "Cán bộ, cộng dồn"),
+                 ("citizens_total", "Người dân, cộng dồn"))
+SOURCE_NAMES = {"online": "Học trực tuyến", "in_person": "Lớp tập huấn trực tiếp", "class": "Lớp tập huấn trực tiếp",
+                "operator": "Cấp bởi quản trị hệ thống"}
+
+
+def _detail(session: Session, key: str, sub: str) -> str:
+    """A figure's breakdown value as a person reads it: a course's title, a unit's name, a group."""
+    from lms.store import Course, Unit
+
+    if key == "certificates_by_course":
+        course = session.get(Course, sub)
+        return course.title if course is not None else sub
+    if key == "certificates_by_unit":
+        unit = session.get(Unit, sub)
+        return unit.name if unit is not None else sub
+    if key == "certificates_by_group":
+        return GROUP_NAMES.get(sub, sub)
+    if key == "certificates_by_month":
+        return f"Tháng {int(sub)}" if sub.isdigit() else sub
+    return sub
+
+
 @dataclass(frozen=True)
 class ExportFile:
     filename: str
@@ -43,7 +77,7 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
     if fmt == "pdf":
         from lms.certificates.report import render_report_pdf
 
-        return ExportFile(name, FORMATS[fmt], render_report_pdf(report_view(report)))
+        return ExportFile(name, FORMATS[fmt], render_report_pdf(report_view(report, session)))
     places = [(report.unit_code, report.unit_name, report.indicators)]
     places += [(u["code"], u["name"], list(u["indicators"].values())) for u in report.units]
     table: list[list[object]] = [[code, place, r.label, r.numerator, r.denominator,
@@ -66,22 +100,28 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
         sheet.append([_csv_safe(c) for c in row])
     titles = list(sheets) or ["Số liệu", "Theo tháng"]
     figures = book.create_sheet(titles[0])
+    figures.append(["Số liệu", "Chi tiết", "Số lượng", "Mã số liệu (cho máy)", "Mã chi tiết (cho máy)"])
     for key, value in report.figures.items():
         if isinstance(value, dict):
             for sub, count in value.items():
-                figures.append([key, str(sub), count])
+                figures.append([FIGURE_NAMES.get(key, key), _csv_safe(_detail(session, key, str(sub))), count, key,
+                                str(sub)])
         else:
-            figures.append([key, "", value])
+            figures.append([FIGURE_NAMES.get(key, key), "", value, key, ""])
     months = book.create_sheet(titles[1])
-    months.append(["month", "officials", "citizens", "officials_total", "citizens_total"])
+    months.append([title for _, title in MONTH_COLUMNS])
     for t in report.trend:
-        months.append([t["month"], t["officials"], t["citizens"], t["officials_total"], t["citizens_total"]])
+        months.append([t[key] for key, _ in MONTH_COLUMNS])
+    keys = book.create_sheet("Mã cột (cho máy)")
+    keys.append(["Trang tính", "Cột", "Mã"])
+    for key, title in MONTH_COLUMNS:
+        keys.append([titles[1], title, key])
     buffer = io.BytesIO()
     book.save(buffer)
     return ExportFile(name, FORMATS[fmt], buffer.getvalue())
 
 
-def report_view(report: reports.Report) -> dict[str, Any]:
+def report_view(report: reports.Report, session: Session | None = None) -> dict[str, Any]:
     """Ready-made values for the PDF report's template."""
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:.1f}%".replace(".", ",")
@@ -105,8 +145,10 @@ def report_view(report: reports.Report) -> dict[str, Any]:
         "figures": [("Lớp tập huấn đã mở", f["classes_held"]), ("Lượt học viên", f["participant_times"]),
                     ("Người học (không trùng)", f["unique_learners"]), ("Tổ công nghệ số cộng đồng", f["teams"]),
                     ("Thành viên tổ", f["team_members"]),
-                    *[(f"Chứng nhận: {course}", n) for course, n in sorted(f["certificates_by_course"].items())],
-                    *[(f"Chứng nhận của nhóm {group}", n) for group, n in sorted(f["certificates_by_group"].items())]],
+                    *[(f"Chứng nhận khóa «{_course_title(session, course)}»", n)
+                      for course, n in sorted(f["certificates_by_course"].items())],
+                    *[(f"Chứng nhận của nhóm {GROUP_NAMES.get(group, group).lower()}", n)
+                      for group, n in sorted(f["certificates_by_group"].items())]],
         "trend": report.trend,
         "unit_headers": [f"{r.label[:40]}…" if len(r.label) > 40 else r.label for r in report.indicators],
         "units": [{"name": u["name"], "cells": [
@@ -115,6 +157,10 @@ def report_view(report: reports.Report) -> dict[str, Any]:
             for r in report.indicators]} for u in report.units],
         "first": first,
     }
+
+
+def _course_title(session: Session | None, course_id: str) -> str:
+    return _detail(session, "certificates_by_course", course_id) if session is not None else course_id
 
 
 def _csv_safe(value: object) -> object:
@@ -139,6 +185,9 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
                     Certificate.revoked_at)
              .where(Certificate.unit_code.in_(units), Certificate.issued_at >= start, Certificate.issued_at < end)
              .order_by(Certificate.id).execution_options(yield_per=2000))
+    from lms.store import Course
+
+    titles = dict(session.execute(select(Course.id, Course.title)).tuples().all())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(list(header))
@@ -147,8 +196,8 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
         out.seek(0)
         out.truncate()
         for code, holder, course, version, unit, source, issued, expires, revoked in batch:
-            writer.writerow([code, _csv_safe(holder), course, version, unit, source, _day(issued), _day(expires),
-                             _day(revoked)])
+            writer.writerow([code, _csv_safe(holder), _csv_safe(titles.get(course, course)), version, unit,
+                             SOURCE_NAMES.get(source, source), _day(issued), _day(expires), _day(revoked)])
         yield out.getvalue().encode("utf-8")
 
 

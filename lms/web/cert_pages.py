@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from lms.domain.certificates import vietnamese_date
 from lms.services import certificates
 from lms.services.errors import ServiceError
 from lms.web.api import pdf_response
 from lms.web.auth import current_account
 from lms.web.db import db, now, state
 from lms.web.limits import limiter
-from lms.web.pages import bp
+from lms.web.pages import bp, long_date
 
 __all__: list[str] = []
 
@@ -27,7 +26,7 @@ def my_certificates() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
     rows = [{"course": c.course_title, "code": c.code, "status": certificates.certificate_status(c, now()),
-             "issued": vietnamese_date(c.issued_at), "ready": c.pdf_status == "ready",
+             "issued": long_date(c.issued_at), "ready": c.pdf_status == "ready",
              "pdf": url_for("lms_pages.certificate_download", code=c.code),
              "verify": url_for("lms_pages.verify_page", code=c.code)}
             for c in certificates.list_for_user(db(), user)]
@@ -48,6 +47,15 @@ def certificate_download(code: str) -> ResponseReturnValue:
     return pdf_response(cert)
 
 
+@bp.get("/verify")
+def verify_form() -> ResponseReturnValue:
+    """Type the code printed on a certificate; scanning its QR code opens /verify/CODE directly."""
+    typed = "".join(request.args.get("code", "").split()).upper()[:40]
+    if typed:
+        return redirect(url_for("lms_pages.verify_page", code=typed))
+    return render_template("lms/verify_form.html")
+
+
 @bp.get("/verify/<code>")
 @limiter.limit("60 per minute")
 def verify_page(code: str) -> ResponseReturnValue:
@@ -56,8 +64,8 @@ def verify_page(code: str) -> ResponseReturnValue:
         return render_template("lms/verify.html", found=None, code=code[:40]), 404
     view = {"holder": found["holder"], "course": found["course"], "status": found["status"],
             "status_text": str(STATUS_TEXT[found["status"]]),
-            "issued": vietnamese_date(_parse(found["issued_at"])),
-            "expires": vietnamese_date(_parse(found["expires_at"])) if found["expires_at"] else None}
+            "issued": long_date(_parse(found["issued_at"])),
+            "expires": long_date(_parse(found["expires_at"])) if found["expires_at"] else None}
     return render_template("lms/verify.html", found=view, code=code[:40], credential=_credential_view(code))
 
 

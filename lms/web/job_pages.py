@@ -14,6 +14,7 @@ from flask_login import login_required
 from lms.services import job_runner, jobs
 from lms.services.errors import ServiceError
 from lms.store import Job, User
+from lms.store.engine import write_intent
 from lms.web.auth import current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.pages import bp
@@ -89,6 +90,17 @@ def _outcome(job: Job) -> dict[str, Any]:
             "message": job.message if job.status == "failed" and not problems else None}
 
 
+@bp.get("/jobs")
+@login_required
+def jobs_page() -> ResponseReturnValue:
+    """"Việc đang chạy": the person's work under way and what finished in the last month."""
+    user = current_account()
+    assert user is not None
+    rows = [_view(j) for j in jobs.recent_for(db(), user, now=now(), days=30, limit=100)]
+    return render_template("lms/jobs.html", running=[r for r in rows if r["running"]],
+                           finished=[r for r in rows if not r["running"]])
+
+
 @bp.get("/jobs/<job_id>")
 @login_required
 def job_page(job_id: str) -> ResponseReturnValue:
@@ -99,7 +111,11 @@ def job_page(job_id: str) -> ResponseReturnValue:
     except ServiceError as exc:
         abort(exc.status)
     if jobs.is_stale(job, now()):  # its process died: whoever comes back to look starts it again
-        with transaction() as tx:
+        # A GET reads in a deferred SQLite transaction; writing in it after another writer has
+        # committed fails at once with "database is locked". End the read, and write in a
+        # transaction that takes the write lock first (waiting its turn like any POST).
+        db().rollback()
+        with write_intent(True), transaction() as tx:
             again = jobs.requeue_stale(tx, now=now())
         for stale_id in again:
             launch(stale_id)

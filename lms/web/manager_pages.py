@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -61,12 +62,15 @@ def manager_home() -> ResponseReturnValue:
         report = reports.full_report(session, user, unit, year)
     except ServiceError as exc:
         abort(exc.status)
-    rows = [_indicator_row(r) for r in report.indicators]
+    rows = [_indicator_row(r, report.denominator_source.get(r.id)) for r in report.indicators]
     first = report.plan.indicators[0].id if report.plan.indicators else ""
-    lagging = []
-    for commune in report.units[:30]:
+    lagging: list[dict[str, Any]] = []
+    unmeasured = 0  # communes with nobody on their rosters: one sentence, not a row each
+    for commune in report.units:
         r = commune["indicators"].get(first)
-        if r is not None:
+        if r is not None and r.denominator == 0:
+            unmeasured += 1
+        elif r is not None and len(lagging) < 30:
             lagging.append({"name": commune["name"], "percent": r.percent, "numerator": r.numerator,
                             "denominator": r.denominator,
                             "url": url_for("lms_pages.manager_home", unit=commune["code"], year=year)})
@@ -86,29 +90,47 @@ def manager_home() -> ResponseReturnValue:
                for fmt in ("csv", "xlsx", "pdf")}
     exports["job"] = url_for("lms_pages.manager_export_job")
     exports["certificates"] = url_for("lms_pages.manager_certificates_csv", unit=unit, year=year)
+    titles = {c.id: c.title for c in catalogue.list_courses(session)}
+    by_course = sorted((titles.get(course, course), n) for course, n in figures["certificates_by_course"].items())
     return render_template("lms/manager.html", unit={"code": unit, "name": report.unit_name}, year=year, rows=rows,
-                           plan=report.plan, lagging=lagging, late=late, late_pages=pages, published=published,
-                           by_course=sorted(figures["certificates_by_course"].items()),
+                           plan=report.plan, lagging=lagging, unmeasured=unmeasured, late=late, late_pages=pages,
+                           published=published, by_course=by_course,
                            trend=_trend_chart(report.trend),
                            exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin",
                            sso_policy=sso_policy_view(unit))
 
 
-def _indicator_row(r: Any) -> dict[str, Any]:
+def _indicator_row(r: Any, source: str | None) -> dict[str, Any]:
+    from lms.web.charts import bar_chart
+
     return {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
-            "percent": r.percent, "target": r.target_percent, "met": r.met, "bar": min(100.0, r.percent or 0.0)}
+            "percent": None if r.percent is None else format_decimal(r.percent, "#,##0.0"),
+            "target": format_decimal(r.target_percent, "#,##0.#"), "met": r.met, "basis": _basis(r.id, source),
+            "chart": bar_chart(r.percent, r.target_percent)}
+
+
+def _basis(indicator: str, source: str | None) -> str:
+    """What the denominator counts, said plainly on the page (not only in the PDF)."""
+    if indicator == "officials_trained":
+        return str(_("Tổng số là cán bộ, công chức có trong danh sách của đơn vị."))
+    if indicator == "citizens_online_services":
+        if source == "population":
+            return str(_("Tổng số là dân số trong độ tuổi lao động do đơn vị nhập."))
+        return str(_("Chưa nhập dân số: tổng số là người dùng đã đăng ký trong độ tuổi lao động, "
+                     "không phải toàn bộ dân số."))
+    if indicator == "communes_with_team":
+        return str(_("Tổng số là các xã, phường của đơn vị."))
+    return ""
 
 
 def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
-    """Cumulative certificates by month as two SVG polylines on a 0..120 × 0..60 canvas, with the
-    numbers also given as a table for screen readers and for reading without the picture."""
-    top = max([t["officials_total"] for t in trend] + [t["citizens_total"] for t in trend] + [1])
+    """Cumulative certificates by month as a line chart with axes and a legend; the numbers are
+    also given as a table (one row per month, so it fits a phone) for reading without the picture."""
+    from lms.web.charts import line_chart
 
-    def points(key: str) -> str:
-        return " ".join(f"{10 * (t['month'] - 1) + 5},{55 - 50 * t[key] / top:.1f}" for t in trend)
-
-    return {"officials": points("officials_total"), "citizens": points("citizens_total"), "top": top,
-            "months": trend}
+    chart = line_chart(trend, [("officials_total", str(_("Cán bộ: chứng nhận khóa bắt buộc"))),
+                               ("citizens_total", str(_("Người dân: chứng nhận khóa dịch vụ công")))])
+    return {"chart": chart, "months": trend}
 
 
 def _export_labels() -> dict[str, Any]:
@@ -189,27 +211,53 @@ def manager_export_job() -> ResponseReturnValue:
 @bp.route("/manager/mandates", methods=["GET", "POST"])
 @_managers_only
 def manager_mandates() -> ResponseReturnValue:
+    """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
+    from lms.services.collation import sorted_by_name
+    from lms.store import Unit
+
     user = current_account()
     assert user is not None
-    courses = [(c.id, c.title) for c in catalogue.list_courses(db())]
+    session = db()
+    courses = [(c.id, c.title) for c in catalogue.list_courses(session)]
+    home = user.unit_code or "86"
+    codes = reports.unit_scope(session, user, home) if session.get(Unit, home) is not None else []
+    units = sorted_by_name(session.scalars(select(Unit).where(Unit.code.in_(codes))), lambda u: u.name)
+    units.sort(key=lambda u: u.code != home)  # the manager's own unit first, then its communes by name
     error = None
     if request.method == "POST":
+        action = request.form.get("action", "create")
+        mandate_id = request.form.get("mandate_id", "")
         try:
-            due = datetime.strptime(request.form.get("due", ""), "%Y-%m-%d").date()
+            due = datetime.strptime(request.form.get("due", ""), "%Y-%m-%d").date() if action != "remove" else None
         except ValueError:
             error = _("Hãy nhập hạn hoàn thành theo dạng năm-tháng-ngày.")
         else:
             try:
-                with transaction() as session:
-                    mandates.create_mandate(session, user, course_id=request.form.get("course", ""),
-                                            unit_code=request.form.get("unit", user.unit_code or ""), due=due,
-                                            recurring=request.form.get("recurring") == "y", now=now())
+                with transaction() as tx:
+                    if action == "remove":
+                        mandates.remove_mandate(tx, user, int(mandate_id) if mandate_id.isdigit() else 0)
+                        done = _("Đã bỏ việc giao khóa học.")
+                    elif action == "change":
+                        assert due is not None
+                        mandates.change_mandate(tx, user, int(mandate_id) if mandate_id.isdigit() else 0, due=due,
+                                                recurring=request.form.get("recurring") == "y")
+                        done = _("Đã lưu thay đổi.")
+                    else:
+                        assert due is not None
+                        mandates.create_mandate(tx, user, course_id=request.form.get("course", ""),
+                                                unit_code=request.form.get("unit", home), due=due,
+                                                recurring=request.form.get("recurring") == "y", now=now())
+                        done = _("Đã giao khóa học bắt buộc.")
             except ServiceError as exc:
                 error = message(exc.key)
             else:
-                flash(_("Đã giao khóa học bắt buộc."), "success")
-                return redirect(url_for("lms_pages.manager_home"))
-    return render_template("lms/manager_mandates.html", courses=courses, unit=user.unit_code or "", error=error,
+                flash(done, "success")
+                return redirect(url_for("lms_pages.manager_mandates"))
+    assigned = [{"id": m.mandate_id, "course": m.course_title, "unit": m.unit_name, "due": m.due.strftime("%d/%m/%Y"),
+                 "due_iso": m.due.isoformat(), "recurring": m.recurring}
+                for m in mandates.assigned_mandates(session, user, today=now().date())]
+    return render_template("lms/manager_mandates.html", courses=courses, units=[(u.code, u.name) for u in units],
+                           unit=home, error=error, assigned=assigned,
                            default_due=date(now().year, 12, 15).isoformat()), 422 if error else 200
 
 

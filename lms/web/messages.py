@@ -65,6 +65,7 @@ MESSAGES = {
     "report.parameters": _l("Cần có đơn vị (unit) và năm (year) hợp lệ."),
     "unit.not_found": _l("Không tìm thấy đơn vị hành chính."),
     "mandate.invalid": _l("Thông tin giao khóa học chưa hợp lệ."),
+    "mandate.not_found": _l("Không tìm thấy việc giao khóa học này."),
     "agency.outside_unit": _l("Cơ quan này không thuộc đơn vị đã chọn."),
     "class.invalid": _l("Thông tin lớp tập huấn chưa hợp lệ."),
     "class.title": _l("Vui lòng nhập tên lớp (tối đa 300 ký tự)."),

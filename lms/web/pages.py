@@ -21,11 +21,13 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from lms.domain.certificates import vietnamese_date
 from lms.services import accounts, catalogue, sessions
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
@@ -37,7 +39,7 @@ from lms.web.forms import LoginForm, RegistrationForm
 from lms.web.messages import message
 from lms.web.redirects import safe_next
 
-__all__ = ["bp", "error_page", "local_date", "static_url"]
+__all__ = ["bp", "error_page", "local_date", "long_date", "static_url"]
 
 bp = Blueprint("lms_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -123,6 +125,15 @@ def local_date(value: datetime | None) -> str | None:
     return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%d/%m/%Y")
 
 
+def long_date(value: datetime) -> str:
+    """A date in words, as a certificate states it: "ngày 02 tháng 12 năm 2026" in Vietnamese,
+    "2 December 2026" in English (Babel's CLDR month names, the site's time zone)."""
+    if get_locale() is not None and str(get_locale()) == "en":
+        local = value.astimezone(ZoneInfo(state().settings.timezone))
+        return str(format_date(local.date(), "d MMMM y"))
+    return vietnamese_date(value)
+
+
 def error_page(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     key = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
@@ -132,7 +143,8 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
 @bp.get("/")
 def home() -> ResponseReturnValue:
     courses = catalogue.list_courses(db())
-    return render_template("lms/home.html", courses=[_course_card(c) for c in courses])
+    return render_template("lms/home.html", courses=[_course_card(c) for c in courses],
+                           duties=_duties(current_account()))
 
 
 def _course_card(c: Any) -> dict[str, Any]:
@@ -159,19 +171,35 @@ def course(course_id: str) -> ResponseReturnValue:
     progress = catalogue.course_progress(session_, user, c.id) if user else None
     lessons = []
     done = progress.completed_ids if progress else frozenset()
-    previous_done = True
+    blocker: dict[str, str] | None = None  # the first lesson not yet done opens the locked ones after it
     for le in catalogue.published_lessons(session_, c.id):
-        unlocked = (not c.sequential) or previous_done
-        lessons.append({"title": le.title, "minutes": le.minutes, "done": le.id in done,
-                        "locked": not unlocked, "url": url_for("lms_pages.lesson", lesson_id=le.id),
+        url = url_for("lms_pages.lesson", lesson_id=le.id)
+        locked = c.sequential and blocker is not None
+        lessons.append({"title": le.title, "minutes": le.minutes, "done": le.id in done, "locked": locked,
+                        "unlock": blocker if locked else None, "url": url,
                         "version": le.version, "updated": local_date(le.updated_at)})
-        previous_done = previous_done and le.id in done
+        if blocker is None and le.id not in done:
+            blocker = {"title": le.title, "url": url}
     from lms.services import quizzes as quiz_service
+    from lms.web.learning_path import certificate_needs
 
     quiz_links = [{"title": q.title, "final": q.kind == "final", "url": url_for("lms_pages.quiz", quiz_id=q.id)}
                   for q in quiz_service.list_course_quizzes(session_, c.id)]
     return render_template("lms/course.html", course=_course_card(c), lessons=lessons,
-                           progress=progress, competences=c.competences, quizzes=quiz_links)
+                           progress=progress, competences=c.competences, quizzes=quiz_links,
+                           duties=[d for d in _duties(user) if d["course_id"] == c.id],
+                           needs=certificate_needs(session_, user, c))
+
+
+def _duties(user: Any) -> list[dict[str, Any]]:
+    """The signed-in person's mandated courses this training year, with their deadlines."""
+    if user is None or user.role != "official":
+        return []
+    from lms.services import mandates
+
+    return [{"course": m.course_title, "course_id": m.course_id, "due": m.due.strftime("%d/%m/%Y"),
+             "done": m.done, "overdue": m.overdue, "url": url_for("lms_pages.course", course_id=m.course_id)}
+            for m in mandates.mandates_for(db(), user, today=now().date())]
 
 
 @bp.get("/courses/<course_id>/assets/<path:filename>")
@@ -188,36 +216,58 @@ def course_asset(course_id: str, filename: str) -> ResponseReturnValue:
 
 @bp.get("/lessons/<lesson_id>")
 def lesson(lesson_id: str) -> ResponseReturnValue:
+    from lms.web import learning_path as path
+
     session_ = db()
     try:
         le = catalogue.get_lesson(session_, lesson_id)
     except ServiceError:
         abort(404)
     user = current_account()
+    course_view = {"id": le.course_id, "title": le.course.title,
+                   "url": url_for("lms_pages.course", course_id=le.course_id)}
     # a lesson an LTI launch opened is opened directly: the platform decides the order there
     opened_by_launch = lesson_id in session.get("lti_lessons", ())
     if not opened_by_launch and not catalogue.lesson_unlocked(session_, user, le):
-        flash(message("lesson.locked"), "warning")
-        return redirect(url_for("lms_pages.course", course_id=le.course_id))
+        first = path.lock_reason(session_, user, le)
+        return render_template("lms/lesson_locked.html", lesson={"title": le.title}, course=course_view,
+                               unlock={"title": first.title, "url": url_for("lms_pages.lesson", lesson_id=first.id)}
+                               if first else None)
     progress = catalogue.course_progress(session_, user, le.course_id) if user else None
     siblings = catalogue.published_lessons(session_, le.course_id)
     index = next(i for i, s in enumerate(siblings) if s.id == le.id)
     nxt = siblings[index + 1] if index + 1 < len(siblings) else None
+    pages = path.split_pages(le.html)
+    asked = request.args.get("trang", "")
+    number = int(asked) if asked.isdigit() else (path.remembered_page(le.id) if user else None) or 1
+    number = min(max(number, 1), len(pages))
+    if user is not None:
+        path.remember_page(le.id, number)
+
+    def page_url(n: int) -> str:
+        return url_for("lms_pages.lesson", lesson_id=le.id, trang=n)
+
+    done = bool(progress and le.id in progress.completed_ids)
+    final_url = url_for("lms_pages.quiz", quiz_id=le.course.final_quiz_id) if le.course.final_quiz_id else None
     return render_template(
-        "lms/lesson.html", lesson={"id": le.id, "title": le.title, "html": le.html, "minutes": le.minutes,
+        "lms/lesson.html", lesson={"id": le.id, "title": le.title, "html": pages[number - 1], "minutes": le.minutes,
                                    "position": le.position, "count": len(siblings), "version": le.version,
                                    "updated": local_date(le.updated_at)},
+        page={"number": number, "count": len(pages), "last": number == len(pages),
+              "previous_url": page_url(number - 1) if number > 1 else None,
+              "next_url": page_url(number + 1) if number < len(pages) else None},
         edit_url=url_for("lms_pages.lesson_edit", lesson_id=le.id)
         if lesson_service.can_edit(session_, user, le.course_id) else None,
-        course={"id": le.course_id, "title": le.course.title,
-                "url": url_for("lms_pages.course", course_id=le.course_id)},
-        done=bool(progress and le.id in progress.completed_ids),
-        next_url=url_for("lms_pages.lesson", lesson_id=nxt.id) if nxt else None)
+        course=course_view, done=done,
+        next_url=url_for("lms_pages.lesson", lesson_id=nxt.id) if nxt else (final_url if done else None),
+        next_is_final=nxt is None and done and final_url is not None)
 
 
 @bp.post("/lessons/<lesson_id>/completion")
 @login_required
 def complete_lesson(lesson_id: str) -> ResponseReturnValue:
+    from lms.web import learning_path as path
+
     user = current_account()
     assert user is not None
     try:
@@ -234,7 +284,8 @@ def complete_lesson(lesson_id: str) -> ResponseReturnValue:
         return redirect(url_for("lms_pages.lesson", lesson_id=lesson_id))
     flash(_("Đã ghi nhận: bạn hoàn thành %(done)s/%(total)s bài.", done=progress.completed_lessons,
             total=progress.lesson_count), "success")
-    return redirect(url_for("lms_pages.lesson", lesson_id=lesson_id))
+    # On to what comes next, from its top: never a reload of the lesson just finished.
+    return redirect(path.next_after(db(), user, catalogue.get_lesson(db(), lesson_id)))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -273,11 +324,13 @@ def logout() -> ResponseReturnValue:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> ResponseReturnValue:
     session_ = db()
-    provinces = list(session_.scalars(select(Unit).where(Unit.level == "province").order_by(Unit.name)))
+    from lms.services.collation import sorted_by_name
+
+    provinces = sorted_by_name(session_.scalars(select(Unit).where(Unit.level == "province")), lambda u: u.name)
     province = request.values.get("province", "")
     if province not in {p.code for p in provinces}:
         return render_template("lms/register_province.html", provinces=provinces)
-    communes = list(session_.scalars(select(Unit).where(Unit.parent_code == province).order_by(Unit.name)))
+    communes = sorted_by_name(session_.scalars(select(Unit).where(Unit.parent_code == province)), lambda u: u.name)
     form = RegistrationForm()
     form.unit_code.choices = [("", _("— Chọn xã, phường —"))] + [(u.code, u.name) for u in communes]
     status = 200
@@ -312,12 +365,9 @@ def me() -> ResponseReturnValue:
         p = catalogue.course_progress(session_, user, c.id)
         rows.append({"title": c.title, "url": url_for("lms_pages.course", course_id=c.id),
                      "done": p.completed_lessons, "total": p.lesson_count})
-    from lms.services import mandates
     from lms.web.job_pages import job_rows
 
-    duties = [{"course": m.course_title, "due": m.due.strftime("%d/%m/%Y"), "done": m.done, "overdue": m.overdue,
-               "url": url_for("lms_pages.course", course_id=m.course_id)}
-              for m in mandates.mandates_for(session_, user, today=now().date())]
+    duties = _duties(user)
     return render_template("lms/me.html", user={"full_name": user.full_name, "login": user.login,
                                                 "unit": user.unit.name if user.unit else ""}, rows=rows,
                            duties=duties, jobs=job_rows(user), identities=sso_pages.identity_rows(user),

@@ -41,7 +41,13 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
                 from lms.web.attempt_limits import opens_text
 
                 opens = opens_text(opens_at)
-    return render_template("lms/quiz.html", quiz={
+    needs = None
+    if q.kind == "final":
+        from lms.services import catalogue
+        from lms.web.learning_path import certificate_needs
+
+        needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
+    return render_template("lms/quiz.html", needs=needs, quiz={
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
         "time_limit": q.time_limit_minutes, "questions": min(bank, q.draw_count or bank),
         "policy": quizzes.attempt_policy(q), "opens": opens,
@@ -245,7 +251,15 @@ def result(attempt_id: str) -> ResponseReturnValue:
              "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)
             if res.get("review") != "withheld"]
     q = quizzes.get_quiz(session, done.quiz_id)
-    return render_template("lms/result.html", result=res, rows=rows,
+    from lms.web.learning_path import certificate_needs, score_text
+
+    needs = None
+    if q.kind == "final":
+        from lms.services import catalogue
+
+        needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
+    return render_template("lms/result.html", result=res, rows=rows, needs=needs,
+                           score=score_text(float(res["score"]), float(res["max_score"])),
                            quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),
                                  "course_url": url_for("lms_pages.course", course_id=q.course_id)},
                            certificate=_certificate_line(user, q.course_id) if res["passed"] else None)

@@ -100,7 +100,7 @@ def test_sanitiser_removes_scripts_and_keeps_callouts() -> None:
     html = render_markdown('!!! warning "Cảnh báo"\n    Đừng bấm <script>alert(1)</script>'
                            '<img src=x onerror=alert(1)> [x](javascript:alert(1))\n\n| a | b |\n|---|---|\n| 1 | 2 |')
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
-    assert '<div class="admonition warning">' in html and "<table>" in html
+    assert '<div class="admonition warning">' in html and '<table class="reflow">' in html and 'data-label="a"' in html
 
 
 def test_sync_is_idempotent_and_refreshes_changes(session: Session, broken: Path) -> None:

@@ -42,7 +42,8 @@ def _final_quiz(site: LiveSite, course_id: str) -> tuple[str, str]:
 
 
 def _study_every_lesson(page: Page, site: LiveSite, course_id: str, shot: Camera) -> None:
-    """From the course page: open the first lesson, mark it done, go on with "next lesson"."""
+    """From the course page: open the first lesson, read it page by page with "Tiếp", mark it
+    done, and land on the next lesson (after the last one, on the final assessment)."""
     lessons = _lesson_ids(site, course_id)
     page.goto(f"/courses/{course_id}")
     shot(page, "course page")
@@ -51,13 +52,23 @@ def _study_every_lesson(page: Page, site: LiveSite, course_id: str, shot: Camera
         expect(page).to_have_url(re.compile(f"/lessons/{lesson_id}$"))
         if number == 1:
             shot(page, "first lesson")
+        read_to_the_end(page)
         page.get_by_role("button", name="Tôi đã học xong bài này").click()
         expect(page.locator(".flash.success").first).to_contain_text(f"{number}/{len(lessons)}")
-        if number < len(lessons):
-            page.get_by_role("link", name="Bài tiếp theo").click()
-    shot(page, "last lesson done")
+    final_id, _ = _final_quiz(site, course_id)
+    expect(page).to_have_url(re.compile(f"/quizzes/{final_id}$"))
+    shot(page, "last lesson done, on to the final")
     page.goto(f"/courses/{course_id}")
     expect(page.locator("label[for=progress]")).to_contain_text(f"{len(lessons)}/{len(lessons)}")
+
+
+def read_to_the_end(page: Page) -> int:
+    """Turn a lesson's pages with "Tiếp" until its last; how many pages it has."""
+    pages = 1
+    while page.locator("a[rel=next]").count():
+        page.locator("a[rel=next]").click()
+        pages += 1
+    return pages
 
 
 def _pass_final(page: Page, site: LiveSite, course_id: str, shot: Camera) -> None:
@@ -190,6 +201,7 @@ def test_trainer_publishes_lesson_and_learner_sees_it(page: Page, context: Brows
         reader = server_errors.watch(learner.new_page())
         log_in(reader, "0912345678")
         reader.goto(f"/lessons/{lesson_id}")
+        read_to_the_end(reader)  # the new sentence closes the lesson, on its last page
         expect(reader.locator("article.lesson")).to_contain_text(sentence)
         shot(reader, "learner sees new text")
     finally:

@@ -62,14 +62,21 @@ def test_dashboard_svg_and_exports(client: FlaskClient, session: Session) -> Non
     _login(client, session, "manager", "86")
     html = client.get("/manager").get_data(as_text=True)
     # three indicators and the monthly trend, each an SVG with a title a screen reader reads
-    assert html.count('<svg role="img"') == 4 and html.count("<title id=") == 4 and "Tỉnh Vĩnh Long" in html
+    assert html.count('<svg class="chart" role="img"') == 4 and html.count("<title id=") == 4
+    assert "Tỉnh Vĩnh Long" in html
+    assert html.count("Mục tiêu ") >= 3 and "Tháng" in html  # named target lines, the months' axis
+    assert "người dùng đã đăng ký" in html  # the citizens' denominator said honestly, no population entered
     assert "Số chứng nhận cấp mỗi tháng" in html and "Lượt học viên" in html  # the trend also as a table
     csv_body = client.get("/manager/report.csv?unit=86").get_data(as_text=True)
     lines = csv_body.splitlines()
     assert csv_body.startswith("\ufeff") and len(lines) == 1 + 3 * (1 + 124)  # the province, then its 124 communes
     assert lines[1].startswith("86,") and all(line.count(",") >= 7 for line in lines[1:])
     book = openpyxl.load_workbook(io.BytesIO(client.get("/manager/report.xlsx?unit=86").data))
-    assert book.active.max_row == len(lines) and len(book.sheetnames) == 3
+    assert book.active.max_row == len(lines) and len(book.sheetnames) == 4
+    figures, months = book.worksheets[1], book.worksheets[2]
+    assert [c.value for c in figures[1]][:3] == ["Số liệu", "Chi tiết", "Số lượng"]
+    assert figures["A2"].value == "Lớp tập huấn đã mở" and months["A1"].value == "Tháng"
+    assert book.worksheets[3]["C2"].value == "month"  # the machine names, on a sheet of their own
     pdf = client.get("/manager/report.pdf?unit=86")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
     assert client.get("/manager?unit=75").status_code == 403  # Đồng Nai is not theirs
@@ -90,6 +97,7 @@ def test_certificate_list_streams_only_the_units_certificates(client: FlaskClien
     body = r.get_data(as_text=True)
     assert all(c.code in body for c in ours) and theirs.code not in body
     assert body.splitlines()[0].lstrip("\ufeff").startswith("Mã xác minh")
+    assert "Học trực tuyến" in body and course.title in body and ",online," not in body and ",dich-vu-cong," not in body
 
 
 def test_manager_enters_a_population_and_the_denominator_follows(client: FlaskClient, session: Session) -> None:

@@ -70,7 +70,23 @@ def test_lesson_completion_from_the_page(client: FlaskClient, session: Session) 
     page = f"/lessons/{lesson['id']}"
     r = client.post(f"{page}/completion", data={"csrf_token": csrf_token(client, page)})
     assert r.status_code == 302
+    second = client.get(f"/api/v1/courses/{course['id']}").json["lessons"][1]
+    assert r.location.endswith(f"/lessons/{second['id']}"), "finishing a lesson leads on to the next one"
     assert "Bạn đã hoàn thành bài này." in client.get(page).get_data(as_text=True)
+
+
+def test_a_lesson_is_shown_one_section_at_a_time(client: FlaskClient) -> None:
+    course = client.get("/api/v1/courses").json[0]
+    lesson = client.get(f"/api/v1/courses/{course['id']}").json["lessons"][0]
+    whole = client.get(f"/api/v1/lessons/{lesson['id']}").json["html"]
+    sections = whole.count("<h2")
+    assert sections >= 2, "the first lesson of the first course has sections to page through"
+    first = client.get(f"/lessons/{lesson['id']}").get_data(as_text=True)
+    assert f"Trang 1/{sections}" in first and first.count("<h2") <= 2  # its section and the certificate box
+    last = client.get(f"/lessons/{lesson['id']}?trang={sections}").get_data(as_text=True)
+    assert f"Trang {sections}/{sections}" in last and 'rel="prev"' in last and 'rel="next"' not in last
+    beyond = client.get(f"/lessons/{lesson['id']}?trang=99").get_data(as_text=True)
+    assert f"Trang {sections}/{sections}" in beyond
 
 
 def test_english_interface_switch(client: FlaskClient) -> None:
