@@ -315,7 +315,7 @@ def _load_lesson(out: _Collector, path: Path, course_id: str, position: int,
         out.add(path, body_line - 1 + problem.line, problem.message)
     if len(out.problems) > before:
         return None
-    html = render_lesson(body, course_id)
+    html = render_lesson(body, course_id, folder=path.parent)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LessonDoc(id=str(lesson_id), course_id=course_id, position=position, title=str(title).strip(),
                      title_en=str(title_en).strip(), competences=codes, minutes=int(minutes), markdown=body,
@@ -407,10 +407,12 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def render_lesson(body: str, course_id: str, *, asset_base: str | None = None) -> str:
+def render_lesson(body: str, course_id: str, *, asset_base: str | None = None, folder: Path | None = None) -> str:
     """Sanitised HTML of a lesson body. Stored HTML points images at ``../courses/<id>/assets``
-    (relative to ``/lessons/<id>``); a preview shown elsewhere passes its own ``asset_base``."""
-    return render_markdown(body, asset_base=asset_base or f"../courses/{course_id}/assets")
+    (relative to ``/lessons/<id>``); a preview shown elsewhere passes its own ``asset_base``.
+    ``folder`` is the course folder: images come only from its ``assets/`` and get their size."""
+    return render_markdown(body, asset_base=asset_base or f"../courses/{course_id}/assets", lesson=True,
+                           asset_folder=folder)
 
 
 def _course_folders(root: Path) -> list[Path]:

@@ -163,3 +163,27 @@ def test_a_final_may_not_copy_a_lesson_question_word_for_word(tmp_path: Path) ->
           + _single("q2", "Bác Ba nên chọn mật khẩu nào?") + _single("q3", "Câu thứ ba?"), draw=1)
     assert _messages(_findings(tmp_path), warning=False) == [
         f"question 'q1' is copied word for word from {lesson_quiz}:7; a final asks it in new words"]
+
+
+def test_lesson_images_come_only_from_assets_lazy_and_sized(tmp_path: Path) -> None:
+    from lms.content.courses import render_lesson
+
+    folder = tmp_path / "khoa"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "man-hinh.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 600"><title>x</title></svg>', encoding="utf-8")
+    html = render_lesson("![Màn hình đăng nhập](assets/man-hinh.svg)\n\n![a](https://evil.example/x.png) "
+                         "![b](assets/../../secret.svg) ![c](/etc/passwd.svg)\n", "khoa", folder=folder)
+    assert ('<img loading="lazy" width="320" height="600" alt="Màn hình đăng nhập" '
+            'src="../courses/khoa/assets/man-hinh.svg">') in html
+    assert html.count("src=") == 1 and "evil" not in html and "secret" not in html and "passwd" not in html
+
+
+def test_self_check_answers_fold_into_details_without_javascript(tmp_path: Path) -> None:
+    from lms.content.courses import render_lesson
+
+    html = render_lesson('1. Câu hỏi?\n\n<details markdown="1">\n<summary>Xem đáp án</summary>\n\n'
+                         "- Câu 1: **Đúng** rồi.\n\n</details>\n\n"
+                         '<details open onclick="x()"><summary>y</summary></details>', "khoa")
+    assert "<details>\n<summary>Xem đáp án</summary>\n<ul>\n<li>Câu 1: <strong>Đúng</strong> rồi.</li>" in html
+    assert "onclick" not in html and "<script" not in html
