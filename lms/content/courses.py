@@ -17,8 +17,18 @@ from lms.content.competences import competences
 from lms.content.problems import ContentError, Problem, line_of_key
 from lms.content.rendering import render_markdown
 
-__all__ = ["BodyProblem", "CourseDoc", "LessonDoc", "SourceDoc", "check_courses", "check_lesson_body", "load_courses",
-           "render_lesson"]
+__all__ = [
+    "BodyProblem",
+    "CourseDoc",
+    "LessonDoc",
+    "ReviewDate",
+    "SourceDoc",
+    "check_courses",
+    "check_lesson_body",
+    "load_courses",
+    "render_lesson",
+    "review_dates",
+]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -445,3 +455,33 @@ def load_courses(root: Path) -> list[CourseDoc]:
     if problems:
         raise ContentError(problems)
     return courses
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    lesson_id: str
+    title: str
+    course_id: str
+    review_by: date | None
+
+
+def review_dates(root: Path) -> list[ReviewDate]:
+    """Every lesson's ``review_by`` date, read from the front matter only (nothing rendered), so a
+    page can list the lessons due for review cheaply. Unreadable files are skipped: ``lms content
+    check`` is where they are reported."""
+    found: list[ReviewDate] = []
+    for folder in _course_folders(root):
+        for md in sorted(folder.glob("*.md")):
+            try:
+                parsed = _front_matter(_Collector(), md, md.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if parsed is None:
+                continue
+            meta = parsed[0]
+            lesson_id, title, when = meta.get("id"), meta.get("title"), meta.get("review_by")
+            if not isinstance(lesson_id, str) or not isinstance(title, str):
+                continue
+            valid = isinstance(when, date) and not isinstance(when, datetime)
+            found.append(ReviewDate(lesson_id, title.strip(), folder.name, when if valid else None))
+    return found

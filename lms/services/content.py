@@ -7,14 +7,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lms.content.courses import CourseDoc, check_courses
+from lms.content.courses import CourseDoc, ReviewDate, check_courses, review_dates
 from lms.content.problems import ContentError, Problem, line_of_key
 from lms.content.quizzes import QuizDoc, check_quizzes
 from lms.content.style import Finding, check_style
 from lms.services.catalogue import sync_courses
 from lms.services.quizzes import sync_quizzes
 
-__all__ = ["check_all", "sync_all"]
+__all__ = ["check_all", "lessons_due_for_review", "sync_all"]
 
 
 def _cross_references(courses: list[CourseDoc], quizzes: list[QuizDoc]) -> list[Problem]:
@@ -78,3 +78,12 @@ def sync_all(session: Session, courses_root: Path, quizzes_root: Path | None, *,
         out["quizzes"] = {"created": qr.created, "updated": qr.updated, "unchanged": qr.unchanged,
                           "questions": qr.questions}
     return out
+
+
+def lessons_due_for_review(courses_root: Path, *, today: date, within_days: int = 30,
+                           limit: int = 10) -> list[ReviewDate]:
+    """Lessons whose review date has passed or comes within ``within_days`` (or that have none),
+    the most overdue first: the short list a trainer sees on /trainer."""
+    due = [r for r in review_dates(courses_root)
+           if r.review_by is None or (r.review_by - today).days <= within_days]
+    return sorted(due, key=lambda r: (r.review_by or date.min, r.lesson_id))[:limit]
