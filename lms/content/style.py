@@ -210,3 +210,30 @@ def due_for_review(courses: list[CourseDoc], *, today: date, within_days: int = 
     due = [le for c in courses for le in c.lessons
            if le.review_by is None or (le.review_by - today).days <= within_days]
     return sorted(due, key=lambda le: (le.review_by or date.min, le.id))
+
+
+def figures_table(courses: list[CourseDoc], quizzes: list[QuizDoc]) -> str:
+    """A Markdown table of words, pages and questions per course, for docs/content-format.md."""
+    rows = ["| Course | Lessons | Words (shortest–longest lesson) | Pages (`## `) | Words per page (median) "
+            "| Lesson-quiz questions | Final: pool / draw |", "|---|---|---|---|---|---|---|"]
+    for course in courses:
+        words = [len(_plain(le.markdown).split()) for le in course.lessons]
+        pages = [w for le in course.lessons for _, _, w in page_word_counts(le.markdown)]
+        mine = [q for q in quizzes if q.course_id == course.id]
+        lesson_questions = sum(len(q.questions) for q in mine if q.kind != "final")
+        final = next((q for q in mine if q.kind == "final"), None)
+        pool = f"{len(final.questions)} / {final.settings.draw_count or len(final.questions)}" if final else "–"
+        median = sorted(pages)[len(pages) // 2] if pages else 0
+        rows.append(f"| {course.id} | {len(course.lessons)} | {sum(words)} ({min(words)}–{max(words)}) | {len(pages)} "
+                    f"| {median} | {lesson_questions} | {pool} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m lms.content.style [COURSES QUIZZES]: the figures table
+    import sys
+
+    from lms.content.courses import load_courses
+    from lms.content.quizzes import check_quizzes
+
+    args = sys.argv[1:] or ["course_content", "quizzes"]
+    print(figures_table(load_courses(Path(args[0])), check_quizzes(Path(args[1]))[0]))
