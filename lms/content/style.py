@@ -143,6 +143,13 @@ def _lesson_findings(lesson: LessonDoc, today: date) -> list[Finding]:
         elif words > SENTENCE_WORDS and not in_list:
             out.append(Finding(path, offset + line, f"sentence of {words} words (aim for {SENTENCE_WORDS} or "
                                                     f"fewer): '{sentence[:50]}…'", warning=True))
+    headings = [raw.lstrip("#").strip() for raw in lesson.markdown.split("\n") if raw.startswith(("## ", "### "))]
+    if not any(h.startswith("Thực hành") for h in headings):
+        out.append(Finding(path, offset + 1, "no practice section (a heading 'Thực hành...'): give the learner a "
+                                             "task on their own phone", warning=True))
+    if any(h.startswith("Tự kiểm tra") for h in headings) and "<details" not in lesson.markdown:
+        out.append(Finding(path, offset + 1, "self-check answers are not folded in <details markdown=\"1\">: the "
+                                             "learner sees them before trying", warning=True))
     low, high = PAGE_WORDS
     for line, heading, words in page_word_counts(lesson.markdown):
         if not low <= words <= high:

@@ -22,6 +22,7 @@ _SOURCES = """sources:
 review_by: {review_by}
 """
 _PAGE = " ".join(["Bạn mở ứng dụng VNeID trên điện thoại của mình."] * 30)  # 300 words, short sentences
+_PRACTICE = f"\n## Thực hành\n\n{_PAGE}\n"
 
 
 def _course(root: Path, *, body: str = f"## Trang một\n\n{_PAGE}\n", front: str | None = None,
@@ -44,7 +45,7 @@ id: khoa-mau-01
 title: "Bài mẫu"
 competences: ["4.2"]
 {meta}---
-{body}''', encoding="utf-8")
+{body}''' + ("" if "Thực hành" in body else _PRACTICE), encoding="utf-8")
     return folder / "01-bai.md"
 
 
@@ -187,3 +188,16 @@ def test_self_check_answers_fold_into_details_without_javascript(tmp_path: Path)
                          '<details open onclick="x()"><summary>y</summary></details>', "khoa")
     assert "<details>\n<summary>Xem đáp án</summary>\n<ul>\n<li>Câu 1: <strong>Đúng</strong> rồi.</li>" in html
     assert "onclick" not in html and "<script" not in html
+
+
+def test_a_lesson_without_practice_or_with_open_answers_warns(tmp_path: Path) -> None:
+    lesson = _course(tmp_path / "courses", body=f"## Trang một\n\n{_PAGE}\n\n### Tự kiểm tra\n\n1. Câu hỏi?\n\n"
+                     "Đáp án: câu 1 là thế này.\n")
+    text = lesson.read_text(encoding="utf-8").replace("## Thực hành", "## Việc khác")
+    lesson.write_text(text, encoding="utf-8")
+    assert sorted(m.split(" (")[0].split(":")[0] for m in _messages(_findings(tmp_path), warning=True)) == [
+        "no practice section", "self-check answers are not folded in <details markdown=\"1\">"]
+    answers = '<details markdown="1">\n<summary>Xem đáp án</summary>\n\nCâu 1.\n\n</details>'
+    lesson.write_text(text.replace("## Việc khác", "## Thực hành: trên điện thoại của bạn")
+                      .replace("Đáp án: câu 1 là thế này.", answers), encoding="utf-8")
+    assert _findings(tmp_path) == []
