@@ -131,10 +131,13 @@ def _content_paths(path: str | None) -> tuple[Path, Path | None]:
 @click.argument("path", required=False)
 def content_check(path: str | None) -> None:
     """Check every course (and quiz) under PATH; print FILE:LINE: message per problem."""
+    from lms.domain.certificates import VN
     from lms.services.content import check_all
 
     courses_root, quizzes_root = _content_paths(path)
-    problems, summary = check_all(courses_root, quizzes_root)
+    problems, summary, warnings = check_all(courses_root, quizzes_root, today=datetime.now(VN).date())
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     if problems:
         _fail([str(p) for p in problems])
     click.echo(summary)

@@ -47,7 +47,7 @@ def test_users_create_and_certificates(run) -> None:  # type: ignore[no-untyped-
 
 def test_content_check_reports_file_and_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run("content", "check")
-    assert code == 0 and "4 courses" in out
+    assert code == 0 and "5 courses" in out
     copy = tmp_path / "course_content"
     shutil.copytree(PROJECT_ROOT / "course_content", copy)
     lesson = sorted(copy.glob("*/02-*.md"))[0]

@@ -7,6 +7,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,18 @@ from lms.content.competences import competences
 from lms.content.problems import ContentError, Problem, line_of_key
 from lms.content.rendering import render_markdown
 
-__all__ = ["BodyProblem", "CourseDoc", "LessonDoc", "check_courses", "check_lesson_body", "load_courses",
-           "render_lesson"]
+__all__ = [
+    "BodyProblem",
+    "CourseDoc",
+    "LessonDoc",
+    "ReviewDate",
+    "SourceDoc",
+    "check_courses",
+    "check_lesson_body",
+    "load_courses",
+    "render_lesson",
+    "review_dates",
+]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -33,6 +44,16 @@ MAX_IMAGE_BYTES = 100_000
 
 
 @dataclass(frozen=True)
+class SourceDoc:
+    """Where a lesson's facts come from (a law, a decree, an official page) and when they were
+    last compared with it."""
+
+    title: str
+    checked: date
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class LessonDoc:
     id: str
     course_id: str
@@ -45,6 +66,10 @@ class LessonDoc:
     html: str
     source: str
     content_hash: str
+    path: str = ""
+    body_line: int = 1  # line of the file where the Markdown body starts
+    sources: tuple[SourceDoc, ...] = ()
+    review_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -287,18 +312,53 @@ def _load_lesson(out: _Collector, path: Path, course_id: str, position: int,
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_MINUTES:
         out.add(path, key_line("minutes"), f"'minutes' must be a whole number, 0 to {MAX_MINUTES}")
         minutes = 0
+    sources = _sources(out, path, meta.get("sources"), key_line("sources"))
+    review_by = meta.get("review_by")
+    if review_by is not None and (not isinstance(review_by, date) or isinstance(review_by, datetime)):
+        out.add(path, key_line("review_by"), "'review_by' must be a date written YYYY-MM-DD")
+        review_by = None
     # YAML keys may be numbers, dates or null: sort them as text.
-    for key in sorted(set(meta) - {"id", "title", "title_en", "competences", "minutes"}, key=str):
+    for key in sorted(set(meta) - {"id", "title", "title_en", "competences", "minutes", "sources", "review_by"},
+                      key=str):
         out.add(path, key_line(str(key)), f"unknown front matter key '{key}'")
     for problem in check_lesson_body(body, path.parent):
         out.add(path, body_line - 1 + problem.line, problem.message)
     if len(out.problems) > before:
         return None
-    html = render_lesson(body, course_id)
+    html = render_lesson(body, course_id, folder=path.parent)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LessonDoc(id=str(lesson_id), course_id=course_id, position=position, title=str(title).strip(),
                      title_en=str(title_en).strip(), competences=codes, minutes=int(minutes), markdown=body,
-                     html=html, source=path.name, content_hash=digest)
+                     html=html, source=path.name, content_hash=digest, path=str(path), body_line=body_line,
+                     sources=sources, review_by=review_by)
+
+
+def _sources(out: _Collector, path: Path, value: Any, line: int) -> tuple[SourceDoc, ...]:
+    """``sources``: a list of mappings with ``title``, ``checked`` (a date) and an optional https ``url``."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        out.add(path, line, "'sources' must be a list of {title, url, checked}")
+        return ()
+    found: list[SourceDoc] = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            out.add(path, line, f"source {number} must be keys title, url and checked")
+            continue
+        title, url, checked = item.get("title"), item.get("url", ""), item.get("checked")
+        if not isinstance(title, str) or not title.strip():
+            out.add(path, line, f"source {number} needs a 'title' (the law, decree or page)")
+            continue
+        if not isinstance(url, str) or (url and not url.startswith("https://")):
+            out.add(path, line, f"source {number}: 'url' must be an https:// address")
+            continue
+        if not isinstance(checked, date) or isinstance(checked, datetime):
+            out.add(path, line, f"source {number} needs 'checked': the date it was last read, YYYY-MM-DD")
+            continue
+        for key in sorted(set(item) - {"title", "url", "checked"}, key=str):
+            out.add(path, line, f"source {number}: unknown key '{key}'")
+        found.append(SourceDoc(title=title.strip(), checked=checked, url=url))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -357,10 +417,12 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def render_lesson(body: str, course_id: str, *, asset_base: str | None = None) -> str:
+def render_lesson(body: str, course_id: str, *, asset_base: str | None = None, folder: Path | None = None) -> str:
     """Sanitised HTML of a lesson body. Stored HTML points images at ``../courses/<id>/assets``
-    (relative to ``/lessons/<id>``); a preview shown elsewhere passes its own ``asset_base``."""
-    return render_markdown(body, asset_base=asset_base or f"../courses/{course_id}/assets")
+    (relative to ``/lessons/<id>``); a preview shown elsewhere passes its own ``asset_base``.
+    ``folder`` is the course folder: images come only from its ``assets/`` and get their size."""
+    return render_markdown(body, asset_base=asset_base or f"../courses/{course_id}/assets", lesson=True,
+                           asset_folder=folder)
 
 
 def _course_folders(root: Path) -> list[Path]:
@@ -393,3 +455,33 @@ def load_courses(root: Path) -> list[CourseDoc]:
     if problems:
         raise ContentError(problems)
     return courses
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    lesson_id: str
+    title: str
+    course_id: str
+    review_by: date | None
+
+
+def review_dates(root: Path) -> list[ReviewDate]:
+    """Every lesson's ``review_by`` date, read from the front matter only (nothing rendered), so a
+    page can list the lessons due for review cheaply. Unreadable files are skipped: ``lms content
+    check`` is where they are reported."""
+    found: list[ReviewDate] = []
+    for folder in _course_folders(root):
+        for md in sorted(folder.glob("*.md")):
+            try:
+                parsed = _front_matter(_Collector(), md, md.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if parsed is None:
+                continue
+            meta = parsed[0]
+            lesson_id, title, when = meta.get("id"), meta.get("title"), meta.get("review_by")
+            if not isinstance(lesson_id, str) or not isinstance(title, str):
+                continue
+            valid = isinstance(when, date) and not isinstance(when, datetime)
+            found.append(ReviewDate(lesson_id, title.strip(), folder.name, when if valid else None))
+    return found

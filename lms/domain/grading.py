@@ -147,6 +147,17 @@ def _parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_TRAILING_PUNCTUATION = ".,!? "
+
+
+def _short_answer_key(text: str, *, case: bool, diacritics: bool) -> str:
+    """What a short answer is compared by (API.md): NFC, spaces collapsed, case folded unless the
+    question says case matters, and trailing `.`, `,`, `!`, `?` dropped, since a learner who ends
+    "OTP." with a full stop has typed the right answer. An answer of punctuation only is kept."""
+    folded = fold(text, case=case, diacritics=diacritics)
+    return folded.rstrip(_TRAILING_PUNCTUATION) or folded
+
+
 def _wildcard_match(pattern: str, text: str) -> bool:
     regex = ".*".join(re.escape(part) for part in pattern.split("*"))
     return re.fullmatch(regex, text, flags=re.DOTALL) is not None
@@ -180,8 +191,8 @@ def _fraction(q: Question, response: object, allow_negative: bool) -> tuple[floa
         best: ShortAnswer | None = None
         for ans in q.answers:
             for fold_marks in (False, True) if q.accept_without_diacritics else (False,):
-                typed = fold(text, case=not q.case_sensitive, diacritics=fold_marks)
-                wanted = fold(ans.text, case=not q.case_sensitive, diacritics=fold_marks)
+                typed = _short_answer_key(text, case=not q.case_sensitive, diacritics=fold_marks)
+                wanted = _short_answer_key(ans.text, case=not q.case_sensitive, diacritics=fold_marks)
                 if _wildcard_match(wanted, typed) and (best is None or ans.fraction > best.fraction):
                     best = ans
         if best is None:

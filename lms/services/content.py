@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lms.content.courses import CourseDoc, check_courses
+from lms.content.courses import CourseDoc, ReviewDate, check_courses, review_dates
 from lms.content.problems import ContentError, Problem, line_of_key
 from lms.content.quizzes import QuizDoc, check_quizzes
+from lms.content.style import Finding, check_style
 from lms.services.catalogue import sync_courses
 from lms.services.quizzes import sync_quizzes
 
-__all__ = ["check_all", "sync_all"]
+__all__ = ["check_all", "lessons_due_for_review", "sync_all"]
 
 
 def _cross_references(courses: list[CourseDoc], quizzes: list[QuizDoc]) -> list[Problem]:
@@ -46,11 +47,20 @@ def _check(courses_root: Path, quizzes_root: Path | None) -> tuple[list[CourseDo
     return courses, quizzes, sorted(problems)
 
 
-def check_all(courses_root: Path, quizzes_root: Path | None) -> tuple[list[Problem], str]:
+def check_all(courses_root: Path, quizzes_root: Path | None, *,
+              today: date) -> tuple[list[Problem], str, list[Finding]]:
+    """Problems (errors), a one-line summary, and warnings. The editorial rules of
+    lms.content.style run once the files load: their errors join the problems."""
     courses, quizzes, problems = _check(courses_root, quizzes_root)
+    warnings: list[Finding] = []
+    if not problems:
+        findings = check_style(courses, quizzes, today=today)
+        problems = sorted(f.problem() for f in findings if not f.warning)
+        warnings = [f for f in findings if f.warning]
     summary = (f"{len(courses)} courses, {sum(len(c.lessons) for c in courses)} lessons, {len(quizzes)} quizzes, "
-               f"{sum(len(q.questions) for q in quizzes)} questions: ok")
-    return problems, summary
+               f"{sum(len(q.questions) for q in quizzes)} questions: ok"
+               + (f" ({len(warnings)} warnings)" if warnings else ""))
+    return problems, summary, warnings
 
 
 def sync_all(session: Session, courses_root: Path, quizzes_root: Path | None, *, now: datetime) -> dict[str, object]:
@@ -68,3 +78,12 @@ def sync_all(session: Session, courses_root: Path, quizzes_root: Path | None, *,
         out["quizzes"] = {"created": qr.created, "updated": qr.updated, "unchanged": qr.unchanged,
                           "questions": qr.questions}
     return out
+
+
+def lessons_due_for_review(courses_root: Path, *, today: date, within_days: int = 30,
+                           limit: int = 10) -> list[ReviewDate]:
+    """Lessons whose review date has passed or comes within ``within_days`` (or that have none),
+    the most overdue first: the short list a trainer sees on /trainer."""
+    due = [r for r in review_dates(courses_root)
+           if r.review_by is None or (r.review_by - today).days <= within_days]
+    return sorted(due, key=lambda r: (r.review_by or date.min, r.lesson_id))[:limit]

@@ -93,7 +93,7 @@ def preview(lesson: Lesson, title: str, markdown: str, *, course_folder: Path,
     problems = check_lesson_body(body, course_folder)
     if len(body) > MAX_MARKDOWN:
         problems.insert(0, BodyProblem(1, "body.too_long", f"lesson text is longer than {MAX_MARKDOWN} characters"))
-    html = render_lesson(body, lesson.course_id, asset_base=asset_base)
+    html = render_lesson(body, lesson.course_id, asset_base=asset_base, folder=course_folder)
     return Draft(title=_normalise(title).strip(), markdown=body, html=html, problems=problems)
 
 

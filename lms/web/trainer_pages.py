@@ -63,7 +63,19 @@ def trainer_home() -> ResponseReturnValue:
         courses.append({"title": c.title, "quizzes": rows, "lessons": lesson_rows})
     from lms.web.job_pages import job_rows
 
-    return render_template("lms/trainer.html", courses=courses, jobs=job_rows(user))
+    return render_template("lms/trainer.html", courses=courses, jobs=job_rows(user), reviews=_reviews_due())
+
+
+def _reviews_due() -> list[dict[str, Any]]:
+    from lms.domain.certificates import VN
+    from lms.services.content import lessons_due_for_review
+    from lms.web.db import state
+
+    today = now().astimezone(VN).date()
+    return [{"title": r.title, "url": url_for("lms_pages.lesson", lesson_id=r.lesson_id),
+             "date": r.review_by.strftime("%d/%m/%Y") if r.review_by else None,
+             "overdue": r.review_by is None or r.review_by < today}
+            for r in lessons_due_for_review(state().settings.content_path, today=today)]
 
 
 @bp.route("/trainer/import", methods=["GET", "POST"])

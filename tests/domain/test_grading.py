@@ -60,6 +60,18 @@ def test_short_answer_nfc_case_diacritics_and_wildcards() -> None:
     assert grade_question(strict, "Hà Nội").correct
 
 
+def test_short_answer_ignores_trailing_punctuation_only() -> None:
+    otp = Question("otp", "short_answer", answers=(ShortAnswer("OTP"),))
+    for typed in ("OTP.", "otp!", " OTP? ", "OTP,", "OTP..."):
+        assert grade_question(otp, typed).correct, typed
+    assert not grade_question(otp, ".OTP").correct and not grade_question(otp, "O.T.P").correct
+    assert not grade_question(otp, "OTP:").correct  # only . , ! ? are dropped
+    strict = Question("sa3", "short_answer", answers=(ShortAnswer("Hà Nội"),), case_sensitive=True)
+    assert grade_question(strict, "Hà Nội.").correct and not grade_question(strict, "hà nội.").correct
+    bang = Question("bang", "short_answer", answers=(ShortAnswer("!"),))  # punctuation alone stays an answer
+    assert grade_question(bang, "!").correct and not grade_question(bang, "?").correct
+
+
 def test_numeric_tolerance_and_vietnamese_number_formats() -> None:
     assert grade_question(NUM, 10000).correct
     assert grade_question(NUM, "10.000").correct and grade_question(NUM, "10000,0").correct

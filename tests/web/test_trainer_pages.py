@@ -169,3 +169,29 @@ def test_another_trainer_neither_sees_nor_publishes_a_draft(client: FlaskClient,
     assert r.status_code == 404
     session.expire_all()
     assert session.get(Quiz, quiz_id).published is False  # type: ignore[union-attr]
+
+
+def test_trainer_sees_the_lessons_due_for_review(app, client: FlaskClient, session: Session,  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path) -> None:
+    import dataclasses
+    import re
+    import shutil
+
+    from lms.config import PROJECT_ROOT
+
+    root = tmp_path / "course_content"
+    shutil.copytree(PROJECT_ROOT / "course_content", root)
+    for lesson in root.glob("*/*.md"):  # nothing due for centuries, but one lesson long overdue
+        text = re.sub(r"^review_by: .*$", "review_by: 2999-01-01", lesson.read_text(encoding="utf-8"), flags=re.M)
+        lesson.write_text(text, encoding="utf-8")
+    state = app.extensions["lms"]
+    state.settings = dataclasses.replace(state.settings, content_path=root)
+    _login(client, session, "trainer")
+    page = client.get("/trainer").get_data(as_text=True)
+    assert "Không có bài học nào cần rà soát trong 30 ngày tới." in page
+    overdue = root / "dich-vu-cong" / "05-thanh-toan.md"
+    overdue.write_text(overdue.read_text(encoding="utf-8").replace("review_by: 2999-01-01", "review_by: 2025-01-31"),
+                       encoding="utf-8")
+    page = client.get("/trainer").get_data(as_text=True)
+    assert "Bài học cần rà soát lại" in page and "quá hạn rà soát từ 31/01/2025" in page
+    assert 'href="/lessons/dich-vu-cong-05"' in page and page.count("quá hạn rà soát") == 1
