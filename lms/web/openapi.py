@@ -147,6 +147,9 @@ PATHS: dict[str, Any] = {
     "/healthz": {"get": {"summary": "Health of the service and its database", "operationId": "health",
                          "servers": [{"url": "/"}],
                          "responses": {"200": _json(_ref("Health")), "503": _json(_ref("Health"), "Degraded")}}},
+    "/healthz/xapi": {"get": {"summary": "Learning records waiting for the LRS (pending, rejected, oldest, last error)",
+                              "operationId": "health_xapi", "servers": [{"url": "/"}],
+                              "responses": {"200": _json({"type": "object"})}}},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                      "responses": {"200": _json({"type": "object"})}}},
     "/api/v1/tokens": {"post": {

@@ -53,6 +53,8 @@ def _quiz(root: Path, name: str, body: str, *, kind: str = "final", draw: int | 
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{name}.toml"
     lesson = 'lesson = "khoa-mau-01"\n' if kind == "lesson" else ""
+    if kind == "final":  # a final caps its attempts (the attempt-policy rule)
+        lesson = "max_attempts = 3\nattempt_window_hours = 24\n"
     draw_table = f"\n[draw]\ncount = {draw}\n" if draw else ""
     path.write_text(f'id = "{name}"\ncourse = "khoa-mau"\ntitle = "Bài kiểm tra"\nkind = "{kind}"\n{lesson}'
                     f"{draw_table}\n{body}", encoding="utf-8")
@@ -143,7 +145,7 @@ def test_final_pool_must_be_three_times_the_draw(tmp_path: Path) -> None:
     quiz = _quiz(tmp_path / "quizzes", "khoa-mau-cuoi-khoa",
                  "".join(_single(f"q{n}", f"Câu hỏi số {n}?") for n in range(5)), draw=2)
     assert [str(f) for f in _findings(tmp_path)] == [
-        f"{quiz}:6: final draws 2 questions from a pool of 5; the pool needs at least 6"]
+        f"{quiz}:8: final draws 2 questions from a pool of 5; the pool needs at least 6"]
 
 
 def test_single_choice_needs_four_options_and_declared_competences(tmp_path: Path) -> None:
