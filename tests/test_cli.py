@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from lms.cli import main
 from lms.config import PROJECT_ROOT
+from lms.store import LmsSession
 from tests.shared_dir import SHARED
 
 
@@ -159,16 +160,15 @@ def test_retention_dry_run_and_settings(run, monkeypatch: pytest.MonkeyPatch) ->
 def test_demo_seed_refuses_in_production_and_creates_nothing(run, monkeypatch: pytest.MonkeyPatch,
                                                               engine) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
 
     from lms.store import User
 
-    with Session(engine) as s:
+    with LmsSession(engine) as s:
         before = s.scalar(select(func.count()).select_from(User))
     monkeypatch.setenv("LMS_ENV", "production")
     code, out, err = run("demo", "seed")
     assert code == 1 and "production" in err and out == ""
-    with Session(engine) as s:
+    with LmsSession(engine) as s:
         assert s.scalar(select(func.count()).select_from(User)) == before
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from lms.config import Settings
 from lms.services import certificates
-from lms.store import Certificate, Course, User
+from lms.store import Certificate, Course, LmsSession, User
 from tests import factories
 from tests.factories import now
 
@@ -29,7 +29,7 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, database_ur
     settings = _settings(database_url, tmp_path, monkeypatch)
     asked: list[int] = []
     try:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
@@ -39,15 +39,15 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, database_ur
             assert cert.pdf_status == "pending" and cert.pdf is None
             cert_id, user_id = cert.id, user.id
         assert asked == [cert_id]
-        sessions = sessionmaker(bind=engine)
+        sessions = sessionmaker(class_=LmsSession, bind=engine)
         assert certificates.render_in_background(sessions, cert_id, settings=settings) == "ready"
         assert certificates.render_in_background(sessions, cert_id, settings=settings) == "ready"  # once is enough
-        with Session(engine) as s:
+        with LmsSession(engine) as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready" and stored.pdf is not None
             assert stored.pdf.startswith(b"%PDF")
     finally:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
 
@@ -56,18 +56,18 @@ def test_a_restarted_server_makes_what_was_left_pending(engine: Engine, database
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(database_url, tmp_path, monkeypatch)
     try:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
             cert = certificates.issue(s, user, course, now=now(), source="in_person")
             certificates.schedule_pdf(s, cert, settings=settings, background=lambda _id: None)  # the process died
             cert_id, user_id = cert.id, user.id
-        assert certificates.render_pending(sessionmaker(bind=engine), settings=settings) >= 1
-        with Session(engine) as s:
+        assert certificates.render_pending(sessionmaker(class_=LmsSession, bind=engine), settings=settings) >= 1
+        with LmsSession(engine) as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready"
     finally:
-        with Session(engine) as s, s.begin():
+        with LmsSession(engine) as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))

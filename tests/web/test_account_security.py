@@ -65,6 +65,7 @@ def test_ten_failures_then_429_across_processes_and_the_lock_ends_with_the_windo
     session.commit()
     # a second application on the same database stands for another worker process
     other = create_app(app.extensions["lms"].settings)
+    other.config["TESTING"] = True  # no background senders sharing the test's connection
     other.extensions["lms"].sessionmaker = app.extensions["lms"].sessionmaker
     clients = [client, other.test_client()]
     codes = [_token(clients[i % 2], user.login, f"sai-{i}")[0] for i in range(10)]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.services import lti
-from lms.store import Attempt, User
+from lms.store import Attempt, LmsSession, User
 from lms.store.models import Identity, LtiScore
 from tests import factories
 from tests.conftest import csrf_token
@@ -284,8 +284,8 @@ def test_behind_tls_the_lti_cookies_travel_in_the_platforms_iframe(settings: Any
 
     app = create_app(replace(settings, public_url="https://lms.example.vn", secure_cookies=True))
     app.config["TESTING"] = True
-    app.extensions["lms"].sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                                      expire_on_commit=False)
+    app.extensions["lms"].sessionmaker = sessionmaker(class_=LmsSession, bind=connection,
+                                                      join_transaction_mode="create_savepoint", expire_on_commit=False)
     client = app.test_client()
     session = app.extensions["lms"].sessionmaker()
     with Platform().running() as p:
