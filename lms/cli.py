@@ -243,14 +243,7 @@ def quiz_import(file: str, course_id: str, fmt: str | None, draft: bool, replace
 @click.option("--login", required=True, help="the trainer or manager who may edit its lessons")
 def content_co_owner(course_id: str, login: str) -> None:
     """Let a trainer or manager edit a course's lessons in the browser (see docs/security.md)."""
-    from lms.services.quizzes import grant_co_owner
-
-    try:
-        with _session() as session:
-            grant_co_owner(session, None, "course", course_id, login, now=_now())
-    except ServiceError as exc:
-        _fail([f"error: {exc.key}: {course_id} {login}"])
-    _print({"course_id": course_id, "co_owner": login})
+    _grant_co_owner("course", course_id, login)
 
 
 @quiz.command("co-owner")
@@ -258,14 +251,18 @@ def content_co_owner(course_id: str, login: str) -> None:
 @click.option("--login", required=True, help="the trainer or manager who may also change it")
 def quiz_co_owner(quiz_id: str, login: str) -> None:
     """Let another author change an imported quiz beside its owner (never a quiz from quizzes/)."""
+    _grant_co_owner("quiz", quiz_id, login)
+
+
+def _grant_co_owner(kind: str, object_id: str, login: str) -> None:
     from lms.services.quizzes import grant_co_owner
 
     try:
         with _session() as session:
-            grant_co_owner(session, None, "quiz", quiz_id, login, now=_now())
+            grant_co_owner(session, None, kind, object_id, login, now=_now())
     except ServiceError as exc:
-        _fail([f"error: {exc.key}: {quiz_id} {login}"])
-    _print({"quiz_id": quiz_id, "co_owner": login})
+        _fail([f"error: {exc.key}: {object_id} {login}"])
+    _print({f"{kind}_id": object_id, "co_owner": login})
 
 
 @quiz.command("export")

@@ -4,6 +4,7 @@ and the manager's page that makes such a code (printed and handed over)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -63,17 +64,22 @@ def change_password() -> ResponseReturnValue:
             committing(lambda tx: sessions.change_password(tx, throttle(), user, current, new, now=now(),
                                                            keep_session=current_session_id()))
         except ServiceError as exc:
-            status = exc.status
-            if exc.fields:
-                form.new_password.errors.append(message(next(iter(exc.fields.values()))))
-            else:
-                form.current_password.errors.append(message(exc.key))
+            status = _refused(exc, form.new_password, form.current_password)
         else:
             flash(_("Đã đổi mật khẩu. Mọi phiên đăng nhập khác của tài khoản đã được đăng xuất."), "success")
             return redirect(url_for("lms_pages.me"))
     elif request.method == "POST":
         status = 400
     return render_template("lms/password_change.html", form=form), status
+
+
+def _refused(exc: ServiceError, new_password: Any, other: Any) -> int:
+    """Show a refusal beside the field it is about: a weak new password, or the other one."""
+    if exc.fields:
+        new_password.errors.append(message(next(iter(exc.fields.values()))))
+    else:
+        other.errors.append(message(exc.key))
+    return exc.status
 
 
 @bp.route("/first-password", methods=["GET", "POST"])
@@ -85,11 +91,7 @@ def first_password_page() -> ResponseReturnValue:
         try:
             committing(lambda tx: first_password.use_code(tx, throttle(), login, code, new, now=now()))
         except ServiceError as exc:
-            status = exc.status
-            if exc.fields:
-                form.new_password.errors.append(message(next(iter(exc.fields.values()))))
-            else:
-                form.code.errors.append(message(exc.key))
+            status = _refused(exc, form.new_password, form.code)
         else:
             flash(_("Đã đặt mật khẩu. Hãy đăng nhập bằng mật khẩu mới."), "success")
             return redirect(url_for("lms_pages.login"))
