@@ -1,4 +1,4 @@
-"""Pages for long work: a job's progress page (updated in place by job.js while it runs, with a
+"""Pages for long work: a job's progress page (updated in place by refresh.js while it runs, with a
 link for reading without JavaScript), its file when it made one, the "jobs under way" list, and the admin's bulk
 certificate regeneration. Starting a job lives with the page that asks for it."""
 

@@ -69,8 +69,8 @@ def test_job_page_shows_progress_and_refreshes_while_running(client: FlaskClient
     job.status, job.done = "running", 2
     session.commit()
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
-    # updated in place by job.js while running (no timed reload, WCAG 2.2.1); a link without JS
-    assert 'data-running="1"' in page and "job.js" in page and "http-equiv" not in page
+    # updated in place by refresh.js while running (no timed reload, WCAG 2.2.1); a link without JS
+    assert 'data-running="1"' in page and "refresh.js" in page and "http-equiv" not in page
     assert f'href="/jobs/{job.id}"' in page
     assert '<progress id="job-progress" max="5" value="2"' in page and "2/5 (40%)" in page
     assert "Đang chạy" in page
