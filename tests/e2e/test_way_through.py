@@ -197,8 +197,9 @@ def test_no_page_scrolls_sideways_and_the_menu_leaves_the_first_screen_to_the_pa
     try:
         log_in(page, "quanly@demo.vn")
         lessons = _lessons(site, SAFETY_COURSE)
+        code = site.lms("certificates", "issue", "--login", _new_learner(site), "--course", CITIZEN_COURSE)["code"]
         for path in ("/", "/courses", f"/lessons/{lessons[0]}", f"/lessons/{lessons[3]}", "/me", "/manager",
-                     "/manager/mandates", "/verify"):
+                     "/manager/mandates", "/verify", f"/verify/{code}"):
             page.goto(path)
             wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert wide <= 0, f"{path} scrolls sideways by {wide} px at {width} px"
