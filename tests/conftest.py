@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,8 @@ from lms.web.limits import limiter
 from tests.databases import fresh_database
 
 KIND = os.environ.get("LMS_TEST_DATABASE", "sqlite")
+# The queue tests' own Redis database, emptied before and after each of them.
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_report_header() -> str:
@@ -73,6 +76,27 @@ def session(connection: Connection) -> Iterator[Session]:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return replace(Settings.load({"LMS_DATABASE_URL": database_url, "LMS_SECRET_KEY": "t" * 64,
                                   "LMS_INSTANCE_PATH": str(tmp_path / "instance")}))
+
+
+@pytest.fixture()
+def worker_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The environment a background worker (RQ, a sender thread) reads its settings from: this
+    test's database, a fresh instance folder and a fixed secret key; its settings, without a queue."""
+    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    return replace(Settings.load(), redis_url=None)
+
+
+@pytest.fixture()
+def test_redis() -> Iterator[Redis]:
+    """The real Redis the queue tests use (database 15 unless LMS_TEST_REDIS_URL says otherwise)."""
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    try:
+        yield redis
+    finally:
+        redis.flushdb()
 
 
 @pytest.fixture()

@@ -3,10 +3,6 @@ background, and the pending row is the queue a restarted server drains (issue 14
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import sessionmaker
 
@@ -17,16 +13,8 @@ from tests import factories
 from tests.factories import now
 
 
-def _settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
-    return replace(Settings.load(), redis_url=None)
-
-
-def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, database_url: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(database_url, tmp_path, monkeypatch)
+def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, worker_env: Settings) -> None:
+    settings = worker_env
     asked: list[int] = []
     try:
         with LmsSession(engine) as s, s.begin():
@@ -52,9 +40,8 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, database_ur
             s.execute(delete(User).where(User.id == user_id))
 
 
-def test_a_restarted_server_makes_what_was_left_pending(engine: Engine, database_url: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(database_url, tmp_path, monkeypatch)
+def test_a_restarted_server_makes_what_was_left_pending(engine: Engine, worker_env: Settings) -> None:
+    settings = worker_env
     try:
         with LmsSession(engine) as s, s.begin():
             user = factories.user(s)

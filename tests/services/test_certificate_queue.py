@@ -3,7 +3,6 @@ worker from the real Redis queue, after the transaction commits."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,19 +16,13 @@ from lms.jobs import QUEUE
 from lms.services import certificates
 from lms.store import Certificate, Course, LmsSession, User
 from tests import factories
+from tests.conftest import REDIS_URL
 from tests.factories import now
 
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
-
-def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
-    settings = replace(Settings.load(), redis_url=REDIS_URL)
+def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, worker_env: Settings, test_redis: Redis) -> None:
+    redis = test_redis
+    settings = replace(worker_env, redis_url=REDIS_URL)
     try:
         with LmsSession(engine) as s, s.begin():
             user = factories.user(s)
@@ -50,7 +43,6 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, database_url: st
         with LmsSession(engine) as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
-        redis.flushdb()
 
 
 def test_the_organisations_own_key_signs_when_configured(tmp_path: Path) -> None:

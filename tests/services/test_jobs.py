@@ -3,10 +3,8 @@ and a job a dead process left behind is resumed after its last committed step.""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -20,9 +18,8 @@ from lms.services import certificates, job_runner, jobs
 from lms.services.errors import Forbidden, NotFound
 from lms.store import Certificate, Course, Job, LmsSession, User
 from tests import factories
+from tests.conftest import REDIS_URL
 from tests.factories import now
-
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture()
@@ -116,14 +113,9 @@ def test_only_the_owner_or_an_admin_sees_a_job(session: Session) -> None:
     assert jobs.recent_for(session, other, now=now()) == []
 
 
-def test_an_export_job_runs_on_the_redis_queue(engine: Engine, database_url: str, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
-    settings = replace(Settings.load(), redis_url=REDIS_URL)
+def test_an_export_job_runs_on_the_redis_queue(engine: Engine, worker_env: Settings, test_redis: Redis) -> None:
+    redis = test_redis
+    settings = replace(worker_env, redis_url=REDIS_URL)
     sessions = sessionmaker(class_=LmsSession, bind=engine, expire_on_commit=False)
     try:
         with LmsSession(engine) as s, s.begin():
@@ -144,4 +136,3 @@ def test_an_export_job_runs_on_the_redis_queue(engine: Engine, database_url: str
         with LmsSession(engine) as s, s.begin():
             s.execute(delete(Job).where(Job.owner_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
-        redis.flushdb()

@@ -4,23 +4,20 @@ score is written in the grading's transaction and sent once."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import lti, quizzes
 from lms.store import User
 from lms.store.models import LtiGradeLink, LtiPlatform, LtiScore
 from tests import factories
+from tests.conftest import REDIS_URL
 from tests.lti_platform import Platform
 
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 QUIZ = "an-toan-so-bai-01"
 
 
@@ -46,13 +43,8 @@ def _clean(engine: Engine, platform_id: int, user_id: int) -> None:
         s.execute(delete(User).where(User.id == user_id))
 
 
-def test_with_redis_the_queue_workers_send_the_score(engine: Engine, database_url: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+def test_with_redis_the_queue_workers_send_the_score(engine: Engine, worker_env: Settings, test_redis: Redis) -> None:
+    redis = test_redis
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with Platform().running() as p:
         platform_id, user_id = _graded_attempt_with_a_line_item(engine, p)
@@ -71,7 +63,6 @@ def test_with_redis_the_queue_workers_send_the_score(engine: Engine, database_ur
             assert rounds() == 30.0  # nothing due: the next look is later
         finally:
             _clean(engine, platform_id, user_id)
-            redis.flushdb()
 
 
 def test_without_redis_the_web_process_sends_it_itself(engine: Engine) -> None:

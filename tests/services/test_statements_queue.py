@@ -3,9 +3,7 @@ event's transaction commits, and while the LRS is down the job schedules itself 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -19,10 +17,9 @@ from lms.services import catalogue, statements
 from lms.store import LessonCompletion, User, make_sessionmaker
 from lms.store.models import XapiStatement
 from tests import factories
+from tests.conftest import REDIS_URL
 from tests.factories import now
 from tests.xapi_lrs import Ralph
-
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +31,9 @@ def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ralph]:
 
 
 def test_the_worker_sends_after_commit_and_retries_later_while_the_lrs_is_down(
-        engine: Engine, database_url: str, tmp_path: Path, ralph: Ralph, monkeypatch: pytest.MonkeyPatch) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    for key, value in {"LMS_DATABASE_URL": database_url, "LMS_INSTANCE_PATH": str(tmp_path),
-                       "LMS_SECRET_KEY": "k" * 40, "LMS_REDIS_URL": REDIS_URL, "LMS_XAPI_ENDPOINT": ralph.endpoint,
+        engine: Engine, worker_env: Settings, test_redis: Redis, ralph: Ralph, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis = test_redis
+    for key, value in {"LMS_REDIS_URL": REDIS_URL, "LMS_XAPI_ENDPOINT": ralph.endpoint,
                        "LMS_XAPI_USERNAME": ralph.username, "LMS_XAPI_PASSWORD": ralph.password}.items():
         monkeypatch.setenv(key, value)
     sessions = make_sessionmaker(engine)
@@ -74,4 +69,3 @@ def test_the_worker_sends_after_commit_and_retries_later_while_the_lrs_is_down(
             s.execute(delete(XapiStatement))
             s.execute(delete(LessonCompletion).where(LessonCompletion.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
-        redis.flushdb()
