@@ -26,11 +26,9 @@ from lms.services.units import ensure_units
 from lms.store import LmsSession, make_engine
 from lms.store.migrate import upgrade
 from lms.web.limits import limiter
-from tests.databases import fresh_database
+from tests.databases import REDIS_URL, fresh_database
 
 KIND = os.environ.get("LMS_TEST_DATABASE", "sqlite")
-# The queue tests' own Redis database, emptied before and after each of them.
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_report_header() -> str:

@@ -1,4 +1,5 @@
-"""Fresh, real databases for tests: a SQLite file, or a new PostgreSQL database per run."""
+"""Fresh, real databases for tests: a SQLite file, or a new PostgreSQL database per run; and the
+Redis database the queue tests empty before and after each of them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 import psycopg
 
 PG_ADMIN = os.environ.get("LMS_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @contextmanager

@@ -241,7 +241,7 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
 @bp.get("/attempts/<attempt_id>/result")
 @login_required
 def result(attempt_id: str) -> ResponseReturnValue:
-    user, done = _own_attempt(attempt_id)
+    _, done = _own_attempt(attempt_id)
     session = db()
     if done.status != "submitted":
         return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
@@ -261,17 +261,4 @@ def result(attempt_id: str) -> ResponseReturnValue:
     return render_template("lms/result.html", result=res, rows=rows, needs=needs,
                            score=score_text(float(res["score"]), float(res["max_score"])),
                            quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),
-                                 "course_url": url_for("lms_pages.course", course_id=q.course_id)},
-                           certificate=_certificate_line(user, q.course_id) if res["passed"] else None)
-
-
-def _certificate_line(user: User, course_id: str) -> dict[str, Any] | None:
-    """Whether the course certificate this pass earned is ready: its PDF is made in the
-    background, so the result page may come before it."""
-    from lms.services import certificates
-
-    cert = next((c for c in certificates.list_for_user(db(), user)
-                 if c.course_id == course_id and c.revoked_at is None), None)
-    if cert is None:
-        return None
-    return {"ready": cert.pdf_status == "ready", "url": url_for("lms_pages.my_certificates")}
+                                 "course_url": url_for("lms_pages.course", course_id=q.course_id)})

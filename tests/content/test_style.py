@@ -84,13 +84,13 @@ def test_the_project_content_has_no_editorial_errors() -> None:
     assert summary.startswith(f"{len(list((PROJECT_ROOT / 'course_content').glob('*/course.toml')))} courses")
 
 
-
 def test_the_project_content_has_no_editorial_warnings() -> None:
     """Issue 20: every sentence of the shipped lessons is 25 words or fewer and every page 150-450
     words, so a long sentence or page added later fails here instead of joining a list of warnings.
     TODAY is fixed, so a lesson's review date passing on the calendar does not fail the suite."""
     _, _, warnings = check_all(PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", today=TODAY)
     assert [str(w) for w in warnings] == []
+
 
 def test_a_good_sample_raises_nothing(tmp_path: Path) -> None:
     _course(tmp_path / "courses")

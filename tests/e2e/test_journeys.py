@@ -118,8 +118,11 @@ def test_citizen_registers_studies_and_verifies_certificate(page: Page, browser:
     card = page.locator("li.card").filter(has_text="Dịch vụ công trực tuyến")
     expect(card).to_contain_text(STILL_VALID)
     shot(page, "my certificates")
+    download = card.get_by_role("link", name="Tải chứng nhận (PDF)")
+    expect(download).to_be_visible()  # the card updates itself once the PDF is made
+    shot(page, "certificate ready")
     with page.expect_download() as download_info:
-        card.get_by_role("link", name="Tải chứng nhận (PDF)").click()
+        download.click()
     pdf = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(pdf)
     assert pdf.suffix == ".pdf" and pdf.read_bytes().startswith(b"%PDF-")

@@ -16,7 +16,7 @@ from lms.jobs import QUEUE
 from lms.services import certificates
 from lms.store import Certificate, Course, LmsSession, User
 from tests import factories
-from tests.conftest import REDIS_URL
+from tests.databases import REDIS_URL
 from tests.factories import now
 
 

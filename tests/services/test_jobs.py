@@ -18,7 +18,7 @@ from lms.services import certificates, job_runner, jobs
 from lms.services.errors import Forbidden, NotFound
 from lms.store import Certificate, Course, Job, LmsSession, User
 from tests import factories
-from tests.conftest import REDIS_URL
+from tests.databases import REDIS_URL
 from tests.factories import now
 
 

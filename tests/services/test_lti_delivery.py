@@ -15,7 +15,7 @@ from lms.services import lti, quizzes
 from lms.store import User
 from lms.store.models import LtiGradeLink, LtiPlatform, LtiScore
 from tests import factories
-from tests.conftest import REDIS_URL
+from tests.databases import REDIS_URL
 from tests.lti_platform import Platform
 
 QUIZ = "an-toan-so-bai-01"

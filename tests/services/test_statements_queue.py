@@ -17,7 +17,7 @@ from lms.services import catalogue, statements
 from lms.store import LessonCompletion, User, make_sessionmaker
 from lms.store.models import XapiStatement
 from tests import factories
-from tests.conftest import REDIS_URL
+from tests.databases import REDIS_URL
 from tests.factories import now
 from tests.xapi_lrs import Ralph
 

@@ -80,3 +80,26 @@ def test_passing_the_final_after_every_lesson_earns_the_certificate(client: Flas
     assert result["passed"] is True
     listed = client.get("/api/v1/me/certificates", headers=auth).json
     assert len(listed) == 1 and listed[0]["course_id"] == "tri-tue-nhan-tao" and listed[0]["pdf_url"]
+
+
+def test_a_pending_pdf_card_updates_itself_and_a_ready_one_offers_the_download(
+        client: FlaskClient, session: Session) -> None:
+    """Was: "come back in a few minutes", and the page never changed until reloaded by hand."""
+    from tests.conftest import csrf_token
+
+    holder = factories.user(session)
+    course = session.get(Course, "an-toan-so")
+    assert course is not None
+    cert = certificates.issue(session, holder, course, now=now(), source="in_person")
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": holder.login,
+                                "password": factories.PASSWORD})
+    pending = client.get("/me/certificates").get_data(as_text=True)
+    assert f'id="certificate-{cert.code}" aria-live="polite" data-running="1"' in pending
+    assert "refresh.js" in pending and "Tải chứng nhận (PDF)" not in pending and "http-equiv" not in pending
+    certificates.generate_pdf(session, cert, signing=certificates.Signing.development(client.application.extensions[
+        "lms"].settings.instance_path), verify_base_url="http://test")
+    session.commit()
+    ready = client.get("/me/certificates").get_data(as_text=True)
+    assert "data-running" not in ready and "refresh.js" not in ready
+    assert f'href="/me/certificates/{cert.code}.pdf"' in ready
