@@ -20,8 +20,10 @@ REQUIRED = ("full_name", "login", "unit_code", "agency")
 # What reading a damaged or foreign .xlsx raises: zipfile, zlib and XML parser errors (both
 # ElementTree's and lxml's are SyntaxErrors), and openpyxl's readers' KeyError, IndexError (no
 # sheet), ValueError, TypeError and AttributeError on parts that are missing or malformed.
+# NotImplementedError: zipfile's answer to a part stored with a method or flag it cannot read
+# (encrypted, "compressed patched data", an unknown compression method).
 _XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError, KeyError, IndexError, ValueError,
-                TypeError, AttributeError)
+                TypeError, AttributeError, NotImplementedError)
 
 
 # Limits for an uploaded workbook (decompression bombs): an .xlsx is a zip, and a few kilobytes

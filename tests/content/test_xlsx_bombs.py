@@ -118,3 +118,28 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
     (tmp_path / "ok.xlsx").write_bytes(buffer.getvalue())
     rows, problems = read_roster(tmp_path / "ok.xlsx")
     assert problems == [] and rows[0].values["full_name"] == "Nguyễn Thị Hồng Nhung"
+
+
+@pytest.mark.parametrize("flag_bits,compress_type", [(0x20, None), (None, 99)], ids=["patched-data", "aes-method"])
+def test_a_zip_entry_python_cannot_open_is_a_clear_error_not_a_crash(
+        tmp_path: Path, flag_bits: int | None, compress_type: int | None) -> None:
+    """Found by the fuzz test in a fresh clone: a sheet stored as "compressed patched data" (flag
+    bit 5), or with a compression method zipfile lacks, made zipfile raise NotImplementedError,
+    which escaped the reader (a 500 on upload instead of a FILE:1 error)."""
+    plain = _workbook(tmp_path / "plain.xlsx", _sheet(_header_row()))
+    sheet = zipfile.ZipFile(plain).getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(plain.read_bytes())
+    # The sheet's entry in the zip's central directory: signature, then flags at +8, method at +10.
+    name = sheet.filename.encode()
+    at = data.index(b"PK\x01\x02")
+    while bytes(data[at + 46:at + 46 + len(name)]) != name:
+        at = data.index(b"PK\x01\x02", at + 4)
+    if flag_bits is not None:
+        data[at + 8:at + 10] = (sheet.flag_bits | flag_bits).to_bytes(2, "little")
+    if compress_type is not None:
+        data[at + 10:at + 12] = compress_type.to_bytes(2, "little")
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    rows, problems = read_roster(damaged)
+    assert rows == []
+    assert problems and problems[0].startswith(f"{damaged}:1:-: cannot read the file as an Excel workbook")
