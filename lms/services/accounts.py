@@ -20,6 +20,7 @@ __all__ = [
     "authenticate",
     "change_password",
     "create_user",
+    "get_user",
     "hash_password",
     "issue_token",
     "register_citizen",
@@ -136,3 +137,6 @@ def revoke_token(session: Session, raw: str, *, now: datetime) -> bool:
     session.flush()
     return True
 
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)

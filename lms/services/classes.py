@@ -24,12 +24,15 @@ from lms.store import Attendance, Certificate, Course, Quiz, TeamMember, Trainin
 __all__ = [
     "DEFAULT_PASS_MARK",
     "add_team_member",
+    "attendees",
     "can_manage",
     "certificate_to_render",
+    "class_course",
     "classes_for",
     "confirm_pass",
     "course_pass_mark",
     "create_class",
+    "get_class",
     "import_attendance",
     "record_attendance",
 ]
@@ -242,3 +245,18 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     for login, passed, score in parsed:
         record_attendance(session, trainer, class_id, login, passed=passed, score=score, now=now)
     return len(parsed)
+
+
+def get_class(session: Session, class_id: int) -> TrainingClass | None:
+    return session.get(TrainingClass, class_id)
+
+
+def attendees(session: Session, class_id: int) -> list[tuple[User, Attendance]]:
+    """Each learner recorded in the class with their attendance row, by name."""
+    rows = session.execute(select(User, Attendance).join(Attendance, Attendance.user_id == User.id)
+                           .where(Attendance.class_id == class_id).order_by(User.full_name)).tuples().all()
+    return list(rows)
+
+
+def class_course(session: Session, klass: TrainingClass) -> Course | None:
+    return session.get(Course, klass.course_id)

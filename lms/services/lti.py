@@ -55,6 +55,8 @@ __all__ = [
     "Target",
     "add_platform",
     "begin_login",
+    "deep_link_choices",
+    "deep_link_row",
     "deep_linking_response",
     "deliver_due",
     "deliver_job",
@@ -830,3 +832,19 @@ def register_dynamically(session: Session, *, openid_configuration: str, registr
                         auth_login_url=str(conf["authorization_endpoint"]),
                         auth_token_url=str(conf["token_endpoint"]), keyset_url=str(conf["jwks_uri"]),
                         name=str(platform_conf.get("product_family_code") or ""), now=now)
+
+
+def deep_link_choices(session: Session) -> tuple[list[Course], list[Quiz]]:
+    """What a teacher on the platform may pick to link: the published courses and quizzes."""
+    courses = session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.position)).all()
+    quizzes = session.scalars(select(Quiz).where(Quiz.published.is_(True)).order_by(Quiz.course_id, Quiz.id)).all()
+    return list(courses), list(quizzes)
+
+
+def deep_link_row(session: Session, kind: str, ident: str) -> Quiz | Course | None:
+    """The quiz or course a picked ``kind:ident`` value names, if it exists."""
+    if kind == "quiz":
+        return session.get(Quiz, ident)
+    if kind == "course":
+        return session.get(Course, ident)
+    return None

@@ -21,7 +21,7 @@ from lms.services.errors import Forbidden, Invalid
 from lms.store import Plan, PlanIndicator, Unit, UnitPopulation, User
 
 __all__ = ["PopulationResult", "ensure_default_plan", "import_plan", "import_populations", "plan_for",
-           "population", "populations", "set_population"]
+           "population", "populations", "recent_populations", "set_population"]
 
 
 def _store(session: Session, spec: PlanSpec, *, now: datetime) -> Plan:
@@ -254,3 +254,9 @@ def import_populations(session: Session, manager: User | None, path: Path, *, no
     if not dry_run and result.stored:
         audit.record(session, "population.import", "file", label, now=now, stored=result.stored)
     return result
+
+
+def recent_populations(session: Session, codes: list[str], *, limit: int = 500) -> list[UnitPopulation]:
+    """The figures entered for these units, latest year first (what the population page lists)."""
+    return list(session.scalars(select(UnitPopulation).where(UnitPopulation.unit_code.in_(codes))
+                                .order_by(UnitPopulation.year.desc(), UnitPopulation.unit_code).limit(limit)))

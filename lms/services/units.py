@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lms.domain.text import nfc
 from lms.store import Unit
 
-__all__ = ["ensure_units", "find_unit", "unit_and_descendants"]
+__all__ = ["communes_of", "ensure_units", "find_unit", "provinces", "unit_and_descendants", "unit_names", "units_in"]
 
 
 def _rows() -> list[dict[str, str]]:
@@ -57,3 +57,20 @@ def unit_and_descendants(session: Session, code: str) -> list[str]:
     if unit.level == "province":
         return [code, *session.scalars(select(Unit.code).where(Unit.parent_code == code))]
     return [code]
+
+
+def provinces(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.level == "province").order_by(Unit.name)))
+
+
+def communes_of(session: Session, province_code: str) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.parent_code == province_code).order_by(Unit.name)))
+
+
+def units_in(session: Session, codes: list[str]) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.code.in_(codes))))
+
+
+def unit_names(session: Session, codes: list[str]) -> dict[str, str]:
+    """Code → name of the given units (unknown codes are left out)."""
+    return dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).tuples().all())

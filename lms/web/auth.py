@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from lms.services import accounts, audit, sessions
 from lms.services.errors import ServiceError
+from lms.services.records import User
 from lms.services.throttle import Throttle
-from lms.store import User
 from lms.web.db import db, now, state, transaction
 
 __all__ = ["Principal", "api_user", "bearer_token", "committing", "current_account", "current_session_id", "init_login",
@@ -39,7 +39,7 @@ def init_login(app: Flask) -> None:
     if "login_manager" in app.extensions or hasattr(app, "login_manager"):
         return
     manager = LoginManager()
-    manager.login_view = "lms_pages.login"
+    manager.login_view = "lms_account.login"
     manager.login_message = None
     manager.session_protection = "basic"
     manager.init_app(app)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from lms.services import certificates
-from lms.store import Certificate, User
+from lms.services.records import Certificate, User
 from lms.web.db import now, state
 
 __all__ = ["award_if_earned", "pdf_url"]

@@ -13,9 +13,12 @@ from lms.web.api import pdf_response
 from lms.web.auth import current_account
 from lms.web.db import db, now, state
 from lms.web.limits import limiter
-from lms.web.pages import bp, long_date
+from lms.web.page_blueprint import PageBlueprint
+from lms.web.pages import long_date
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_certificates", __name__)
 
 STATUS_TEXT = {"valid": _l("Còn hiệu lực"), "expired": _l("Đã hết hạn"), "revoked": _l("Đã bị thu hồi")}
 
@@ -27,8 +30,8 @@ def my_certificates() -> ResponseReturnValue:
     assert user is not None
     rows = [{"course": c.course_title, "code": c.code, "status": certificates.certificate_status(c, now()),
              "issued": long_date(c.issued_at), "ready": c.pdf_status == "ready",
-             "pdf": url_for("lms_pages.certificate_download", code=c.code),
-             "verify": url_for("lms_pages.verify_page", code=c.code)}
+             "pdf": url_for("lms_certificates.certificate_download", code=c.code),
+             "verify": url_for("lms_certificates.verify_page", code=c.code)}
             for c in certificates.list_for_user(db(), user)]
     return render_template("lms/my_certificates.html", rows=rows)
 
@@ -52,7 +55,7 @@ def verify_form() -> ResponseReturnValue:
     """Type the code printed on a certificate; scanning its QR code opens /verify/CODE directly."""
     typed = "".join(request.args.get("code", "").split()).upper()[:40]
     if typed:
-        return redirect(url_for("lms_pages.verify_page", code=typed))
+        return redirect(url_for("lms_certificates.verify_page", code=typed))
     return render_template("lms/verify_form.html")
 
 

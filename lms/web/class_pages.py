@@ -8,19 +8,19 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from lms.services import access, catalogue, certificates, classes
 from lms.services.errors import ServiceError
-from lms.store import Attendance, Course, TrainingClass, User
 from lms.web.auth import current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.manager_pages import _managers_only
 from lms.web.messages import message
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 from lms.web.trainer_pages import authors_only
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_classes", __name__)
 
 
 @bp.route("/trainer/classes", methods=["GET", "POST"])
@@ -44,11 +44,11 @@ def classes_home() -> ResponseReturnValue:
             except ServiceError as exc:
                 errors = {k: message(v) for k, v in exc.fields.items()} or {"form": message(exc.key)}
             else:
-                return redirect(url_for("lms_pages.class_detail", class_id=row.id))
+                return redirect(url_for("lms_classes.class_detail", class_id=row.id))
     session = db()
     mine = classes.classes_for(session, user)
     rows = [{"title": c.title, "date": c.held_on.strftime("%d/%m/%Y"), "place": c.place,
-             "url": url_for("lms_pages.class_detail", class_id=c.id)} for c in mine]
+             "url": url_for("lms_classes.class_detail", class_id=c.id)} for c in mine]
     return render_template("lms/classes.html", rows=rows, errors=errors, form=request.form,
                            courses=[(c.id, c.title) for c in catalogue.list_courses(session)],
                            unit=user.unit_code or ""), 422 if errors else 200
@@ -60,7 +60,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     user = current_account()
     assert user is not None
     session = db()
-    klass = session.get(TrainingClass, class_id)
+    klass = classes.get_class(session, class_id)
     if klass is None:
         abort(404)
     if not access.can_manage_class(session, user, klass):
@@ -80,7 +80,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
             problems = list(exc.fields.values()) or [message(exc.key)]
         else:
             flash(_("Đã ghi nhận %(n)s người học từ tệp.", n=count), "success")
-            return redirect(url_for("lms_pages.class_detail", class_id=class_id))
+            return redirect(url_for("lms_classes.class_detail", class_id=class_id))
     elif request.method == "POST":
         result = request.form.get("passed", "")
         passed = {"yes": True, "no": False}.get(result)
@@ -103,10 +103,9 @@ def class_detail(class_id: int) -> ResponseReturnValue:
             error = message(next(iter(exc.fields.values()), exc.key))
         else:
             flash(_("Đã ghi nhận người học."), "success")
-            return redirect(url_for("lms_pages.class_detail", class_id=class_id))
-    attendees = session.execute(select(User, Attendance).join(Attendance, Attendance.user_id == User.id)
-                                .where(Attendance.class_id == class_id).order_by(User.full_name)).all()
-    course = session.get(Course, klass.course_id)
+            return redirect(url_for("lms_classes.class_detail", class_id=class_id))
+    attendees = classes.attendees(session, class_id)
+    course = classes.class_course(session, klass)
     mark = classes.course_pass_mark(session, course) if course else classes.DEFAULT_PASS_MARK
     rows = []
     for learner, a in attendees:
@@ -134,5 +133,5 @@ def teams() -> ResponseReturnValue:
             error = message(next(iter(exc.fields.values()), exc.key))
         else:
             flash(_("Đã thêm thành viên tổ công nghệ số cộng đồng."), "success")
-            return redirect(url_for("lms_pages.teams"))
+            return redirect(url_for("lms_classes.teams"))
     return render_template("lms/teams.html", error=error), 422 if error else 200

@@ -10,10 +10,16 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+# The one page-side door to the store's transaction machinery (allowed by the import-linter
+# contract "Views never import the store"): SQLite takes the write lock up front (BEGIN
+# IMMEDIATE) for a block declared ``with write_intent(True):``, so a view that reads, then
+# writes, waits its turn instead of failing with "database is locked".
+from lms.store.engine import reset_write_intent, set_write_intent, write_intent
+
 if TYPE_CHECKING:
     from lms.web.extension import LMSState
 
-__all__ = ["db", "now", "state", "transaction"]
+__all__ = ["db", "now", "reset_write_intent", "set_write_intent", "state", "transaction", "write_intent"]
 
 
 def state() -> LMSState:

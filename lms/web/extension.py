@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Blueprint, Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
@@ -14,15 +14,54 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lms.config import Settings
 from lms.services import audit
-from lms.store import make_engine, make_sessionmaker
-from lms.store.engine import reset_write_intent, set_write_intent
-from lms.web.auth import init_login
-from lms.web.limits import limiter
 
-__all__ = ["LMS", "LMSState"]
+# App wiring builds the engine and sessionmaker: the one web module besides lms.web.db that the
+# import-linter contract "Views never import the store" lets import lms.store.
+from lms.store import make_engine, make_sessionmaker
+from lms.web import (
+    account_pages,
+    api,
+    cert_pages,
+    class_pages,
+    course_pages,
+    job_pages,
+    lesson_pages,
+    manager_pages,
+    ops,
+    pages,
+    privacy_pages,
+    quiz_pages,
+    trainer_pages,
+    xapi_pages,
+)
+from lms.web.auth import init_login
+from lms.web.db import reset_write_intent, set_write_intent
+from lms.web.limits import limiter
+from lms.web.lti import init_lti
+from lms.web.page_cache import init_page_cache
+from lms.web.sso import init_sso
+
+__all__ = ["LMS", "PAGE_BLUEPRINTS", "LMSState"]
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGES = ("vi", "en")
+
+# Every blueprint of HTML pages, one per feature, all mounted at the same prefix. The site shell
+# (lms_pages) comes first: it carries the one template folder and the static files.
+PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (
+    pages.bp,
+    course_pages.bp,
+    quiz_pages.bp,
+    account_pages.bp,
+    privacy_pages.bp,
+    cert_pages.bp,
+    job_pages.bp,
+    lesson_pages.bp,
+    trainer_pages.bp,
+    class_pages.bp,
+    manager_pages.bp,
+    xapi_pages.bp,
+)
 
 
 @dataclass
@@ -51,42 +90,25 @@ class LMS:
         init_login(app)
         csrf = app.extensions.get("csrf") or CSRFProtect(app)
         limiter.init_app(app)
-        from lms.web import (  # noqa: F401 - these modules add routes to pages.bp
-            account_pages,
-            api,
-            cert_pages,
-            class_pages,
-            job_pages,
-            lesson_pages,
-            manager_pages,
-            ops,
-            pages,
-            privacy_pages,
-            quiz_pages,
-            trainer_pages,
-            xapi_pages,
-        )
-
-        csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
-        app.register_blueprint(pages.bp, url_prefix=prefix or None)
-        app.register_blueprint(api.bp, url_prefix=f"{prefix}/api/v1")
-        app.register_blueprint(ops.bp, url_prefix=prefix or None)
-        from lms.web.lti import init_lti
-
+        _register_blueprints(app, csrf, prefix)
         init_lti(app, csrf, prefix)
-
-        from lms.web.sso import init_sso
-
         init_sso(app, settings, prefix)  # only when LMS_OIDC_ISSUER is set
         if own_site:
             api.register_site_errors(app, prefix)
         xapi_pages.start(state)
         app.before_request(_before)
-        from lms.web.page_cache import init_page_cache
-
         init_page_cache(app, state.sessionmaker, settings.content_recheck_seconds)
         app.teardown_request(_teardown)
         return state
+
+
+def _register_blueprints(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
+    """Every page blueprint at the LMS's prefix, the API under it at /api/v1, health beside them."""
+    for blueprint in PAGE_BLUEPRINTS:
+        app.register_blueprint(blueprint, url_prefix=prefix or None)
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
+    app.register_blueprint(api.bp, url_prefix=f"{prefix}/api/v1")
+    app.register_blueprint(ops.bp, url_prefix=prefix or None)
 
 
 def _configure(app: Flask, settings: Settings) -> None:
@@ -131,8 +153,6 @@ def _api_prefix() -> str:
 
 
 def _state() -> Any:
-    from flask import current_app
-
     return current_app.extensions["lms"]
 
 

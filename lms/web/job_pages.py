@@ -13,13 +13,14 @@ from flask_login import login_required
 
 from lms.services import job_runner, jobs
 from lms.services.errors import ServiceError
-from lms.store import Job, User
-from lms.store.engine import write_intent
+from lms.services.records import Job, User
 from lms.web.auth import current_account
-from lms.web.db import db, now, state, transaction
-from lms.web.pages import bp
+from lms.web.db import db, now, state, transaction, write_intent
+from lms.web.page_blueprint import PageBlueprint
 
-__all__ = ["job_rows", "launch", "resume_in_background"]
+__all__ = ["bp", "job_rows", "launch", "resume_in_background"]
+
+bp = PageBlueprint("lms_jobs", __name__)
 
 
 def launch(job_id: str) -> None:
@@ -61,7 +62,7 @@ def _view(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "kind_label": _kind_label(job.kind), "status": job.status,
             "status_label": _status_label(job.status), "running": job.status in jobs.ACTIVE,
             "done": done, "total": total, "percent": round(100 * done / total) if total else None,
-            "created": job.created_at, "url": url_for("lms_pages.job_page", job_id=job.id)}
+            "created": job.created_at, "url": url_for("lms_jobs.job_page", job_id=job.id)}
 
 
 def job_rows(user: User) -> list[dict[str, Any]]:
@@ -79,10 +80,10 @@ def _outcome(job: Job) -> dict[str, Any]:
             notes.append(_("Đã nhập %(n)s câu hỏi.", n=result.get("questions", 0)))
             notes.extend(str(line) for line in result.get("skipped", []))
             links.append({"label": _("Xem trước bài kiểm tra"),
-                          "url": url_for("lms_pages.quiz_preview", quiz_id=result["quiz_id"])})
+                          "url": url_for("lms_trainer.quiz_preview", quiz_id=result["quiz_id"])})
         elif job.kind == "report_export" and job.output is not None:
             links.append({"label": _("Tải tệp %(name)s", name=result.get("filename", "")),
-                          "url": url_for("lms_pages.job_file", job_id=job.id)})
+                          "url": url_for("lms_jobs.job_file", job_id=job.id)})
         elif job.kind == "certificates_regenerate":
             notes.append(_("Đã xử lý %(n)s chứng nhận.", n=result.get("certificates", 0)))
     problems = [str(p) for p in result.get("problems", [])] if job.status == "failed" else []
@@ -148,4 +149,4 @@ def certificates_regenerate() -> ResponseReturnValue:
     launch(job_id)
     if jobs.get_for(db(), user, job_id).status in jobs.ACTIVE:
         flash(_("Đã bắt đầu. Bạn có thể rời trang này và quay lại sau."), "success")
-    return redirect(url_for("lms_pages.job_page", job_id=job_id))
+    return redirect(url_for("lms_jobs.job_page", job_id=job_id))

@@ -13,12 +13,13 @@ from flask import url_for
 from flask_babel import format_decimal, format_percent
 from sqlalchemy.orm import Session
 
-from lms.services import catalogue, certificates
+from lms.services import catalogue, certificates, mandates
 from lms.services import quizzes as quiz_service
-from lms.store import Course, Lesson, User
+from lms.services.records import Course, Lesson, User
+from lms.web.db import db, now
 
-__all__ = ["CertificateNeeds", "certificate_needs", "lock_reason", "next_after", "remember_page",
-           "remembered_page", "score_text", "split_pages"]
+__all__ = ["CertificateNeeds", "certificate_needs", "course_card", "duties", "lock_reason", "next_after",
+           "remember_page", "remembered_page", "score_text", "split_pages"]
 
 # Markdown's `## ` heading becomes <h2>; a page starts at each one. Cutting the cached HTML (never
 # re-rendering the Markdown) keeps the services' rendered-lesson cache the only renderer.
@@ -70,13 +71,13 @@ def next_after(session: Session, user: User, lesson: Lesson) -> str:
     done = catalogue.course_progress(session, user, lesson.course_id).completed_ids
     later = [le for le in siblings if le.position > lesson.position and le.id not in done]
     if later:
-        return url_for("lms_pages.lesson", lesson_id=later[0].id)
+        return url_for("lms_courses.lesson", lesson_id=later[0].id)
     earlier = [le for le in siblings if le.id not in done and le.id != lesson.id]
     if earlier:
-        return url_for("lms_pages.lesson", lesson_id=earlier[0].id)
+        return url_for("lms_courses.lesson", lesson_id=earlier[0].id)
     if lesson.course.final_quiz_id:
-        return url_for("lms_pages.quiz", quiz_id=lesson.course.final_quiz_id)
-    return url_for("lms_pages.course", course_id=lesson.course_id)
+        return url_for("lms_quizzes.quiz", quiz_id=lesson.course.final_quiz_id)
+    return url_for("lms_courses.course", course_id=lesson.course_id)
 
 
 @dataclass
@@ -97,18 +98,18 @@ def certificate_needs(session: Session, user: User | None, course: Course) -> Ce
     needs = CertificateNeeds(
         course_title=course.title, lesson_count=len(lessons), lessons_done=None,
         pass_mark=int(final.pass_mark) if final else None,
-        final_url=url_for("lms_pages.quiz", quiz_id=final.id) if final else None)
+        final_url=url_for("lms_quizzes.quiz", quiz_id=final.id) if final else None)
     if user is None:
         return needs
     done = catalogue.course_progress(session, user, course.id).completed_ids
     needs.lessons_done = len(done)
-    needs.missing = [{"title": le.title, "url": url_for("lms_pages.lesson", lesson_id=le.id)}
+    needs.missing = [{"title": le.title, "url": url_for("lms_courses.lesson", lesson_id=le.id)}
                      for le in lessons if le.id not in done]
     held = [c for c in certificates.list_for_user(session, user) if c.course_id == course.id and c.revoked_at is None]
     if held:
         cert = held[0]
         needs.certificate = {"code": cert.code, "ready": cert.pdf_status == "ready",
-                             "url": url_for("lms_pages.my_certificates")}
+                             "url": url_for("lms_certificates.my_certificates")}
     return needs
 
 
@@ -117,3 +118,21 @@ def score_text(score: float, max_score: float) -> dict[str, str]:
     share = score / max_score if max_score else 0.0
     return {"score": format_decimal(score, "#,##0.##"), "max": format_decimal(max_score, "#,##0.##"),
             "percent": format_percent(share, "#,##0%")}
+
+
+def course_card(c: Any) -> dict[str, Any]:
+    """A course as the home page, the catalogue and the course page show it, in the reader's language."""
+    english = cookie.get("lang") == "en"
+    return {"id": c.id, "title": c.title_en if english and c.title_en else c.title,
+            "summary": c.summary_en if english and c.summary_en else c.summary,
+            "lesson_count": c.lesson_count, "minutes": c.minutes, "mandated": c.mandated,
+            "url": url_for("lms_courses.course", course_id=c.id)}
+
+
+def duties(user: Any) -> list[dict[str, Any]]:
+    """The signed-in person's mandated courses this training year, with their deadlines."""
+    if user is None or user.role != "official":
+        return []
+    return [{"course": m.course_title, "course_id": m.course_id, "due": m.due.strftime("%d/%m/%Y"),
+             "done": m.done, "overdue": m.overdue, "url": url_for("lms_courses.course", course_id=m.course_id)}
+            for m in mandates.mandates_for(db(), user, today=now().date())]

@@ -11,13 +11,16 @@ from flask_login import login_required
 from lms.content.courses import BodyProblem
 from lms.services import lessons
 from lms.services.errors import Conflict, ServiceError
-from lms.store import Lesson
+from lms.services.records import Lesson
 from lms.web.auth import current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.forms import LessonForm
-from lms.web.pages import bp, local_date
+from lms.web.page_blueprint import PageBlueprint
+from lms.web.pages import local_date
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_lesson_editor", __name__)
 
 _PROBLEMS = {
     "body.empty": _l("Bài học chưa có nội dung."),
@@ -40,7 +43,7 @@ def _problem_text(problem: BodyProblem) -> str:
 
 def _asset_base(course_id: str) -> str:
     # The preview is shown under /trainer/..., so the stored relative image paths would not resolve.
-    return url_for("lms_pages.course_asset", course_id=course_id, filename="x")[:-1]
+    return url_for("lms_courses.course_asset", course_id=course_id, filename="x")[:-1]
 
 
 def _base_version(raw: str | None) -> int | None:
@@ -99,7 +102,7 @@ def lesson_edit(lesson_id: str) -> ResponseReturnValue:
                           "success")
                 else:
                     flash(_("Nội dung giống phiên bản đang dùng nên không có phiên bản mới."), "info")
-                return redirect(url_for("lms_pages.lesson", lesson_id=lesson_id))
+                return redirect(url_for("lms_courses.lesson", lesson_id=lesson_id))
             lesson = lessons.editable_lesson(db(), user, lesson_id)  # reloaded after the rollback
         draft = lessons.preview(lesson, title, body, course_folder=course_folder, asset_base=_asset_base(course_id))
         preview_html = draft.html
@@ -112,6 +115,6 @@ def lesson_edit(lesson_id: str) -> ResponseReturnValue:
         lesson={"id": lesson.id, "title": lesson.title, "version": lesson.version,
                 "updated": local_date(lesson.updated_at), "source": lesson.source,
                 "edited": lesson.edited_at is not None,
-                "url": url_for("lms_pages.lesson", lesson_id=lesson.id)},
-        course={"title": lesson.course.title, "url": url_for("lms_pages.course", course_id=course_id)},
+                "url": url_for("lms_courses.lesson", lesson_id=lesson.id)},
+        course={"title": lesson.course.title, "url": url_for("lms_courses.course", course_id=course_id)},
         history=_history(lesson_id)), status

@@ -18,9 +18,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.services import lti
 from lms.services.errors import ServiceError
-from lms.store import Course, Quiz, write_intent
+from lms.services.records import Course, Quiz
 from lms.web.auth import current_account, sign_in_browser
-from lms.web.db import db, state, transaction
+from lms.web.db import db, state, transaction, write_intent
+from lms.web.page_blueprint import CSP
 
 __all__ = ["bp", "init_lti"]
 
@@ -180,25 +181,22 @@ def launch() -> ResponseReturnValue:
 
 def _target_url(target: lti.Target | None) -> str:
     if target is None:
-        return url_for("lms_pages.courses")
+        return url_for("lms_courses.courses")
     if target.kind == "course":
-        return url_for("lms_pages.course", course_id=target.id)
+        return url_for("lms_courses.course", course_id=target.id)
     if target.kind == "lesson":
-        return url_for("lms_pages.lesson", lesson_id=target.id)
-    return url_for("lms_pages.quiz", quiz_id=target.id)
+        return url_for("lms_courses.lesson", lesson_id=target.id)
+    return url_for("lms_quizzes.quiz", quiz_id=target.id)
 
 
 def _picker(session: Any, launch: lti.Launch, user: Any) -> ResponseReturnValue:
-    from sqlalchemy import select
-
     settings = launch.claims.get(lti.DL_SETTINGS) or {}
     if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
         raise lti.LaunchRefused("token", "no deep_link_return_url")
     context = _signer().dumps({"p": launch.platform_id, "d": launch.deployment_id,
                                "r": settings["deep_link_return_url"], "data": settings.get("data"),
                                "multiple": settings.get("accept_multiple", True) is not False, "u": user.id})
-    courses = session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.position)).all()
-    quizzes = session.scalars(select(Quiz).where(Quiz.published.is_(True)).order_by(Quiz.course_id, Quiz.id)).all()
+    courses, quizzes = lti.deep_link_choices(session)
     titles = {c.id: c.title for c in courses}
     groups = [{"title": c.title, "items": [{"value": f"quiz:{q.id}", "title": q.title}
                                           for q in quizzes if q.course_id == c.id]
@@ -222,8 +220,7 @@ def deep_linking_response() -> ResponseReturnValue:
     with write_intent(True), transaction() as session:  # may make the first key pair
         for value in chosen:
             kind, _sep, ident = value.partition(":")
-            row: Quiz | Course | None = (session.get(Quiz, ident) if kind == "quiz"
-                                         else session.get(Course, ident) if kind == "course" else None)
+            row: Quiz | Course | None = lti.deep_link_row(session, kind, ident)
             if row is None:
                 continue
             items.append(lti.deep_link_item(kind=kind, ident=ident, title=row.title,
@@ -284,8 +281,6 @@ class _LtiSessionInterface(SecureCookieSessionInterface):
 
 @bp.after_request
 def _headers(response: Any) -> Any:
-    from lms.web.pages import CSP
-
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")

@@ -14,18 +14,20 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from lms.services import catalogue, mandates, reports
+from lms.services import units as unit_service
 from lms.services.errors import ServiceError
 from lms.services.report_export import FORMATS, export_targets
 from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 from lms.web.sso import sso_policy_view
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_manager", __name__)
 
 
 def _managers_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,23 +75,24 @@ def manager_home() -> ResponseReturnValue:
         elif r is not None and len(lagging) < 30:
             lagging.append({"name": commune["name"], "percent": r.percent, "numerator": r.numerator,
                             "denominator": r.denominator,
-                            "url": url_for("lms_pages.manager_home", unit=commune["code"], year=year)})
+                            "url": url_for("lms_manager.manager_home", unit=commune["code"], year=year)})
     page_text = request.args.get("late_page", "1")
     page = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1
     late_total, late_rows = mandates.overdue(session, user, unit, today=now().date(), limit=50, offset=(page - 1) * 50)
     late = [{"name": u.full_name, "course": s.course_title, "due": s.due.strftime("%d/%m/%Y")} for u, s in late_rows]
     pages = {"page": page, "total": late_total,
-             "prev": url_for("lms_pages.manager_home", unit=unit, year=year, late_page=page - 1) if page > 1 else None,
-             "next": url_for("lms_pages.manager_home", unit=unit, year=year, late_page=page + 1)
+             "prev": url_for("lms_manager.manager_home", unit=unit, year=year, late_page=page - 1)
+             if page > 1 else None,
+             "next": url_for("lms_manager.manager_home", unit=unit, year=year, late_page=page + 1)
              if page * 50 < late_total else None}
     figures = report.figures
     published = [(_("Lớp tập huấn đã mở"), figures["classes_held"]), (_("Lượt học viên"), figures["participant_times"]),
                  (_("Người học (không trùng)"), figures["unique_learners"]),
                  (_("Tổ công nghệ số cộng đồng"), figures["teams"]), (_("Thành viên tổ"), figures["team_members"])]
-    exports = {fmt: url_for("lms_pages.manager_export", unit=unit, year=year, fmt=fmt)
+    exports = {fmt: url_for("lms_manager.manager_export", unit=unit, year=year, fmt=fmt)
                for fmt in ("csv", "xlsx", "pdf")}
-    exports["job"] = url_for("lms_pages.manager_export_job")
-    exports["certificates"] = url_for("lms_pages.manager_certificates_csv", unit=unit, year=year)
+    exports["job"] = url_for("lms_manager.manager_export_job")
+    exports["certificates"] = url_for("lms_manager.manager_certificates_csv", unit=unit, year=year)
     titles = {c.id: c.title for c in catalogue.list_courses(session)}
     by_course = sorted((titles.get(course, course), n) for course, n in figures["certificates_by_course"].items())
     return render_template("lms/manager.html", unit={"code": unit, "name": report.unit_name}, year=year, rows=rows,
@@ -205,7 +208,7 @@ def manager_export_job() -> ResponseReturnValue:
         job_id = jobs.create(session, kind="report_export", owner=user, now=now(), total=1,
                              params={"unit": unit, "year": year, "format": fmt, **_export_labels()}).id
     launch(job_id)
-    return redirect(url_for("lms_pages.job_page", job_id=job_id))
+    return redirect(url_for("lms_jobs.job_page", job_id=job_id))
 
 
 @bp.route("/manager/mandates", methods=["GET", "POST"])
@@ -213,15 +216,14 @@ def manager_export_job() -> ResponseReturnValue:
 def manager_mandates() -> ResponseReturnValue:
     """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
     from lms.services.collation import sorted_by_name
-    from lms.store import Unit
 
     user = current_account()
     assert user is not None
     session = db()
     courses = [(c.id, c.title) for c in catalogue.list_courses(session)]
     home = user.unit_code or "86"
-    codes = reports.unit_scope(session, user, home) if session.get(Unit, home) is not None else []
-    units = sorted_by_name(session.scalars(select(Unit).where(Unit.code.in_(codes))), lambda u: u.name)
+    codes = reports.unit_scope(session, user, home) if unit_service.find_unit(session, home) is not None else []
+    units = sorted_by_name(unit_service.units_in(session, codes), lambda u: u.name)
     units.sort(key=lambda u: u.code != home)  # the manager's own unit first, then its communes by name
     error = None
     if request.method == "POST":
@@ -252,7 +254,7 @@ def manager_mandates() -> ResponseReturnValue:
                 error = message(exc.key)
             else:
                 flash(done, "success")
-                return redirect(url_for("lms_pages.manager_mandates"))
+                return redirect(url_for("lms_manager.manager_mandates"))
     assigned = [{"id": m.mandate_id, "course": m.course_title, "unit": m.unit_name, "due": m.due.strftime("%d/%m/%Y"),
                  "due_iso": m.due.isoformat(), "recurring": m.recurring}
                 for m in mandates.assigned_mandates(session, user, today=now().date())]
@@ -269,14 +271,13 @@ def manager_population() -> ResponseReturnValue:
     from pathlib import Path
 
     from lms.services import plans
-    from lms.store import Unit, UnitPopulation
     from lms.web.uploads import saved_table
 
     user = current_account()
     assert user is not None
     unit = request.values.get("unit") or user.unit_code or "86"
     session = db()
-    if not reports.can_see_unit(session, user, unit) or session.get(Unit, unit) is None:
+    if not reports.can_see_unit(session, user, unit) or unit_service.find_unit(session, unit) is None:
         abort(403)
     errors: list[str] = []
     if request.method == "POST":
@@ -297,12 +298,11 @@ def manager_population() -> ResponseReturnValue:
         except ServiceError as exc:
             errors = [v if ":" in v else message(v) for v in exc.fields.values()] or [message(exc.key)]
         else:
-            return redirect(url_for("lms_pages.manager_population", unit=unit))
+            return redirect(url_for("lms_manager.manager_population", unit=unit))
     codes = reports.unit_scope(session, user, unit)
-    names = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).tuples().all())
+    names = unit_service.unit_names(session, codes)
     entered = [{"unit": names.get(r.unit_code, r.unit_code), "code": r.unit_code, "year": r.year,
                 "working_age": f"{r.working_age:,}".replace(",", "."), "source": r.source}
-               for r in session.scalars(select(UnitPopulation).where(UnitPopulation.unit_code.in_(codes))
-                                        .order_by(UnitPopulation.year.desc(), UnitPopulation.unit_code).limit(500))]
+               for r in plans.recent_populations(session, codes)]
     return render_template("lms/manager_population.html", unit=unit, units=sorted(names.items(), key=lambda x: x[1]),
                            entered=entered, errors=errors, year=now().year), 422 if errors else 200

@@ -1,4 +1,5 @@
-"""Operational endpoints: health."""
+"""Operational endpoints: health, and the learning-record queue's figures for monitoring (kept
+apart from ``/healthz``, which stays one cheap query)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from lms.services import statements
 from lms.web.db import db
 
 __all__ = ["bp"]
@@ -22,3 +24,8 @@ def healthz() -> ResponseReturnValue:
         database = "unavailable"
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "degraded", database=database), status
+
+
+@bp.get("/healthz/xapi")
+def healthz_xapi() -> ResponseReturnValue:
+    return jsonify(statements.status(db()))

@@ -17,13 +17,12 @@ from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from lms.services.content_cache import ContentStamp, RenderedCache
-from lms.store import write_intent
-from lms.web.db import db
+from lms.web.db import db, write_intent
 
 __all__ = ["KEPT_ENDPOINTS", "PageCache", "init_page_cache"]
 
 # Endpoints whose answer depends only on published content and the visitor's display choices.
-KEPT_PAGES = frozenset({"lms_pages.home", "lms_pages.courses", "lms_pages.course", "lms_pages.lesson"})
+KEPT_PAGES = frozenset({"lms_pages.home", "lms_courses.courses", "lms_courses.course", "lms_courses.lesson"})
 KEPT_API = frozenset({"lms_api.lesson", "lms_api.courses", "lms_api.course"})
 KEPT_ENDPOINTS = KEPT_PAGES | KEPT_API
 _REMEMBER_COOKIE = "remember_token"

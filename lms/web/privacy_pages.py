@@ -15,9 +15,11 @@ from lms.services.errors import ServiceError
 from lms.web.auth import committing, current_account, throttle
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_privacy", __name__)
 
 
 @bp.route("/me/data", methods=["GET", "POST"])

@@ -11,14 +11,16 @@ from flask_login import login_required
 
 from lms.services import quizzes
 from lms.services.errors import ServiceError
-from lms.store import Attempt, User
+from lms.services.records import Attempt, User
 from lms.web.auth import current_account
 from lms.web.awards import award_if_earned
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 
-__all__: list[str] = []
+__all__ = ["bp"]
+
+bp = PageBlueprint("lms_quizzes", __name__)
 
 
 @bp.get("/quizzes/<quiz_id>")
@@ -51,7 +53,7 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
         "time_limit": q.time_limit_minutes, "questions": min(bank, q.draw_count or bank),
         "policy": quizzes.attempt_policy(q), "opens": opens,
-        "course_url": url_for("lms_pages.course", course_id=q.course_id)})
+        "course_url": url_for("lms_courses.course", course_id=q.course_id)})
 
 
 @bp.post("/quizzes/<quiz_id>/attempts")
@@ -66,13 +68,13 @@ def start(quiz_id: str) -> ResponseReturnValue:
         from lms.web.attempt_limits import opens_text
 
         flash(opens_text(exc.opens_at), "warning")
-        return redirect(url_for("lms_pages.quiz", quiz_id=quiz_id))
+        return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
         flash(message(exc.key), "warning")
-        return redirect(url_for("lms_pages.quiz", quiz_id=quiz_id))
-    return redirect(url_for("lms_pages.attempt", attempt_id=attempt.id))
+        return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
+    return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt.id))
 
 
 def _view_question(number: int, q: dict[str, Any], saved: Any, error: str | None) -> dict[str, Any]:
@@ -145,7 +147,7 @@ def _own_attempt(attempt_id: str) -> tuple[User, Attempt]:
 def attempt(attempt_id: str) -> ResponseReturnValue:
     user, current = _own_attempt(attempt_id)
     if current.status == "submitted":
-        return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+        return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
     served = quizzes.learner_questions(current)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -171,21 +173,21 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
                         award_if_earned(tx, user, quiz_row.course_id)
         except ServiceError as exc:
             flash(message(exc.key), "warning")
-            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+            return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
         if time_up:
             flash(message("attempt.time_up"), "warning")
-            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+            return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
         if request.form.get("action") == "submit" and not errors:
-            return redirect(url_for("lms_pages.result", attempt_id=attempt_id))
+            return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
         if not errors:
             flash(_("Đã lưu các câu trả lời."), "success")
-            return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
+            return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt_id))
     saved = quizzes.saved_responses(db(), current)
     questions = [_view_question(n, q, saved.get(q["id"]), errors.get(q["id"])) for n, q in enumerate(served, 1)]
     status = 422 if errors else 200
     return render_template("lms/attempt.html", attempt={
         "id": attempt_id, "deadline": current.deadline_at,
-        "answer_url": url_for("lms_pages.answer_now", attempt_id=attempt_id, question_id="__Q__")},
+        "answer_url": url_for("lms_quizzes.answer_now", attempt_id=attempt_id, question_id="__Q__")},
                            questions=questions, answered=len([v for v in saved.values() if v is not None])), status
 
 
@@ -244,7 +246,7 @@ def result(attempt_id: str) -> ResponseReturnValue:
     _, done = _own_attempt(attempt_id)
     session = db()
     if done.status != "submitted":
-        return redirect(url_for("lms_pages.attempt", attempt_id=attempt_id))
+        return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt_id))
     res = quizzes.attempt_result(session, done)
     texts = {q["id"]: q["text_html"] for q in quizzes.learner_questions(done)}
     rows = [{"number": n, "text_html": texts.get(q["id"], ""), "correct": q["correct"],
@@ -260,5 +262,5 @@ def result(attempt_id: str) -> ResponseReturnValue:
         needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
     return render_template("lms/result.html", result=res, rows=rows, needs=needs,
                            score=score_text(float(res["score"]), float(res["max_score"])),
-                           quiz={"title": q.title, "url": url_for("lms_pages.quiz", quiz_id=q.id),
-                                 "course_url": url_for("lms_pages.course", course_id=q.course_id)})
+                           quiz={"title": q.title, "url": url_for("lms_quizzes.quiz", quiz_id=q.id),
+                                 "course_url": url_for("lms_courses.course", course_id=q.course_id)})

@@ -18,23 +18,24 @@ from typing import Any
 
 import requests
 from authlib.integrations.flask_client import OAuth, OAuthError
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.config import Settings
-from lms.services import sso
+from lms.services import accounts, sso, units
 from lms.services.errors import ServiceError
-from lms.store import Unit, User, write_intent
+from lms.services.records import Unit, User
 from lms.web.auth import current_account, sign_in_browser
-from lms.web.db import db, now, state, transaction
+from lms.web.db import db, now, state, transaction, write_intent
 from lms.web.limits import limiter
 from lms.web.messages import message
+from lms.web.page_blueprint import serves_pages
+from lms.web.pages import local_date
 
 __all__ = ["after_logout", "bp", "button", "identity_rows", "init_sso", "link_more_url", "password_refusal",
            "sso_policy_view"]
@@ -185,7 +186,7 @@ def _refuse(failure: sso.Failure, detail: str = "") -> ResponseReturnValue:
     current_app.logger.warning("single sign-on refused: %s (%s)", failure.value, detail)
     title, text, status = FAILURES[failure]
     return render_template("lms/sso_error.html", title=str(title), text=str(text),
-                           retry_url=url_for("lms_sso.start"), login_url=url_for("lms_pages.login"),
+                           retry_url=url_for("lms_sso.start"), login_url=url_for("lms_account.login"),
                            provider=_settings().oidc_name), status
 
 
@@ -242,8 +243,6 @@ def callback() -> ResponseReturnValue:
 
 def _link_more(user: User, claims: sso.Claims, nxt: str | None) -> ResponseReturnValue:
     """Someone already signed in came back from the provider: the identity joins their account."""
-    from flask import flash
-
     try:
         with _writing() as tx:
             added = sso.link_to(tx, user, claims, now=now())
@@ -253,7 +252,7 @@ def _link_more(user: User, claims: sso.Claims, nxt: str | None) -> ResponseRetur
         if added:
             flash(_("Đã liên kết thêm danh tính %(name)s với tài khoản của bạn.", name=_settings().oidc_name),
                   "success")
-    return redirect(_safe(nxt) or url_for("lms_pages.me"))
+    return redirect(_safe(nxt) or url_for("lms_account.me"))
 
 
 def _signed_in(user: User, id_token: str | None, nxt: str | None) -> ResponseReturnValue:
@@ -268,9 +267,9 @@ def _signed_in(user: User, id_token: str | None, nxt: str | None) -> ResponseRet
 
 
 # What a person who still owes the commune and consent may open before answering.
-_OPEN_WHILE_INCOMPLETE = {"lms_sso.complete", "lms_pages.logout", "lms_pages.static", "lms_pages.service_worker",
-                          "lms_pages.offline", "lms_pages.language", "lms_pages.text_size", "lms_pages.my_data",
-                          "lms_pages.my_data_file"}
+_OPEN_WHILE_INCOMPLETE = {"lms_sso.complete", "lms_account.logout", "lms_pages.static", "lms_pages.service_worker",
+                          "lms_pages.offline", "lms_pages.language", "lms_pages.text_size", "lms_privacy.my_data",
+                          "lms_privacy.my_data_file"}
 
 
 @bp.before_app_request
@@ -278,7 +277,7 @@ def _finish_profile_first() -> ResponseReturnValue | None:
     """After a first sign-in through the provider, the LMS's pages wait for the missing answers.
     Only the LMS's own pages, and only sessions begun through the provider: a host site's routes
     and accounts made any other way are not this hook's business."""
-    if not session.get(_INCOMPLETE) or request.blueprint not in ("lms_pages", "lms_sso") \
+    if not session.get(_INCOMPLETE) or not (serves_pages(request.blueprint) or request.blueprint == "lms_sso") \
             or request.endpoint in _OPEN_WHILE_INCOMPLETE:
         return None
     # flask_login directly, not current_account(): this hook runs before the LMS's own, which sets
@@ -364,7 +363,7 @@ def _userinfo(client: Any, token: dict[str, Any], id_claims: dict[str, Any]) -> 
 
 
 def _communes(province: str) -> list[Unit]:
-    return list(db().scalars(select(Unit).where(Unit.parent_code == province).order_by(Unit.name)))
+    return units.communes_of(db(), province)
 
 
 @bp.route("/login/oidc/complete", methods=["GET", "POST"])
@@ -376,7 +375,7 @@ def complete() -> ResponseReturnValue:
     missing = sso.missing_profile(user)
     if not missing:
         return redirect(_safe(session.pop(_NEXT, None)) or url_for("lms_pages.home"))
-    provinces = list(db().scalars(select(Unit).where(Unit.level == "province").order_by(Unit.name)))
+    provinces = units.provinces(db())
     province = request.form.get("province", "")
     unit_code = request.form.get("unit_code", "")
     consent = request.form.get("consent") == "yes"
@@ -411,17 +410,17 @@ def link() -> ResponseReturnValue:
     """A verified phone equal to an existing login: that account's password, once, links them."""
     pending = session.get(_PENDING)
     if not pending:
-        return redirect(url_for("lms_pages.login"))
+        return redirect(url_for("lms_account.login"))
     session_ = db()
-    holder = session_.get(User, pending["user_id"])
+    holder = accounts.get_user(session_, pending["user_id"])
     if holder is None:
         session.pop(_PENDING, None)
-        return redirect(url_for("lms_pages.login"))
+        return redirect(url_for("lms_account.login"))
     status, error = 200, None
     if request.method == "POST":
         if request.form.get("cancel"):
             session.pop(_PENDING, None)
-            return redirect(url_for("lms_pages.login"))
+            return redirect(url_for("lms_account.login"))
         claims = sso.Claims(issuer=pending["issuer"], subject=pending["subject"])
         with transaction() as tx:
             user = sso.link_with_password(tx, claims, holder.id, request.form.get("password", ""), now=now())
@@ -436,8 +435,6 @@ def link() -> ResponseReturnValue:
 @bp.post("/me/identities/<int:identity_id>/delete")
 @login_required
 def remove_identity(identity_id: int) -> ResponseReturnValue:
-    from flask import flash
-
     user = current_account()
     assert user is not None
     try:
@@ -449,21 +446,19 @@ def remove_identity(identity_id: int) -> ResponseReturnValue:
         flash(message(exc.key), "warning")
     else:
         flash(_("Đã bỏ liên kết danh tính."), "success")
-    return redirect(url_for("lms_pages.me"))
+    return redirect(url_for("lms_account.me"))
 
 
 def link_more_url() -> dict[str, str] | None:
     """/me's "link another identity" button, when single sign-on is on."""
     if _EXTENSION not in current_app.extensions:
         return None
-    return {"url": url_for("lms_sso.start", next=url_for("lms_pages.me")),
+    return {"url": url_for("lms_sso.start", next=url_for("lms_account.me")),
             "label": _("Liên kết với %(name)s", name=_settings().oidc_name)}
 
 
 def identity_rows(user: User) -> list[dict[str, Any]]:
     """The person's linked identities for /me, each with its removal URL."""
-    from lms.web.pages import local_date
-
     return [{"issuer": i.issuer, "subject": i.subject, "protocol": i.protocol, "created": local_date(i.created_at),
              "last_used": local_date(i.last_used_at),
              "remove_url": url_for("lms_sso.remove_identity", identity_id=i.id) if _EXTENSION in current_app.extensions
@@ -508,8 +503,6 @@ def sso_policy_view(unit_code: str) -> dict[str, Any] | None:
 @bp.post("/manager/sso")
 @login_required
 def unit_policy() -> ResponseReturnValue:
-    from flask import flash
-
     user = current_account()
     assert user is not None
     unit_code = request.form.get("unit", "")
@@ -521,4 +514,4 @@ def unit_policy() -> ResponseReturnValue:
         abort(exc.status)
     flash(_("Đã lưu: cán bộ của đơn vị chỉ đăng nhập bằng %(name)s.", name=_settings().oidc_name) if required
           else _("Đã lưu: cán bộ của đơn vị được đăng nhập bằng mật khẩu."), "success")
-    return redirect(url_for("lms_pages.manager_home", unit=unit_code))
+    return redirect(url_for("lms_manager.manager_home", unit=unit_code))

@@ -16,13 +16,15 @@ from flask_login import login_required
 from lms.content.problems import ContentError
 from lms.services import access, catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
-from lms.store import Quiz
+from lms.services.records import Quiz
 from lms.web.auth import current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 
-__all__ = ["authors_only"]
+__all__ = ["authors_only", "bp"]
+
+bp = PageBlueprint("lms_trainer", __name__)
 
 AUTHORS = access.AUTHOR_ROLES
 
@@ -51,13 +53,13 @@ def trainer_home() -> ResponseReturnValue:
     courses = []
     for c in catalogue.list_courses(session):
         rows = [{"title": q.title, "kind": q.kind, "source": q.source, "draft": not q.published,
-                 "preview": url_for("lms_pages.quiz_preview", quiz_id=q.id),
-                 "stats": url_for("lms_pages.quiz_statistics", quiz_id=q.id),
-                 "edit": url_for("lms_pages.quiz_edit", quiz_id=q.id)
+                 "preview": url_for("lms_trainer.quiz_preview", quiz_id=q.id),
+                 "stats": url_for("lms_trainer.quiz_statistics", quiz_id=q.id),
+                 "edit": url_for("lms_trainer.quiz_edit", quiz_id=q.id)
                  if access.can_edit_quiz(session, user, q) else None}
                 for q in quizzes.list_for_author(session, user, c.id)]
-        lesson_rows = ([{"title": le.title, "url": url_for("lms_pages.lesson", lesson_id=le.id),
-                         "edit": url_for("lms_pages.lesson_edit", lesson_id=le.id), "version": le.version}
+        lesson_rows = ([{"title": le.title, "url": url_for("lms_courses.lesson", lesson_id=le.id),
+                         "edit": url_for("lms_lesson_editor.lesson_edit", lesson_id=le.id), "version": le.version}
                         for le in catalogue.published_lessons(session, c.id)]
                        if lessons.can_edit(session, user, c.id) else [])
         courses.append({"title": c.title, "quizzes": rows, "lessons": lesson_rows})
@@ -72,7 +74,7 @@ def _reviews_due() -> list[dict[str, Any]]:
     from lms.web.db import state
 
     today = now().astimezone(VN).date()
-    return [{"title": r.title, "url": url_for("lms_pages.lesson", lesson_id=r.lesson_id),
+    return [{"title": r.title, "url": url_for("lms_courses.lesson", lesson_id=r.lesson_id),
              "date": r.review_by.strftime("%d/%m/%Y") if r.review_by else None,
              "overdue": r.review_by is None or r.review_by < today}
             for r in lessons_due_for_review(state().settings.content_path, today=today)]
@@ -117,9 +119,9 @@ def quiz_import() -> ResponseReturnValue:
                         "\"Xuất bản\".", n=job.result["questions"]), "success")
                 for line in job.result.get("skipped", []):
                     flash(str(line), "warning")
-                return redirect(url_for("lms_pages.quiz_preview", quiz_id=job.result["quiz_id"]))
+                return redirect(url_for("lms_trainer.quiz_preview", quiz_id=job.result["quiz_id"]))
             else:
-                return redirect(url_for("lms_pages.job_page", job_id=job_id))
+                return redirect(url_for("lms_jobs.job_page", job_id=job_id))
         status = 422
     return render_template("lms/trainer_import.html", courses=choices, problems=problems), status
 
@@ -159,7 +161,7 @@ def quiz_preview(quiz_id: str) -> ResponseReturnValue:
     return render_template("lms/trainer_preview.html", questions=questions, errors={}, quiz={
         "id": quiz.id, "title": quiz.title, "pass_mark": quiz.pass_mark, "draft": not quiz.published,
         "kind": quiz.kind, "editable": editable, "policy": quizzes.attempt_policy(quiz),
-        "publish_url": url_for("lms_pages.quiz_publish", quiz_id=quiz.id)})
+        "publish_url": url_for("lms_trainer.quiz_publish", quiz_id=quiz.id)})
 
 
 @bp.post("/trainer/quizzes/<quiz_id>/publish")
@@ -189,10 +191,10 @@ def quiz_publish(quiz_id: str) -> ResponseReturnValue:
             "id": quiz.id, "title": request.form.get("title", ""), "pass_mark": request.form.get("pass_mark", ""),
             "draft": not quiz.published, "kind": quiz.kind, "editable": True,
             "policy": quizzes.attempt_policy(quiz),
-            "publish_url": url_for("lms_pages.quiz_publish", quiz_id=quiz.id)}), 422
+            "publish_url": url_for("lms_trainer.quiz_publish", quiz_id=quiz.id)}), 422
     flash(_("Đã xuất bản: học viên đã thấy bài kiểm tra này trong khóa học.") if publish
           else _("Đã lưu tên và điểm đạt."), "success")
-    return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
+    return redirect(url_for("lms_trainer.quiz_preview", quiz_id=quiz_id))
 
 
 @bp.get("/trainer/quizzes/<quiz_id>/statistics")
@@ -232,6 +234,6 @@ def quiz_edit(quiz_id: str) -> ResponseReturnValue:
             status = 422
         else:
             flash(_("Đã lưu %(n)s câu hỏi.", n=count), "success")
-            return redirect(url_for("lms_pages.quiz_preview", quiz_id=quiz_id))
+            return redirect(url_for("lms_trainer.quiz_preview", quiz_id=quiz_id))
     return render_template("lms/trainer_edit.html", quiz={"id": quiz.id, "title": quiz.title}, text=text,
                            problems=problems), status

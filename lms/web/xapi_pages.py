@@ -1,32 +1,28 @@
-"""Learning records seen from the site: the sender thread of the web process (no Redis), what
-is waiting for the LRS on an admin page, and the same figures at ``/healthz/xapi`` for
-monitoring (kept apart from ``/healthz``, which stays one cheap query)."""
+"""Learning records seen from the site: the sender thread of the web process (no Redis) and
+what is waiting for the LRS on an admin page (the same figures are at ``/healthz/xapi`` in
+lms.web.ops, for monitoring)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, render_template
+from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from lms.services import statements
 from lms.web.auth import current_account
 from lms.web.db import db
-from lms.web.ops import bp as ops_bp
-from lms.web.pages import bp
+from lms.web.page_blueprint import PageBlueprint
 
-__all__ = ["start"]
+__all__ = ["bp", "start"]
+
+bp = PageBlueprint("lms_xapi", __name__)
 
 
 def start(state: Any) -> None:
     """Bind the LMS's sessionmaker to the LRS and, without Redis, start the sender thread."""
     state.xapi_sender = statements.start_sender(state.sessionmaker, state.settings)
-
-
-@ops_bp.get("/healthz/xapi")
-def healthz_xapi() -> ResponseReturnValue:
-    return jsonify(statements.status(db()))
 
 
 @bp.get("/admin/xapi")
