@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from lms.services import certificates
+from lms.services import certificates, credentials
 from lms.services.errors import ServiceError
-from lms.web.api import pdf_response
+from lms.web.api import credential_addresses, pdf_response
 from lms.web.auth import current_account
 from lms.web.db import db, now, state
 from lms.web.limits import limiter
@@ -74,9 +76,6 @@ def verify_page(code: str) -> ResponseReturnValue:
 
 def _credential_view(code: str) -> dict[str, str | None] | None:
     """The digital credential checked as an outside verifier would: signature, signer, status."""
-    from lms.services import credentials
-    from lms.web.api import credential_addresses
-
     try:
         check = credentials.verify_credential(db(), code, where=credential_addresses(),
                                               signing=certificates.Signing.from_settings(state().settings), now=now())
@@ -95,6 +94,4 @@ def _credential_view(code: str) -> dict[str, str | None] | None:
 
 
 def _parse(value: str):  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
     return datetime.fromisoformat(value)

@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from lms.services import job_runner, jobs
+from lms.jobs import run_in_thread
+from lms.services import certificates, job_runner, jobs
 from lms.services.errors import ServiceError
 from lms.services.records import Job, User
 from lms.web.auth import current_account
@@ -36,9 +37,6 @@ def resume_in_background(app: Flask) -> None:
     lms_state = app.extensions["lms"]
     if lms_state.settings.redis_url:
         return
-    from lms.jobs import run_in_thread
-    from lms.services import certificates
-
     run_in_thread(job_runner.resume_stale, lms_state.sessionmaker, settings=lms_state.settings)
     run_in_thread(certificates.render_pending, lms_state.sessionmaker, settings=lms_state.settings)
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from lms.jobs.drainer import Drainer
 from lms.services import lti
 from lms.services.errors import ServiceError
 from lms.services.records import Course, Quiz
@@ -292,8 +293,6 @@ def _headers(response: Any) -> Any:
 def init_lti(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
     """Register the LTI routes; the platform posts to login and launch from its own site, so
     those carry no CSRF token (the state, nonce and signature stand in for it)."""
-    from lms.jobs.drainer import Drainer
-
     for view in (login, launch, register, deep_linking_response):
         csrf.exempt(view)
     app.register_blueprint(bp, url_prefix=f"{prefix}/lti")
