@@ -131,7 +131,7 @@ def _content_paths(path: str | None) -> tuple[Path, Path | None]:
 @click.argument("path", required=False)
 def content_check(path: str | None) -> None:
     """Check every course (and quiz) under PATH; print FILE:LINE: message per problem."""
-    from lms.domain.certificates import VN
+    from lms.domain.calendar import VN
     from lms.services.content import check_all
 
     courses_root, quizzes_root = _content_paths(path)

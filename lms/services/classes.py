@@ -167,7 +167,7 @@ def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
-    from lms.services.reports import can_see_unit
+    from lms.services.access import can_see_unit
 
     unit = session.get(Unit, commune_code)
     if unit is None or unit.level != "commune":

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lms.domain.certificates import VN
+from lms.domain.calendar import VN
 from lms.domain.figures import (
     CertificateFact,
     ClassFact,

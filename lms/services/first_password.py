@@ -42,7 +42,7 @@ def _may_hand_out(session: Session, actor: User | None, official: User) -> bool:
         return True
     if actor.role != "manager" or official.role not in ("official", "citizen", "trainer"):
         return False
-    from lms.services.reports import can_see_unit
+    from lms.services.access import can_see_unit
 
     return official.unit_code is not None and can_see_unit(session, actor, official.unit_code)
 

@@ -1,48 +1,22 @@
 """Reports against the plan in force for a unit, per year, scoped to what the asking manager may
-see. Every figure is read from the kept sums (lms.services.figures), never counted from raw rows."""
+see (lms.services.access.unit_scope). Every figure is read from the kept sums
+(lms.services.figures), never counted from raw rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.domain.certificates import VN
 from lms.domain.targets import IndicatorResult, PlanSpec, measure
 from lms.services import plans
-from lms.services.errors import Forbidden, NotFound
+from lms.services.access import unit_scope
 from lms.services.figures import ONLINE_SERVICES_COURSE, sum_figures
-from lms.services.units import unit_and_descendants
 from lms.store import Course, Unit, User
 
-__all__ = ["ONLINE_SERVICES_COURSE", "Report", "can_see_unit", "full_report", "published_figures", "target_report",
-           "unit_scope", "year_bounds"]
-
-
-def can_see_unit(session: Session, user: User, unit_code: str) -> bool:
-    """Admins see everything; a manager sees their unit and, for a province, its communes."""
-    if user.role == "admin":
-        return True
-    if user.role != "manager" or not user.unit_code:
-        return False
-    return unit_code in unit_and_descendants(session, user.unit_code)
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """A calendar year in Asia/Ho_Chi_Minh, as UTC-comparable bounds."""
-    return datetime(year, 1, 1, tzinfo=VN), datetime(year + 1, 1, 1, tzinfo=VN)
-
-
-def unit_scope(session: Session, viewer: User, unit_code: str) -> list[str]:
-    """The unit and its communes, when the viewer may see them (NotFound / Forbidden otherwise)."""
-    if session.get(Unit, unit_code) is None:
-        raise NotFound("unit.not_found")
-    if not can_see_unit(session, viewer, unit_code):
-        raise Forbidden("auth.forbidden")
-    return unit_and_descendants(session, unit_code)
+__all__ = ["ONLINE_SERVICES_COURSE", "Report", "full_report", "published_figures", "target_report"]
 
 
 def _birth_years(plan: PlanSpec, year: int) -> tuple[int, int]:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from lms.domain.accounts import login_kind
 from lms.domain.text import nfc, normalise_login
 from lms.services import audit
+from lms.services.access import can_see_unit
 from lms.services.accounts import authenticate
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
-from lms.services.reports import can_see_unit
 from lms.services.roster import UNUSABLE_PASSWORD
 from lms.services.units import find_unit
 from lms.store import Unit, User

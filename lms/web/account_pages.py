@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from lms.domain.calendar import show_datetime
 from lms.domain.text import normalise_login
 from lms.services import first_password, sessions
 from lms.services.errors import ServiceError
@@ -48,7 +48,7 @@ class SetupCodeForm(FlaskForm):  # type: ignore[misc]
 
 
 def _local_time(value: datetime) -> str:
-    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%H:%M %d/%m/%Y")
+    return show_datetime(value, state().settings.timezone)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])

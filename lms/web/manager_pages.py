@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from lms.services import catalogue, mandates, reports
+from lms.services import access, catalogue, mandates, reports
 from lms.services.errors import ServiceError
 from lms.services.report_export import FORMATS, export_targets
 from lms.web.auth import current_account
@@ -199,7 +199,7 @@ def manager_export_job() -> ResponseReturnValue:
     fmt = request.form.get("format", "")
     if fmt not in FORMATS:
         abort(400)
-    if not reports.can_see_unit(db(), user, unit):
+    if not access.can_see_unit(db(), user, unit):
         abort(403)
     with transaction() as session:
         job_id = jobs.create(session, kind="report_export", owner=user, now=now(), total=1,
@@ -220,7 +220,7 @@ def manager_mandates() -> ResponseReturnValue:
     session = db()
     courses = [(c.id, c.title) for c in catalogue.list_courses(session)]
     home = user.unit_code or "86"
-    codes = reports.unit_scope(session, user, home) if session.get(Unit, home) is not None else []
+    codes = access.unit_scope(session, user, home) if session.get(Unit, home) is not None else []
     units = sorted_by_name(session.scalars(select(Unit).where(Unit.code.in_(codes))), lambda u: u.name)
     units.sort(key=lambda u: u.code != home)  # the manager's own unit first, then its communes by name
     error = None
@@ -276,7 +276,7 @@ def manager_population() -> ResponseReturnValue:
     assert user is not None
     unit = request.values.get("unit") or user.unit_code or "86"
     session = db()
-    if not reports.can_see_unit(session, user, unit) or session.get(Unit, unit) is None:
+    if not access.can_see_unit(session, user, unit) or session.get(Unit, unit) is None:
         abort(403)
     errors: list[str] = []
     if request.method == "POST":
@@ -298,7 +298,7 @@ def manager_population() -> ResponseReturnValue:
             errors = [v if ":" in v else message(v) for v in exc.fields.values()] or [message(exc.key)]
         else:
             return redirect(url_for("lms_pages.manager_population", unit=unit))
-    codes = reports.unit_scope(session, user, unit)
+    codes = access.unit_scope(session, user, unit)
     names = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).tuples().all())
     entered = [{"unit": names.get(r.unit_code, r.unit_code), "code": r.unit_code, "year": r.year,
                 "working_age": f"{r.working_age:,}".replace(",", "."), "source": r.source}

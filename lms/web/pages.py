@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -27,7 +26,8 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from lms.domain.certificates import vietnamese_date
+from lms.domain.calendar import local_date as local_day
+from lms.domain.calendar import show_date, vietnamese_date
 from lms.services import accounts, catalogue, sessions
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
@@ -122,15 +122,14 @@ def local_date(value: datetime | None) -> str | None:
     """A stored UTC time as the site's local date, dd/mm/yyyy."""
     if value is None:
         return None
-    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%d/%m/%Y")
+    return show_date(value, state().settings.timezone)
 
 
 def long_date(value: datetime) -> str:
     """A date in words, as a certificate states it: "ngày 02 tháng 12 năm 2026" in Vietnamese,
     "2 December 2026" in English (Babel's CLDR month names, the site's time zone)."""
     if get_locale() is not None and str(get_locale()) == "en":
-        local = value.astimezone(ZoneInfo(state().settings.timezone))
-        return str(format_date(local.date(), "d MMMM y"))
+        return str(format_date(local_day(value, state().settings.timezone), "d MMMM y"))
     return vietnamese_date(value)
 
 

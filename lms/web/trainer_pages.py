@@ -67,11 +67,11 @@ def trainer_home() -> ResponseReturnValue:
 
 
 def _reviews_due() -> list[dict[str, Any]]:
-    from lms.domain.certificates import VN
+    from lms.domain.calendar import local_date
     from lms.services.content import lessons_due_for_review
     from lms.web.db import state
 
-    today = now().astimezone(VN).date()
+    today = local_date(now())
     return [{"title": r.title, "url": url_for("lms_pages.lesson", lesson_id=r.lesson_id),
              "date": r.review_by.strftime("%d/%m/%Y") if r.review_by else None,
              "overdue": r.review_by is None or r.review_by < today}
