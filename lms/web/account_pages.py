@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from lms.domain.calendar import show_datetime
 from lms.domain.text import normalise_login
 from lms.services import first_password, sessions
 from lms.services.errors import ServiceError
-from lms.web.auth import committing, current_account, current_session_id, throttle
+from lms.web.auth import committing, current_account, current_session_id, managers_only, throttle
 from lms.web.db import now, state, transaction
 from lms.web.messages import message
 from lms.web.pages import bp
@@ -101,12 +101,11 @@ def first_password_page() -> ResponseReturnValue:
 
 
 @bp.route("/manager/setup-codes", methods=["GET", "POST"])
-@login_required
+@managers_only
 def setup_code() -> ResponseReturnValue:
     """A manager makes a one-time code for an official of their unit, to print and hand over."""
     user = current_account()
-    if user is None or user.role not in ("manager", "admin"):
-        abort(403)
+    assert user is not None
     form = SetupCodeForm()
     status, issued = 200, None
     if form.validate_on_submit():

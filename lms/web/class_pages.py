@@ -13,12 +13,10 @@ from sqlalchemy import select
 from lms.services import access, catalogue, certificates, classes
 from lms.services.errors import ServiceError
 from lms.store import Attendance, Course, TrainingClass, User
-from lms.web.auth import current_account
+from lms.web.auth import authors_only, current_account, managers_only
 from lms.web.db import db, now, state, transaction
-from lms.web.manager_pages import _managers_only
 from lms.web.messages import message
 from lms.web.pages import bp
-from lms.web.trainer_pages import authors_only
 
 __all__: list[str] = []
 
@@ -120,7 +118,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/manager/teams", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def teams() -> ResponseReturnValue:
     user = current_account()
     assert user is not None

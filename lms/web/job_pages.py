@@ -15,7 +15,7 @@ from lms.services import job_runner, jobs
 from lms.services.errors import ServiceError
 from lms.store import Job, User
 from lms.store.engine import write_intent
-from lms.web.auth import current_account
+from lms.web.auth import admins_only, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.pages import bp
 
@@ -136,12 +136,11 @@ def job_file(job_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/manager/certificates/regenerate")
-@login_required
+@admins_only
 def certificates_regenerate() -> ResponseReturnValue:
     """Admins: make the missing certificate PDFs again, as a job with a progress page."""
     user = current_account()
-    if user is None or user.role != "admin":
-        abort(403)
+    assert user is not None
     with transaction() as tx:
         job = jobs.create_certificates_regeneration(tx, owner=user, everything=False, now=now())
         job_id = job.id

@@ -4,40 +4,25 @@ the working-age population, and CSV / XLSX / PDF exports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import wraps
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import select
 
 from lms.services import access, catalogue, mandates, reports
 from lms.services.errors import ServiceError
 from lms.services.report_export import FORMATS, export_targets
-from lms.web.auth import current_account
+from lms.web.auth import current_account, managers_only
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.pages import bp
 from lms.web.sso import sso_policy_view
 
 __all__: list[str] = []
-
-
-def _managers_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = current_account()
-        if user is None or user.role not in ("manager", "admin"):
-            abort(403)
-        return view(*args, **kwargs)
-
-    protected: Callable[..., Any] = login_required(wrapped)
-    return protected
 
 
 def _unit_and_year() -> tuple[str, int]:
@@ -50,7 +35,7 @@ def _unit_and_year() -> tuple[str, int]:
 
 
 @bp.get("/manager")
-@_managers_only
+@managers_only
 def manager_home() -> ResponseReturnValue:
     from lms.web.job_pages import job_rows
 
@@ -96,7 +81,7 @@ def manager_home() -> ResponseReturnValue:
                            plan=report.plan, lagging=lagging, unmeasured=unmeasured, late=late, late_pages=pages,
                            published=published, by_course=by_course,
                            trend=_trend_chart(report.trend),
-                           exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin",
+                           exports=exports, jobs=job_rows(user), can_regenerate=access.is_admin(user),
                            sso_policy=sso_policy_view(unit))
 
 
@@ -141,7 +126,7 @@ def _export_labels() -> dict[str, Any]:
 
 
 @bp.get("/manager/report.<fmt>")
-@_managers_only
+@managers_only
 def manager_export(fmt: str) -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -157,7 +142,7 @@ def manager_export(fmt: str) -> ResponseReturnValue:
 
 
 @bp.get("/manager/certificates.csv")
-@_managers_only
+@managers_only
 def manager_certificates_csv() -> ResponseReturnValue:
     """Every certificate of the unit in the year, streamed as it is read."""
     from flask import stream_with_context
@@ -184,7 +169,7 @@ def manager_certificates_csv() -> ResponseReturnValue:
 
 
 @bp.post("/manager/exports")
-@_managers_only
+@managers_only
 def manager_export_job() -> ResponseReturnValue:
     """The same export as a job: the file is kept and downloaded from the job's page, which
     the manager may leave and come back to."""
@@ -209,7 +194,7 @@ def manager_export_job() -> ResponseReturnValue:
 
 
 @bp.route("/manager/mandates", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def manager_mandates() -> ResponseReturnValue:
     """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
     from lms.services.collation import sorted_by_name
@@ -262,7 +247,7 @@ def manager_mandates() -> ResponseReturnValue:
 
 
 @bp.route("/manager/population", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def manager_population() -> ResponseReturnValue:
     """The working-age population per unit and year (the census is not the system's to know):
     entered one by one or imported from a CSV / XLSX file."""

@@ -28,12 +28,12 @@ from werkzeug.exceptions import HTTPException
 
 from lms.domain.calendar import local_date as local_day
 from lms.domain.calendar import show_date, vietnamese_date
-from lms.services import accounts, catalogue, sessions
+from lms.services import access, accounts, catalogue, sessions
 from lms.services import lessons as lesson_service
 from lms.services.errors import ServiceError
 from lms.store import Unit
 from lms.web import sso as sso_pages
-from lms.web.auth import committing, current_account, sign_in_browser, sign_out_browser, throttle
+from lms.web.auth import committing, current_account, permissions, sign_in_browser, sign_out_browser, throttle
 from lms.web.db import db, now, state, transaction
 from lms.web.forms import LoginForm, RegistrationForm
 from lms.web.messages import message
@@ -82,7 +82,7 @@ def _security_headers(response: Any) -> Any:
 @bp.app_context_processor
 def _layout() -> dict[str, Any]:
     user = current_account()
-    return {"account": user, "large_text": bool(session.get("large_text")),
+    return {"account": user, "may": permissions(user), "large_text": bool(session.get("large_text")),
             "lang": session.get("lang") or state().settings.default_language, "static_url": static_url}
 
 
@@ -192,7 +192,7 @@ def course(course_id: str) -> ResponseReturnValue:
 
 def _duties(user: Any) -> list[dict[str, Any]]:
     """The signed-in person's mandated courses this training year, with their deadlines."""
-    if user is None or user.role != "official":
+    if not access.has_duties(user):
         return []
     from lms.services import mandates
 

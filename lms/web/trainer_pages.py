@@ -3,43 +3,23 @@ as a learner sees it, and read its item analysis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from lms.content.problems import ContentError
 from lms.services import access, catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
 from lms.store import Quiz
-from lms.web.auth import current_account
+from lms.web.auth import authors_only, current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.pages import bp
 
-__all__ = ["authors_only"]
-
-AUTHORS = access.AUTHOR_ROLES
-
-
-def authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A page for authors (access.can_author); what they may change is checked per object."""
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not access.can_author(current_account()):
-            abort(403)
-        return view(*args, **kwargs)
-
-    protected: Callable[..., Any] = login_required(wrapped)
-    return protected
-
-
-_authors_only = authors_only  # the first wave's name, for pages not yet moved to the public one
+__all__: list[str] = []
 
 
 @bp.get("/trainer")
