@@ -142,14 +142,17 @@ def is_stale(job: Job, now: datetime, after: timedelta = STALE_AFTER) -> bool:
     return job.status in ACTIVE and job.updated_at < now - after
 
 
-def requeue_stale(session: Session, *, now: datetime, after: timedelta = STALE_AFTER) -> list[str]:
-    """Queue again the jobs a dead process left running (or queued and never started); return
-    their ids for the caller to start. Each is moved by a conditional update, so two processes
-    starting at once do not both take it."""
+def requeue_stale(session: Session, *, now: datetime, after: timedelta = STALE_AFTER,
+                  only: str | None = None) -> list[str]:
+    """Queue again the jobs a dead process left running (or queued and never started), or just
+    the job ``only`` if it is one of them; return their ids for the caller to start. Each is
+    moved by a conditional update, so two processes starting at once do not both take it."""
     cutoff = now - after
     again: list[str] = []
-    for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE), Job.updated_at < cutoff)
-                               .order_by(Job.created_at)).all():
+    query = select(Job).where(Job.status.in_(ACTIVE), Job.updated_at < cutoff).order_by(Job.created_at)
+    if only is not None:
+        query = query.where(Job.id == only)
+    for job in session.scalars(query).all():
         if job.runs >= MAX_RUNS:
             fail(session, job.id, now=now, message="stopped: it did not finish after several starts")
             continue

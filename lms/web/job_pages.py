@@ -1,6 +1,10 @@
 """Pages for long work: a job's progress page (updated in place by refresh.js while it runs, with a
 link for reading without JavaScript), its file when it made one, the "jobs under way" list, and the admin's bulk
-certificate regeneration. Starting a job lives with the page that asks for it."""
+certificate regeneration. Starting a job lives with the page that asks for it.
+
+Reading a job's page changes nothing. A job whose process died is started again by ``lms worker``
+or ``lms jobs resume``, by the web server when it starts, or by its owner with the page's
+"continue" button (a POST)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from flask_login import login_required
 from lms.services import job_runner, jobs
 from lms.services.errors import ServiceError
 from lms.store import Job, User
-from lms.store.engine import write_intent
 from lms.web.auth import admins_only, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.pages import bp
@@ -60,6 +63,7 @@ def _view(job: Job) -> dict[str, Any]:
     done = min(job.done, total) if total else job.done
     return {"id": job.id, "kind": job.kind, "kind_label": _kind_label(job.kind), "status": job.status,
             "status_label": _status_label(job.status), "running": job.status in jobs.ACTIVE,
+            "stale": jobs.is_stale(job, now()), "resume_url": url_for("lms_pages.job_resume", job_id=job.id),
             "done": done, "total": total, "percent": round(100 * done / total) if total else None,
             "created": job.created_at, "url": url_for("lms_pages.job_page", job_id=job.id)}
 
@@ -110,17 +114,25 @@ def job_page(job_id: str) -> ResponseReturnValue:
         job = jobs.get_for(db(), user, job_id)
     except ServiceError as exc:
         abort(exc.status)
-    if jobs.is_stale(job, now()):  # its process died: whoever comes back to look starts it again
-        # A GET reads in a deferred SQLite transaction; writing in it after another writer has
-        # committed fails at once with "database is locked". End the read, and write in a
-        # transaction that takes the write lock first (waiting its turn like any POST).
-        db().rollback()
-        with write_intent(True), transaction() as tx:
-            again = jobs.requeue_stale(tx, now=now())
-        for stale_id in again:
-            launch(stale_id)
-        job = jobs.get_for(db(), user, job_id)
     return render_template("lms/job.html", job=_view(job), outcome=_outcome(job))
+
+
+@bp.post("/jobs/<job_id>/resume")
+@login_required
+def job_resume(job_id: str) -> ResponseReturnValue:
+    """Its owner (or an admin) starts again a job whose process died; a job still alive, or
+    finished, is left as it is."""
+    user = current_account()
+    assert user is not None
+    with transaction() as tx:
+        try:
+            jobs.get_for(tx, user, job_id)
+        except ServiceError as exc:
+            abort(exc.status)
+        again = jobs.requeue_stale(tx, now=now(), only=job_id)
+    for stale_id in again:
+        launch(stale_id)
+    return redirect(url_for("lms_pages.job_page", job_id=job_id))
 
 
 @bp.get("/jobs/<job_id>/file")
