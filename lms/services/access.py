@@ -36,6 +36,7 @@ from lms.store import Attendance, CoOwner, Course, Quiz, Role, TrainingClass, Un
 
 __all__ = [
     "AUTHOR_ROLES",
+    "EDITOR_ROLES",
     "FILE_SOURCE",
     "MANAGER_ROLES",
     "can_author",
@@ -43,6 +44,7 @@ __all__ = [
     "can_edit_course",
     "can_edit_quiz",
     "can_grant",
+    "can_hand_out_setup_code",
     "can_manage_class",
     "can_record_result",
     "can_replace_quiz",
@@ -53,12 +55,14 @@ __all__ = [
     "in_scope",
     "is_admin",
     "is_file_quiz",
+    "may_edit_lessons",
     "may_open_reports",
     "scope_units",
     "unit_scope",
 ]
 
 AUTHOR_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
+EDITOR_ROLES = (Role.TRAINER, Role.ADMIN)  # courses' lessons: a manager's scope is units, not courses
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 FILE_SOURCE = "toml"  # Quiz.source of quizzes loaded from quizzes/*.toml
 
@@ -83,6 +87,11 @@ def may_open_reports(user: User | None) -> bool:
     return user is not None and user.role in MANAGER_ROLES
 
 
+def may_edit_lessons(user: User | None) -> bool:
+    """May edit some course's lessons in the browser (which courses: :func:`can_edit_course`)."""
+    return can_author(user) and user is not None and user.role in EDITOR_ROLES
+
+
 def has_duties(user: User | None) -> bool:
     """Has mandated training to do (an official on a unit's roster or not)."""
     return user is not None and user.role == Role.OFFICIAL
@@ -105,13 +114,11 @@ def is_file_quiz(quiz: Quiz) -> bool:
 def can_edit_course(session: Session, user: User | None, course: Course | str) -> bool:
     """Edit the course's lessons in the browser: an admin, or a trainer co-owning the course
     (a manager's scope is units, not courses)."""
-    if not can_author(user):
+    if not may_edit_lessons(user):
         return False
     assert user is not None
     if user.role == Role.ADMIN:
         return True
-    if user.role != Role.TRAINER:
-        return False
     course_id = course if isinstance(course, str) else course.id
     return _co_owns(session, user, "course", course_id)
 
@@ -217,3 +224,13 @@ def can_confirm_result(session: Session, user: User | None, klass: TrainingClass
     if user is None or user.role not in MANAGER_ROLES or not can_record_result(session, user, klass, learner):
         return False
     return row.recorded_by_id is not None and row.recorded_by_id != user.id
+
+
+def can_hand_out_setup_code(session: Session, actor: User | None, official: User) -> bool:
+    """Make a one-time first-password code for someone: the operator (CLI) or an admin for anyone;
+    a manager for a learner or trainer of a unit they see (never for another manager or admin)."""
+    if actor is None or actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.MANAGER or official.role not in (Role.OFFICIAL, Role.CITIZEN, Role.TRAINER):
+        return False
+    return official.unit_code is not None and can_see_unit(session, actor, official.unit_code)

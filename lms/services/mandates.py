@@ -42,7 +42,7 @@ def create_mandate(session: Session, manager: User, *, course_id: str, unit_code
         agency = session.get(Agency, agency_id)
         if agency is None or agency.unit_code not in unit_and_descendants(session, unit_code):
             raise Invalid("mandate.invalid", {"agency_id": "agency.outside_unit"})
-    mandate = Mandate(course_id=course_id, unit_code=unit_code, agency_id=agency_id, role=Role.OFFICIAL,
+    mandate = Mandate(course_id=course_id, unit_code=unit_code, agency_id=agency_id, role=Role.OFFICIAL.value,
                       due_month=due.month, due_day=due.day, first_year=due.year, recurring=recurring,
                       created_by_id=manager.id, created_at=now)
     session.add(mandate)

@@ -17,7 +17,7 @@ from flask_login import login_required
 
 from lms.services import job_runner, jobs
 from lms.services.errors import ServiceError
-from lms.store import Job, User
+from lms.store import Job, JobKind, JobStatus, User
 from lms.web.auth import admins_only, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.pages import bp
@@ -46,15 +46,15 @@ def resume_in_background(app: Flask) -> None:
 
 
 def _kind_label(kind: str) -> str:
-    labels = {"quiz_import": _("Nhập câu hỏi"), "report_export": _("Xuất báo cáo"),
-              "certificates_regenerate": _("Tạo lại tệp PDF chứng nhận"),
-              "roster_import": _("Nhập danh sách cán bộ")}
+    labels: dict[str, str] = {JobKind.QUIZ_IMPORT: _("Nhập câu hỏi"), JobKind.REPORT_EXPORT: _("Xuất báo cáo"),
+              JobKind.CERTIFICATES_REGENERATE: _("Tạo lại tệp PDF chứng nhận"),
+              JobKind.ROSTER_IMPORT: _("Nhập danh sách cán bộ")}
     return str(labels.get(kind, kind))
 
 
 def _status_label(status: str) -> str:
-    labels = {"queued": _("Đang chờ bắt đầu"), "running": _("Đang chạy"), "done": _("Đã xong"),
-              "failed": _("Không thành công")}
+    labels: dict[str, str] = {JobStatus.QUEUED: _("Đang chờ bắt đầu"), JobStatus.RUNNING: _("Đang chạy"),
+              JobStatus.DONE: _("Đã xong"), JobStatus.FAILED: _("Không thành công")}
     return str(labels.get(status, status))
 
 
@@ -78,20 +78,20 @@ def _outcome(job: Job) -> dict[str, Any]:
     result = job.result or {}
     links: list[dict[str, str]] = []
     notes: list[str] = []
-    if job.status == "done":
-        if job.kind == "quiz_import" and result.get("quiz_id"):
+    if job.status == JobStatus.DONE:
+        if job.kind == JobKind.QUIZ_IMPORT and result.get("quiz_id"):
             notes.append(_("Đã nhập %(n)s câu hỏi.", n=result.get("questions", 0)))
             notes.extend(str(line) for line in result.get("skipped", []))
             links.append({"label": _("Xem trước bài kiểm tra"),
                           "url": url_for("lms_pages.quiz_preview", quiz_id=result["quiz_id"])})
-        elif job.kind == "report_export" and job.output is not None:
+        elif job.kind == JobKind.REPORT_EXPORT and job.output is not None:
             links.append({"label": _("Tải tệp %(name)s", name=result.get("filename", "")),
                           "url": url_for("lms_pages.job_file", job_id=job.id)})
-        elif job.kind == "certificates_regenerate":
+        elif job.kind == JobKind.CERTIFICATES_REGENERATE:
             notes.append(_("Đã xử lý %(n)s chứng nhận.", n=result.get("certificates", 0)))
-    problems = [str(p) for p in result.get("problems", [])] if job.status == "failed" else []
+    problems = [str(p) for p in result.get("problems", [])] if job.status == JobStatus.FAILED else []
     return {"links": links, "notes": notes, "problems": problems,
-            "message": job.message if job.status == "failed" and not problems else None}
+            "message": job.message if job.status == JobStatus.FAILED and not problems else None}
 
 
 @bp.get("/jobs")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from lms.services import access, catalogue, mandates, reports
 from lms.services.errors import ServiceError
 from lms.services.report_export import FORMATS, export_targets
+from lms.store import JobKind
 from lms.web.auth import current_account, managers_only
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
@@ -187,7 +188,7 @@ def manager_export_job() -> ResponseReturnValue:
     if not access.can_see_unit(db(), user, unit):
         abort(403)
     with transaction() as session:
-        job_id = jobs.create(session, kind="report_export", owner=user, now=now(), total=1,
+        job_id = jobs.create(session, kind=JobKind.REPORT_EXPORT, owner=user, now=now(), total=1,
                              params={"unit": unit, "year": year, "format": fmt, **_export_labels()}).id
     launch(job_id)
     return redirect(url_for("lms_pages.job_page", job_id=job_id))

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from lms.content.problems import ContentError
 from lms.services import access, catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
-from lms.store import Quiz
+from lms.store import JobKind, Quiz
 from lms.web.auth import authors_only, current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
@@ -85,7 +85,7 @@ def quiz_import() -> ResponseReturnValue:
 
             name = Path(upload.filename).name or "cau-hoi.txt"
             with transaction() as session:
-                job_id = jobs.create(session, kind="quiz_import", owner=user, now=now(), payload=upload.read(),
+                job_id = jobs.create(session, kind=JobKind.QUIZ_IMPORT, owner=user, now=now(), payload=upload.read(),
                                      params={"filename": name, "course_id": course_id, "format": fmt,
                                              "title": title, "draft": True}).id
             launch(job_id)
