@@ -32,6 +32,7 @@ from lms.domain.figures import (
     difference,
     person_figures,
 )
+from lms.services.units import province_of
 from lms.store import (
     Attempt,
     Attendance,
@@ -44,7 +45,6 @@ from lms.store import (
     Role,
     TeamMember,
     TrainingClass,
-    Unit,
     User,
 )
 
@@ -237,16 +237,12 @@ def _class_figures(session: Session, class_ids: list[int]) -> dict[str, Counter[
 
 
 ROLLUP = "P:"  # metric prefix of the province-wide sums
-_PROVINCE_OF: dict[str, str] = {}
 
 
 def _province_of(session: Session, code: str) -> str | None:
-    """The province a unit belongs to (itself, for a province). Units are fixed reference data,
-    read once per process."""
-    if code not in _PROVINCE_OF:
-        for unit, parent in session.execute(select(Unit.code, Unit.parent_code)):
-            _PROVINCE_OF[unit] = parent or unit
-    return _PROVINCE_OF.get(code)
+    """The province a unit belongs to (itself, for a province): lms.services.units keeps the
+    table per database."""
+    return province_of(session, code)
 
 
 def _with_rollup(session: Session, figures: Counter[FigureKey]) -> Counter[FigureKey]:
