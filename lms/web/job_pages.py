@@ -46,15 +46,17 @@ def resume_in_background(app: Flask) -> None:
 
 
 def _kind_label(kind: str) -> str:
-    labels: dict[str, str] = {JobKind.QUIZ_IMPORT: _("Nhập câu hỏi"), JobKind.REPORT_EXPORT: _("Xuất báo cáo"),
-              JobKind.CERTIFICATES_REGENERATE: _("Tạo lại tệp PDF chứng nhận"),
-              JobKind.ROSTER_IMPORT: _("Nhập danh sách cán bộ")}
+    labels: dict[str, str] = {
+        JobKind.QUIZ_IMPORT: _("Nhập câu hỏi"), JobKind.REPORT_EXPORT: _("Xuất báo cáo"),
+        JobKind.CERTIFICATES_REGENERATE: _("Tạo lại tệp PDF chứng nhận"),
+        JobKind.ROSTER_IMPORT: _("Nhập danh sách cán bộ")}
     return str(labels.get(kind, kind))
 
 
 def _status_label(status: str) -> str:
-    labels: dict[str, str] = {JobStatus.QUEUED: _("Đang chờ bắt đầu"), JobStatus.RUNNING: _("Đang chạy"),
-              JobStatus.DONE: _("Đã xong"), JobStatus.FAILED: _("Không thành công")}
+    labels: dict[str, str] = {
+        JobStatus.QUEUED: _("Đang chờ bắt đầu"), JobStatus.RUNNING: _("Đang chạy"),
+        JobStatus.DONE: _("Đã xong"), JobStatus.FAILED: _("Không thành công")}
     return str(labels.get(status, status))
 
 
