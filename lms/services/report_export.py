@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.domain.calendar import VN, year_bounds
+from lms.domain.calendar import VN, show_date, year_bounds
 from lms.services import reports
 from lms.services.errors import NotFound
 from lms.store import User
@@ -202,4 +202,4 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
 
 
 def _day(moment: Any) -> str:
-    return moment.astimezone(VN).strftime("%d/%m/%Y") if moment is not None else ""
+    return show_date(moment) if moment is not None else ""
