@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lms.config import Settings
 from lms.content.problems import ContentError
 from lms.services.errors import ServiceError
-from lms.store import make_engine, make_sessionmaker
+from lms.store import Role, make_engine, make_sessionmaker
 
 __all__ = ["main"]
 
@@ -131,7 +131,7 @@ def _content_paths(path: str | None) -> tuple[Path, Path | None]:
 @click.argument("path", required=False)
 def content_check(path: str | None) -> None:
     """Check every course (and quiz) under PATH; print FILE:LINE: message per problem."""
-    from lms.domain.certificates import VN
+    from lms.domain.calendar import VN
     from lms.services.content import check_all
 
     courses_root, quizzes_root = _content_paths(path)
@@ -168,7 +168,7 @@ def users() -> None:
 
 
 @users.command("create")
-@click.option("--role", type=click.Choice(["citizen", "official", "trainer", "manager", "admin"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--login", required=True)
 @click.option("--password", required=True)
 @click.option("--name", default=None)
@@ -499,7 +499,7 @@ def report_show(unit_code: str, year: int | None) -> None:
     from lms.store import User
 
     with _session() as session:
-        viewer = User(role="admin", login="cli", full_name="cli", password_hash="!")  # noqa: S106 - not stored
+        viewer = User(role=Role.ADMIN.value, login="cli", full_name="cli", password_hash="!")  # noqa: S106 - not stored
         try:
             r = reports.full_report(session, viewer, unit_code, year or _now().year, with_units=False)
         except ServiceError as exc:

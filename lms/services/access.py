@@ -13,6 +13,14 @@ in the province and its communes, a commune-level person in that commune (admins
 Nobody records or confirms their own result, and the manager who confirms a pass without a
 qualifying score is never the person who recorded it.
 
+Reports and unit administration. An admin sees every unit; a manager sees their own unit and,
+for a province, its communes; nobody else sees a unit's reports, mandates, population or
+sign-in policy.
+
+Pages. Who may open which group of pages at all (``may_open_reports``, ``can_author``,
+``is_admin``, ``has_duties``): the web layer builds its decorators and the template's menu from
+these, never from role names of its own.
+
 Every function takes the acting account (``None`` is the server operator at the command line,
 where the rule says so) and returns a bool; services raise Forbidden on False.
 """
@@ -22,28 +30,40 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.services.errors import Forbidden, NotFound
 from lms.services.units import unit_and_descendants
-from lms.store import Attendance, CoOwner, Course, Quiz, TrainingClass, User
+from lms.store import Attendance, CoOwner, Course, Quiz, Role, TrainingClass, Unit, User
 
 __all__ = [
     "AUTHOR_ROLES",
+    "EDITOR_ROLES",
     "FILE_SOURCE",
+    "MANAGER_ROLES",
     "can_author",
     "can_confirm_result",
     "can_edit_course",
     "can_edit_quiz",
     "can_grant",
+    "can_hand_out_setup_code",
     "can_manage_class",
     "can_record_result",
     "can_replace_quiz",
     "can_see_quiz",
+    "can_see_unit",
     "co_owner_ids",
+    "has_duties",
     "in_scope",
+    "is_admin",
     "is_file_quiz",
+    "may_edit_lessons",
+    "may_open_reports",
     "scope_units",
+    "unit_scope",
 ]
 
-AUTHOR_ROLES = ("trainer", "manager", "admin")
+AUTHOR_ROLES = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
+EDITOR_ROLES = (Role.TRAINER, Role.ADMIN)  # courses' lessons: a manager's scope is units, not courses
+MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 FILE_SOURCE = "toml"  # Quiz.source of quizzes loaded from quizzes/*.toml
 
 
@@ -54,6 +74,27 @@ def _active(user: User | None) -> bool:
 def can_author(user: User | None) -> bool:
     """May open the authoring pages at all (what they may change is decided per object)."""
     return _active(user) and user is not None and user.role in AUTHOR_ROLES
+
+
+def is_admin(user: User | None) -> bool:
+    """The site's administrator: every unit, course and imported quiz, and the site's settings."""
+    return user is not None and user.role == Role.ADMIN
+
+
+def may_open_reports(user: User | None) -> bool:
+    """May open the managers' pages at all (reports, mandates, teams, set-up codes); which units
+    they show is :func:`can_see_unit`'s."""
+    return user is not None and user.role in MANAGER_ROLES
+
+
+def may_edit_lessons(user: User | None) -> bool:
+    """May edit some course's lessons in the browser (which courses: :func:`can_edit_course`)."""
+    return can_author(user) and user is not None and user.role in EDITOR_ROLES
+
+
+def has_duties(user: User | None) -> bool:
+    """Has mandated training to do (an official on a unit's roster or not)."""
+    return user is not None and user.role == Role.OFFICIAL
 
 
 def co_owner_ids(session: Session, object_type: str, object_id: str) -> set[int]:
@@ -73,13 +114,11 @@ def is_file_quiz(quiz: Quiz) -> bool:
 def can_edit_course(session: Session, user: User | None, course: Course | str) -> bool:
     """Edit the course's lessons in the browser: an admin, or a trainer co-owning the course
     (a manager's scope is units, not courses)."""
-    if not can_author(user):
+    if not may_edit_lessons(user):
         return False
     assert user is not None
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return True
-    if user.role != "trainer":
-        return False
     course_id = course if isinstance(course, str) else course.id
     return _co_owns(session, user, "course", course_id)
 
@@ -90,7 +129,7 @@ def can_edit_quiz(session: Session, user: User | None, quiz: Quiz) -> bool:
     if is_file_quiz(quiz) or not can_author(user):
         return False
     assert user is not None
-    if user.role == "admin" or (quiz.owner_id is not None and quiz.owner_id == user.id):
+    if user.role == Role.ADMIN or (quiz.owner_id is not None and quiz.owner_id == user.id):
         return True
     return _co_owns(session, user, "quiz", quiz.id)
 
@@ -116,7 +155,7 @@ def can_grant(session: Session, actor: User | None, object_type: str, object_id:
         return True
     if not can_author(actor):
         return False
-    if actor.role == "admin":
+    if actor.role == Role.ADMIN:
         return True
     if object_type == "quiz":
         quiz = session.get(Quiz, object_id)
@@ -125,12 +164,31 @@ def can_grant(session: Session, actor: User | None, object_type: str, object_id:
 
 
 # ------------------------------------------------------------------ units and classes
+def can_see_unit(session: Session, user: User, unit_code: str) -> bool:
+    """A unit's reports and administration: an admin everywhere; a manager in their unit and,
+    for a province, its communes."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.MANAGER or not user.unit_code:
+        return False
+    return unit_code in unit_and_descendants(session, user.unit_code)
+
+
+def unit_scope(session: Session, viewer: User, unit_code: str) -> list[str]:
+    """The unit and its communes, when the viewer may see them (NotFound / Forbidden otherwise)."""
+    if session.get(Unit, unit_code) is None:
+        raise NotFound("unit.not_found")
+    if not can_see_unit(session, viewer, unit_code):
+        raise Forbidden("auth.forbidden")
+    return unit_and_descendants(session, unit_code)
+
+
 def scope_units(session: Session, user: User | None) -> set[str] | None:
     """The units a trainer or manager acts in (``None``: everywhere, for an admin)."""
     if not can_author(user):
         return set()
     assert user is not None
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return None
     return set(unit_and_descendants(session, user.unit_code)) if user.unit_code else set()
 
@@ -145,7 +203,7 @@ def can_manage_class(session: Session, user: User | None, klass: TrainingClass) 
     if not can_author(user) or not in_scope(session, user, klass.unit_code):
         return False
     assert user is not None
-    if user.role == "trainer":
+    if user.role == Role.TRAINER:
         return klass.trainer_id == user.id
     return True
 
@@ -163,6 +221,16 @@ def can_confirm_result(session: Session, user: User | None, klass: TrainingClass
                        learner: User) -> bool:
     """The second confirmation of a pass: a manager (or admin) of the unit who neither recorded
     the result nor is the learner."""
-    if user is None or user.role not in ("manager", "admin") or not can_record_result(session, user, klass, learner):
+    if user is None or user.role not in MANAGER_ROLES or not can_record_result(session, user, klass, learner):
         return False
     return row.recorded_by_id is not None and row.recorded_by_id != user.id
+
+
+def can_hand_out_setup_code(session: Session, actor: User | None, official: User) -> bool:
+    """Make a one-time first-password code for someone: the operator (CLI) or an admin for anyone;
+    a manager for a learner or trainer of a unit they see (never for another manager or admin)."""
+    if actor is None or actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.MANAGER or official.role not in (Role.OFFICIAL, Role.CITIZEN, Role.TRAINER):
+        return False
+    return official.unit_code is not None and can_see_unit(session, actor, official.unit_code)

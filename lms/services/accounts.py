@@ -14,7 +14,7 @@ from lms.domain.accounts import ROLES, password_problem, validate_registration
 from lms.domain.text import nfc, normalise_login
 from lms.services.errors import Conflict, Invalid
 from lms.services.units import find_unit
-from lms.store import ApiToken, User
+from lms.store import ApiToken, Role, User
 
 __all__ = [
     "authenticate",
@@ -47,7 +47,7 @@ def register_citizen(session: Session, data: dict[str, object], *, now: datetime
     if _by_login(session, reg.login) is not None:
         raise Conflict("registration.invalid", {"login": "login.taken"})
     user = User(login=reg.login, full_name=reg.full_name, password_hash=hash_password(reg.password),
-                role="citizen", birth_year=reg.birth_year, unit_code=unit.code, consent_at=now,
+                role=Role.CITIZEN.value, birth_year=reg.birth_year, unit_code=unit.code, consent_at=now,
                 created_at=now, credentials_version=1, is_active=True)
     session.add(user)
     session.flush()
@@ -77,7 +77,7 @@ def create_user(session: Session, *, role: str, login: str, password: str, full_
                 created_at=now, credentials_version=1, is_active=True)
     session.add(user)
     session.flush()
-    if role != "citizen":
+    if role != Role.CITIZEN:
         from lms.services import audit
 
         audit.record(session, "user.role", "user", user.id, now=now, old=None, new=role)

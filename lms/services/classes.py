@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.store import Attendance, Certificate, Course, Quiz, TeamMember, TrainingClass, Unit, User
+from lms.store import Attendance, Certificate, Course, Quiz, Role, TeamMember, TrainingClass, Unit, User
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -156,7 +156,7 @@ def certificate_to_render(session: Session, row: Attendance) -> Certificate | No
 def classes_for(session: Session, user: User, *, limit: int = 100) -> list[TrainingClass]:
     """The classes a person works on: a trainer's own; a manager's unit's (to confirm results)."""
     query = select(TrainingClass).order_by(TrainingClass.held_on.desc(), TrainingClass.id.desc()).limit(limit)
-    if user.role == "trainer":
+    if user.role == Role.TRAINER:
         return list(session.scalars(query.where(TrainingClass.trainer_id == user.id)))
     scope = access.scope_units(session, user)
     if scope is None:
@@ -170,7 +170,7 @@ def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
-    from lms.services.reports import can_see_unit
+    from lms.services.access import can_see_unit
 
     unit = session.get(Unit, commune_code)
     if unit is None or unit.level != "commune":

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy import Select, delete, event, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lms.domain.certificates import VN
+from lms.domain.calendar import VN
 from lms.domain.figures import (
     CertificateFact,
     ClassFact,
@@ -30,6 +32,7 @@ from lms.domain.figures import (
     difference,
     person_figures,
 )
+from lms.services.units import province_of
 from lms.store import (
     Attempt,
     Attendance,
@@ -39,14 +42,14 @@ from lms.store import (
     LessonCompletion,
     LmsSession,
     ReportFigure,
+    Role,
     TeamMember,
     TrainingClass,
-    Unit,
     User,
 )
 
-__all__ = ["ONLINE_SERVICES_COURSE", "kept", "missing", "rebuild", "settle", "sum_figures", "touch",
-           "touch_activity"]
+__all__ = ["ONLINE_SERVICES_COURSE", "By", "FigureQuery", "kept", "missing", "rebuild", "settle", "sum_figures",
+           "sum_figures_by", "touch", "touch_activity"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 _PENDING = "lms.figures.pending"
@@ -234,16 +237,12 @@ def _class_figures(session: Session, class_ids: list[int]) -> dict[str, Counter[
 
 
 ROLLUP = "P:"  # metric prefix of the province-wide sums
-_PROVINCE_OF: dict[str, str] = {}
 
 
 def _province_of(session: Session, code: str) -> str | None:
-    """The province a unit belongs to (itself, for a province). Units are fixed reference data,
-    read once per process."""
-    if code not in _PROVINCE_OF:
-        for unit, parent in session.execute(select(Unit.code, Unit.parent_code)):
-            _PROVINCE_OF[unit] = parent or unit
-    return _PROVINCE_OF.get(code)
+    """The province a unit belongs to (itself, for a province): lms.services.units keeps the
+    table per database."""
+    return province_of(session, code)
 
 
 def _with_rollup(session: Session, figures: Counter[FigureKey]) -> Counter[FigureKey]:
@@ -297,34 +296,64 @@ def kept(session: Session) -> dict[FigureKey, int]:
     return {_key(r): r.value for r in session.scalars(select(ReportFigure)) if r.value}
 
 
-def sum_figures(session: Session, metric: str, units: list[str], *, group_by: tuple[str, ...] = (),
-                **where: Any) -> Any:
-    """The kept sum of a metric over units, optionally filtered (``year=2026``, ``year__le=2026``,
-    ``birth_year__between=(a, b)``) and grouped by key columns. Reads a few hundred rows at most."""
+class By(StrEnum):
+    """A key column the kept sums can be grouped by."""
+
+    UNIT = "unit_code"
+    MONTH = "month"
+    COURSE = "course_id"
+    GROUP = "grp"
+
+
+@dataclass(frozen=True)
+class FigureQuery:
+    """Which kept sums to add up: one metric over some units, narrowed by the fields given."""
+
+    metric: str
+    units: tuple[str, ...]
+    year: int | None = None  # counted in this calendar year
+    up_to_year: int | None = None  # counted in this year or any before
+    course_id: str | None = None
+    group: Role | None = None  # the learner group: the role they had
+    working_age: tuple[int, int] | None = None  # born in these years (inclusive); an unknown birth year counts
+
+
+def _summing(session: Session, query: FigureQuery, by: tuple[By, ...]) -> Select[Any]:
     settle(session)
-    columns = [getattr(ReportFigure, c) for c in group_by]
-    if len(units) > 1 and "unit_code" not in group_by and _province_of(session, units[0]) == units[0]:
+    columns = [getattr(ReportFigure, b.value) for b in by]
+    units, metric = list(query.units), query.metric
+    if len(units) > 1 and By.UNIT not in by and _province_of(session, units[0]) == units[0]:
         # a province with its communes: its own province-wide rows say the same, in one unit
         scope = ReportFigure.unit_code == units[0]
         metric = ROLLUP + metric
     else:
         scope = ReportFigure.unit_code.in_(units)
-    query = select(*columns, func.coalesce(func.sum(ReportFigure.value), 0)).where(
-        ReportFigure.metric == metric, scope)
-    for name, value in where.items():
-        field, _, op = name.partition("__")
-        column = getattr(ReportFigure, field)
-        if op == "le":
-            query = query.where(column <= value)
-        elif op == "between":
-            low, high = value
-            query = query.where(column.between(low, high))
-        elif op == "working":  # a birth-year range; an unknown birth year (0) is given the benefit of the doubt
-            low, high = value
-            query = query.where(or_(column.between(low, high), column == 0))
-        else:
-            query = query.where(column == value)
-    if not group_by:
-        return int(session.scalar(query) or 0)
-    rows = session.execute(query.group_by(*columns).order_by(*columns)).all()
-    return {(r[0] if len(columns) == 1 else tuple(r[:-1])): int(r[-1]) for r in rows}
+    stmt = select(*columns, func.coalesce(func.sum(ReportFigure.value), 0)).where(ReportFigure.metric == metric, scope)
+    if query.year is not None:
+        stmt = stmt.where(ReportFigure.year == query.year)
+    if query.up_to_year is not None:
+        stmt = stmt.where(ReportFigure.year <= query.up_to_year)
+    if query.course_id is not None:
+        stmt = stmt.where(ReportFigure.course_id == query.course_id)
+    if query.group is not None:
+        stmt = stmt.where(ReportFigure.grp == query.group)
+    if query.working_age is not None:  # an unknown birth year (0) is given the benefit of the doubt
+        low, high = query.working_age
+        stmt = stmt.where(or_(ReportFigure.birth_year.between(low, high), ReportFigure.birth_year == 0))
+    return stmt
+
+
+def sum_figures(session: Session, query: FigureQuery) -> int:
+    """The kept sum of a metric over units. Reads a few hundred rows at most."""
+    return int(session.scalar(_summing(session, query, ())) or 0)
+
+
+def sum_figures_by(session: Session, query: FigureQuery, *by: By) -> dict[tuple[str | int, ...], int]:
+    """The kept sums of a metric over units, one per value of the ``by`` columns (in that order,
+    as the key's tuple); only the values that were ever counted are present."""
+    if not by:
+        raise ValueError("sum_figures_by needs at least one column")
+    stmt = _summing(session, query, by)
+    columns = [getattr(ReportFigure, b.value) for b in by]
+    rows = session.execute(stmt.group_by(*columns).order_by(*columns)).all()
+    return {tuple(r[:-1]): int(r[-1]) for r in rows}

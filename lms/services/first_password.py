@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lms.domain.text import normalise_login
-from lms.services import accounts, audit
+from lms.services import access, accounts, audit
 from lms.services.errors import Forbidden, Invalid, NotFound, Throttled
 from lms.services.sessions import end_all
 from lms.services.throttle import Throttle
@@ -35,24 +35,12 @@ def _digest(code: str) -> str:
     return hashlib.sha256(clean.encode("utf-8")).hexdigest()
 
 
-def _may_hand_out(session: Session, actor: User | None, official: User) -> bool:
-    if actor is None:  # the operator, on the server's command line
-        return True
-    if actor.role == "admin":
-        return True
-    if actor.role != "manager" or official.role not in ("official", "citizen", "trainer"):
-        return False
-    from lms.services.reports import can_see_unit
-
-    return official.unit_code is not None and can_see_unit(session, actor, official.unit_code)
-
-
 def issue_code(session: Session, actor: User | None, login: str, *, now: datetime) -> tuple[str, PasswordSetupCode]:
     """A new one-time code for ``login`` (shown once, to the one who hands it over)."""
     official = session.scalar(select(User).where(User.login == normalise_login(login)))
     if official is None or not official.is_active:
         raise NotFound("user.not_found")
-    if not _may_hand_out(session, actor, official):
+    if not access.can_hand_out_setup_code(session, actor, official):
         raise Forbidden("auth.forbidden")
     session.execute(update(PasswordSetupCode).where(PasswordSetupCode.user_id == official.id,
                                                     PasswordSetupCode.used_at.is_(None))

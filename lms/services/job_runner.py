@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lms.services import audit, jobs
 from lms.services.errors import ServiceError
-from lms.store import Certificate, Job, User, write_intent
+from lms.store import Certificate, Job, JobKind, PdfStatus, User, write_intent
 
 __all__ = ["JobFailed", "execute", "resume_stale", "run_job", "start"]
 
@@ -130,17 +130,17 @@ def _certificates_regenerate(run: _Run) -> None:
     for index in range(first, len(ids)):
         with run.step(index + 1, len(ids)) as session:
             cert = session.get(Certificate, ids[index])
-            if cert is not None and (everything or cert.pdf_status != "ready"):
-                cert.pdf_status = "pending"
+            if cert is not None and (everything or cert.pdf_status != PdfStatus.READY):
+                cert.pdf_status = PdfStatus.PENDING.value
                 certificates.schedule_pdf(session, cert, settings=run.settings)
     with run.transaction() as session:
         jobs.finish(session, run.job_id, now=_now(), result={"certificates": len(ids)})
 
 
-HANDLERS: dict[str, Callable[[_Run], None]] = {
-    "quiz_import": _quiz_import,
-    "report_export": _report_export,
-    "certificates_regenerate": _certificates_regenerate,
+HANDLERS: dict[str, Callable[[_Run], None]] = {  # JobKind.ROSTER_IMPORT runs with its page, not here
+    JobKind.QUIZ_IMPORT: _quiz_import,
+    JobKind.REPORT_EXPORT: _report_export,
+    JobKind.CERTIFICATES_REGENERATE: _certificates_regenerate,
 }
 
 

@@ -23,7 +23,6 @@ from lms.services.errors import Conflict, Forbidden, Invalid
 from lms.store import Lesson, LessonVersion, User
 
 __all__ = [
-    "EDITOR_ROLES",
     "Draft",
     "DraftInvalid",
     "Published",
@@ -34,7 +33,6 @@ __all__ = [
     "publish",
 ]
 
-EDITOR_ROLES = frozenset({"trainer", "admin"})
 MAX_TITLE = 200
 MAX_MARKDOWN = 200_000
 
@@ -71,7 +69,7 @@ def can_edit(session: Session, user: User | None, course_id: str) -> bool:
 
 def editable_lesson(session: Session, user: User | None, lesson_id: str) -> Lesson:
     """The lesson ``user`` may edit; Forbidden before NotFound, so that learners learn nothing."""
-    if user is None or user.role not in EDITOR_ROLES or not access.can_author(user):
+    if not access.may_edit_lessons(user):
         raise Forbidden("auth.forbidden")  # before looking the lesson up: learners learn nothing
     lesson = catalogue.get_lesson(session, lesson_id)
     if not access.can_edit_course(session, user, lesson.course_id):

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lms.domain.text import nfc
 from lms.services.errors import Invalid, NotFound
-from lms.store import Attempt, Course, Lesson, Quiz, User, write_intent
+from lms.store import Attempt, Course, Lesson, Quiz, Role, User, write_intent
 from lms.store.models import (
     Identity,
     LtiContext,
@@ -415,7 +415,8 @@ def _account_for(session: Session, *, issuer: str, subject: str, name: str, inst
     created = False
     if identity is None:
         login = "lti-" + _sha(f"{issuer}\n{subject}")[:24]
-        user = User(login=login, full_name=name, role="trainer" if instructor else "citizen", created_at=now,
+        role = Role.TRAINER if instructor else Role.CITIZEN
+        user = User(login=login, full_name=name, role=role.value, created_at=now,
                     password_hash="!lti")  # noqa: S106 - a hash starting "!" matches no password
         session.add(user)
         session.flush()
@@ -425,8 +426,8 @@ def _account_for(session: Session, *, issuer: str, subject: str, name: str, inst
     linked = session.get(User, identity.user_id)
     assert linked is not None
     user = linked
-    if instructor and user.role == "citizen":
-        user.role = "trainer"
+    if instructor and user.role == Role.CITIZEN:
+        user.role = Role.TRAINER.value
     identity.last_used_at = now
     session.flush()
     return user, created

@@ -10,14 +10,14 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms.domain.calendar import month_day_due, training_year_due, year_bounds
+from lms.services.access import can_see_unit, has_duties
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.services.reports import can_see_unit, year_bounds
 from lms.services.units import unit_and_descendants
-from lms.store import Agency, Certificate, Course, Mandate, Unit, User
+from lms.store import Agency, Certificate, Course, Mandate, Role, Unit, User
 
 __all__ = ["AssignedMandate", "MandateStatus", "assigned_mandates", "change_mandate", "create_mandate",
            "mandates_for", "overdue", "remove_mandate"]
-
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def create_mandate(session: Session, manager: User, *, course_id: str, unit_code
         agency = session.get(Agency, agency_id)
         if agency is None or agency.unit_code not in unit_and_descendants(session, unit_code):
             raise Invalid("mandate.invalid", {"agency_id": "agency.outside_unit"})
-    mandate = Mandate(course_id=course_id, unit_code=unit_code, agency_id=agency_id, role="official",
+    mandate = Mandate(course_id=course_id, unit_code=unit_code, agency_id=agency_id, role=Role.OFFICIAL.value,
                       due_month=due.month, due_day=due.day, first_year=due.year, recurring=recurring,
                       created_by_id=manager.id, created_at=now)
     session.add(mandate)
@@ -98,8 +98,7 @@ def remove_mandate(session: Session, manager: User, mandate_id: int) -> None:
 
 
 def _due(m: Mandate, year: int) -> date:
-    day = min(m.due_day, 28) if m.due_month == 2 else m.due_day
-    return date(year, m.due_month, day)
+    return month_day_due(year, m.due_month, m.due_day)
 
 
 def _applies(session: Session, m: Mandate, user: User, year: int) -> bool:
@@ -136,9 +135,9 @@ def _plan_mandates(session: Session, user: User, today: date, covered: set[str])
     """The default plan trains every official every year in each mandated course, due by the end
     of the training year: that holds from an official's first sign-in, before any manager acts. A
     manager's own mandate for the same course (an earlier deadline, say) takes its place."""
-    if user.role != "official":
+    if not has_duties(user):
         return []
-    due = date(today.year, 12, 31)
+    due = training_year_due(today.year)
     out = []
     for course in session.scalars(select(Course).where(Course.mandated).order_by(Course.id)):
         if course.id in covered:

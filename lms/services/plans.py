@@ -17,6 +17,7 @@ from lms.content.roster import read_table
 from lms.domain.targets import DEFAULT_PLAN, INDICATOR_KINDS, Indicator, PlanSpec
 from lms.domain.text import nfc
 from lms.services import audit
+from lms.services.access import can_see_unit
 from lms.services.errors import Forbidden, Invalid
 from lms.store import Plan, PlanIndicator, Unit, UnitPopulation, User
 
@@ -172,8 +173,6 @@ def population(session: Session, units: list[str], year: int) -> int | None:
 
 def set_population(session: Session, manager: User | None, unit_code: str, year: int, working_age: int, *,
                    source: str, now: datetime) -> UnitPopulation:
-    from lms.services.reports import can_see_unit
-
     errors = {}
     if session.get(Unit, unit_code) is None:
         errors["unit_code"] = "unit_code.unknown"
@@ -208,8 +207,6 @@ def import_populations(session: Session, manager: User | None, path: Path, *, no
                        dry_run: bool = False, name: str | None = None) -> PopulationResult:
     """Import ``unit_code, year, working_age[, source]`` rows from CSV or XLSX: every row is
     checked first (``FILE:ROW:COLUMN: message``), nothing is stored when any is wrong."""
-    from lms.services.reports import can_see_unit
-
     label = name or str(path)
     rows, problems = read_table(path, POPULATION_COLUMNS, POPULATION_COLUMNS[:3])
     problems = [p.replace(str(path), label, 1) for p in problems]

@@ -5,6 +5,24 @@ from use cases, and name their types through this module."""
 
 from __future__ import annotations
 
-from lms.store import Attempt, Certificate, Course, Job, Lesson, Quiz, TrainingClass, Unit, User
+from lms.store import (
+    Attempt,
+    AttemptStatus,
+    Certificate,
+    Course,
+    Job,
+    JobKind,
+    JobStatus,
+    Lesson,
+    PdfStatus,
+    Quiz,
+    QuizKind,
+    Role,
+    TrainingClass,
+    Unit,
+    UnitLevel,
+    User,
+)
 
-__all__ = ["Attempt", "Certificate", "Course", "Job", "Lesson", "Quiz", "TrainingClass", "Unit", "User"]
+__all__ = ["Attempt", "AttemptStatus", "Certificate", "Course", "Job", "JobKind", "JobStatus", "Lesson", "PdfStatus",
+           "Quiz", "QuizKind", "Role", "TrainingClass", "Unit", "UnitLevel", "User"]

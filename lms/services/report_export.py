@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.domain.certificates import VN
+from lms.domain.calendar import VN, show_date, year_bounds
 from lms.services import reports
 from lms.services.errors import NotFound
 from lms.store import User
@@ -175,11 +175,11 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
     """Every certificate issued in the unit (and its communes) in a year, as CSV chunks: rows
     are read from the database in batches and written out as they come, so a province's
     hundreds of thousands of rows never sit in memory at once."""
-    from lms.services.reports import unit_scope
+    from lms.services.access import unit_scope
     from lms.store import Certificate
 
     units = unit_scope(session, viewer, unit_code)
-    start, end = reports.year_bounds(year)
+    start, end = year_bounds(year)
     query = (select(Certificate.code, Certificate.holder_name, Certificate.course_id, Certificate.course_version,
                     Certificate.unit_code, Certificate.source, Certificate.issued_at, Certificate.expires_at,
                     Certificate.revoked_at)
@@ -202,4 +202,4 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
 
 
 def _day(moment: Any) -> str:
-    return moment.astimezone(VN).strftime("%d/%m/%Y") if moment is not None else ""
+    return show_date(moment) if moment is not None else ""

@@ -1,48 +1,22 @@
 """Reports against the plan in force for a unit, per year, scoped to what the asking manager may
-see. Every figure is read from the kept sums (lms.services.figures), never counted from raw rows."""
+see (lms.services.access.unit_scope). Every figure is read from the kept sums
+(lms.services.figures), never counted from raw rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.domain.certificates import VN
 from lms.domain.targets import IndicatorResult, PlanSpec, measure
 from lms.services import plans
-from lms.services.errors import Forbidden, NotFound
-from lms.services.figures import ONLINE_SERVICES_COURSE, sum_figures
-from lms.services.units import unit_and_descendants
-from lms.store import Course, Unit, User
+from lms.services.access import unit_scope
+from lms.services.figures import ONLINE_SERVICES_COURSE, By, FigureQuery, sum_figures, sum_figures_by
+from lms.store import Course, Role, Unit, User
 
-__all__ = ["ONLINE_SERVICES_COURSE", "Report", "can_see_unit", "full_report", "published_figures", "target_report",
-           "unit_scope", "year_bounds"]
-
-
-def can_see_unit(session: Session, user: User, unit_code: str) -> bool:
-    """Admins see everything; a manager sees their unit and, for a province, its communes."""
-    if user.role == "admin":
-        return True
-    if user.role != "manager" or not user.unit_code:
-        return False
-    return unit_code in unit_and_descendants(session, user.unit_code)
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """A calendar year in Asia/Ho_Chi_Minh, as UTC-comparable bounds."""
-    return datetime(year, 1, 1, tzinfo=VN), datetime(year + 1, 1, 1, tzinfo=VN)
-
-
-def unit_scope(session: Session, viewer: User, unit_code: str) -> list[str]:
-    """The unit and its communes, when the viewer may see them (NotFound / Forbidden otherwise)."""
-    if session.get(Unit, unit_code) is None:
-        raise NotFound("unit.not_found")
-    if not can_see_unit(session, viewer, unit_code):
-        raise Forbidden("auth.forbidden")
-    return unit_and_descendants(session, unit_code)
+__all__ = ["ONLINE_SERVICES_COURSE", "Report", "full_report", "published_figures", "target_report"]
 
 
 def _birth_years(plan: PlanSpec, year: int) -> tuple[int, int]:
@@ -54,17 +28,18 @@ def _birth_years(plan: PlanSpec, year: int) -> tuple[int, int]:
 
 def _indicators(session: Session, plan: PlanSpec, units: list[str], year: int) -> tuple[list[IndicatorResult],
                                                                                        dict[str, str]]:
-    born = _birth_years(plan, year)
-    citizens_certified = sum_figures(session, "citizens_certified", units, year__le=year, birth_year__working=born)
+    born, scope = _birth_years(plan, year), tuple(units)
+    citizens_certified = sum_figures(session, FigureQuery("citizens_certified", scope, up_to_year=year,
+                                                          working_age=born))
     population = plans.population(session, units, year)
     denominator_source = {"citizens_online_services": "population" if population is not None else "registered"}
     if population is None:
-        population = sum_figures(session, "citizens", units, birth_year__working=born)
+        population = sum_figures(session, FigureQuery("citizens", scope, working_age=born))
     communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
-    certified_members = dict(sum_figures(session, "team_certified", communes, group_by=("unit_code",)))
+    certified_members = _by_unit(session, FigureQuery("team_certified", tuple(communes)))
     counts = {
-        "officials_trained": (sum_figures(session, "officials_certified", units, year=year),
-                              sum_figures(session, "officials", units)),
+        "officials_trained": (sum_figures(session, FigureQuery("officials_certified", scope, year=year)),
+                              sum_figures(session, FigureQuery("officials", scope))),
         "citizens_online_services": (citizens_certified, population),
         "communes_with_team": (sum(1 for c in communes if certified_members.get(c, 0) >= plan.team_min_certified),
                                len(communes)),
@@ -82,19 +57,24 @@ def published_figures(session: Session, viewer: User, unit_code: str, year: int)
     and their members, and certificates by course, unit, month and learner group."""
     units = unit_scope(session, viewer, unit_code)
     communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
-    members = dict(sum_figures(session, "team_members", communes, group_by=("unit_code",)))
+    members = _by_unit(session, FigureQuery("team_members", tuple(communes)))
+    scope = tuple(units)
 
-    def by(column: str) -> dict[str, int]:
-        found = sum_figures(session, "certificates", units, year=year, group_by=(column,))
-        return {str(k): v for k, v in found.items()}
+    def by(column: By) -> dict[str, int]:
+        found = sum_figures_by(session, FigureQuery("certificates", scope, year=year), column)
+        return {str(k): v for (k,), v in found.items()}
 
-    return {"classes_held": sum_figures(session, "classes", units, year=year),
-            "participant_times": sum_figures(session, "participant_times", units, year=year),
-            "unique_learners": sum_figures(session, "learners", units, year=year),
+    return {"classes_held": sum_figures(session, FigureQuery("classes", scope, year=year)),
+            "participant_times": sum_figures(session, FigureQuery("participant_times", scope, year=year)),
+            "unique_learners": sum_figures(session, FigureQuery("learners", scope, year=year)),
             "teams": sum(1 for v in members.values() if v), "team_members": sum(members.values()),
-            "certificates_by_course": by("course_id"), "certificates_by_unit": by("unit_code"),
-            "certificates_by_month": {f"{int(k):02d}": v for k, v in by("month").items()},
-            "certificates_by_group": by("grp")}
+            "certificates_by_course": by(By.COURSE), "certificates_by_unit": by(By.UNIT),
+            "certificates_by_month": {f"{int(k):02d}": v for k, v in by(By.MONTH).items()},
+            "certificates_by_group": by(By.GROUP)}
+
+
+def _by_unit(session: Session, query: FigureQuery) -> dict[str, int]:
+    return {str(unit): v for (unit,), v in sum_figures_by(session, query, By.UNIT).items()}
 
 
 @dataclass(frozen=True)
@@ -118,14 +98,14 @@ def full_report(session: Session, viewer: User, unit_code: str, year: int, *, wi
     plan = plans.plan_for(session, unit_code)
     indicators, source = _indicators(session, plan, units, year)
     mandated = list(session.scalars(select(Course.id).where(Course.mandated)))
-    monthly_officials = dict(sum_figures(session, "certificates", units, year=year, grp="official",
-                                         group_by=("month", "course_id")))
-    monthly_citizens = dict(sum_figures(session, "certificates", units, year=year, grp="citizen",
-                                        course_id=ONLINE_SERVICES_COURSE, group_by=("month",)))
+    monthly_officials = sum_figures_by(session, FigureQuery("certificates", tuple(units), year=year,
+                                                            group=Role.OFFICIAL), By.MONTH, By.COURSE)
+    monthly_citizens = sum_figures_by(session, FigureQuery("certificates", tuple(units), year=year, group=Role.CITIZEN,
+                                                           course_id=ONLINE_SERVICES_COURSE), By.MONTH)
     trend, run_o, run_c = [], 0, 0
     for month in range(1, 13):
-        officials = sum(int(monthly_officials.get((month, c), 0)) for c in mandated)
-        citizens = int(monthly_citizens.get(month, 0))
+        officials = sum(monthly_officials.get((month, c), 0) for c in mandated)
+        citizens = monthly_citizens.get((month,), 0)
         run_o, run_c = run_o + officials, run_c + citizens
         trend.append({"month": month, "officials": officials, "citizens": citizens,
                       "officials_total": run_o, "citizens_total": run_c})
@@ -150,15 +130,12 @@ def _commune_rows(session: Session, plan: PlanSpec, province: str, year: int) ->
     communes = list(session.execute(select(Unit.code, Unit.name).where(Unit.parent_code == province)
                                     .order_by(Unit.name)))
     codes = [c for c, _ in communes]
-    born = _birth_years(plan, year)
-
-    def grouped(metric: str, **where: Any) -> dict[str, int]:
-        return {str(k): v for k, v in sum_figures(session, metric, codes, group_by=("unit_code",), **where).items()}
-
-    officials, trained = grouped("officials"), grouped("officials_certified", year=year)
-    certified = grouped("citizens_certified", year__le=year, birth_year__working=born)
-    registered = grouped("citizens", birth_year__working=born)
-    members = grouped("team_certified")
+    scope, born = tuple(codes), _birth_years(plan, year)
+    officials = _by_unit(session, FigureQuery("officials", scope))
+    trained = _by_unit(session, FigureQuery("officials_certified", scope, year=year))
+    certified = _by_unit(session, FigureQuery("citizens_certified", scope, up_to_year=year, working_age=born))
+    registered = _by_unit(session, FigureQuery("citizens", scope, working_age=born))
+    members = _by_unit(session, FigureQuery("team_certified", scope))
     entered = plans.populations(session, codes, year)
     rows = []
     for code, name in communes:

@@ -15,7 +15,7 @@ from lms.content.roster import RosterRow, read_roster
 from lms.domain.accounts import login_kind
 from lms.domain.text import nfc, normalise_login
 from lms.services import audit
-from lms.store import Agency, Unit, User
+from lms.store import Agency, Role, Unit, User
 
 __all__ = ["UNUSABLE_PASSWORD", "RosterResult", "import_roster"]
 
@@ -104,17 +104,17 @@ def import_roster(session: Session, path: Path, *, now: datetime) -> RosterResul
         user = session.scalar(select(User).where(User.login == login))
         position = v.get("position") or None
         if user is None:
-            session.add(User(login=login, full_name=v["full_name"], password_hash=UNUSABLE_PASSWORD, role="official",
-                             unit_code=v["unit_code"], agency_id=agency.id, position=position, created_at=now,
-                             credentials_version=1, is_active=True))
+            session.add(User(login=login, full_name=v["full_name"], password_hash=UNUSABLE_PASSWORD,
+                             role=Role.OFFICIAL.value, unit_code=v["unit_code"], agency_id=agency.id,
+                             position=position, created_at=now, credentials_version=1, is_active=True))
             result.created += 1
             continue
-        wanted = (v["full_name"], "official", v["unit_code"], agency.id, position)
+        wanted = (v["full_name"], Role.OFFICIAL.value, v["unit_code"], agency.id, position)
         if (user.full_name, user.role, user.unit_code, user.agency_id, user.position) == wanted:
             result.unchanged += 1
             continue
-        if user.role != "official":
-            audit.record(session, "user.role", "user", user.id, now=now, old=user.role, new="official")
+        if user.role != Role.OFFICIAL:
+            audit.record(session, "user.role", "user", user.id, now=now, old=user.role, new=Role.OFFICIAL.value)
         user.full_name, user.role, user.unit_code, user.agency_id, user.position = wanted
         result.updated += 1
     audit.record(session, "roster.import", "roster", path.name, now=now, created=result.created,

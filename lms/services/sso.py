@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from lms.domain.accounts import login_kind
 from lms.domain.text import nfc, normalise_login
 from lms.services import audit
+from lms.services.access import can_see_unit
 from lms.services.accounts import authenticate
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
-from lms.services.reports import can_see_unit
 from lms.services.roster import UNUSABLE_PASSWORD
 from lms.services.units import find_unit
-from lms.store import Unit, User
+from lms.store import Role, Unit, User
 from lms.store.models import Identity, SsoUnitPolicy
 
 __all__ = [
@@ -164,7 +164,7 @@ def sign_in(session: Session, claims: Claims, *, now: datetime) -> Outcome:
             continue
         if not holder.is_active:
             raise Forbidden("sso.account")
-        if holder.role == "official" and holder.password_hash == UNUSABLE_PASSWORD:
+        if holder.role == Role.OFFICIAL and holder.password_hash == UNUSABLE_PASSWORD:
             # A roster official who never set a password: the provider's verified phone or e-mail
             # equal to the roster's login is the proof the first-password step would have asked.
             _link(session, holder, claims, now=now, how="roster")
@@ -183,7 +183,7 @@ def _new_citizen(session: Session, claims: Claims, *, now: datetime) -> User:
     # is reached only through the provider, and it never collides with a real login.
     login = logins[0] if logins else "sso-" + hashlib.sha256(
         f"{claims.issuer}\n{claims.subject}".encode()).hexdigest()[:20]
-    user = User(login=login, full_name=claims.name or login, password_hash=NO_PASSWORD, role="citizen",
+    user = User(login=login, full_name=claims.name or login, password_hash=NO_PASSWORD, role=Role.CITIZEN.value,
                 unit_code=None, consent_at=None, created_at=now, credentials_version=1, is_active=True)
     session.add(user)
     session.flush()
@@ -220,7 +220,7 @@ def link_with_password(session: Session, claims: Claims, user_id: int, password:
 
 def missing_profile(user: User) -> list[str]:
     """What a citizen created from claims still lacks: ``unit_code`` and/or ``consent``."""
-    if user.role != "citizen":
+    if user.role != Role.CITIZEN:
         return []
     missing = []
     if not user.unit_code:
@@ -281,7 +281,7 @@ def _unit_chain(session: Session, unit_code: str | None) -> list[str]:
 
 def password_allowed(session: Session, user: User) -> bool:
     """False for an official whose unit, or the province above it, requires single sign-on."""
-    if user.role != "official":
+    if user.role != Role.OFFICIAL:
         return True
     chain = _unit_chain(session, user.unit_code)
     if not chain:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import csv
+import threading
+import weakref
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lms.domain.text import nfc
 from lms.store import Unit
 
-__all__ = ["communes_of", "ensure_units", "find_unit", "provinces", "unit_and_descendants", "unit_names", "units_in"]
+__all__ = ["communes_of", "ensure_units", "find_unit", "forget_provinces", "province_of", "provinces",
+           "unit_and_descendants", "unit_names", "units_in"]
+
+# Each LMS database's unit -> province table, read once: units are fixed reference data. Kept per
+# engine (the LMS's own: a host site, or a second LMS mounted in the same process, has another),
+# so it goes with its engine, and is dropped when units are added (forget_provinces).
+_PROVINCES: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
+_PROVINCES_LOCK = threading.Lock()
 
 
 def _rows() -> list[dict[str, str]]:
@@ -42,7 +51,30 @@ def ensure_units(session: Session) -> int:
     session.flush()
     session.add_all(communes)
     session.flush()
+    forget_provinces(session)
     return len(provinces) + len(communes)
+
+
+def _engine(session: Session) -> Engine:
+    return session.get_bind().engine  # an Engine's .engine is itself; a Connection's is its engine
+
+
+def province_of(session: Session, code: str) -> str | None:
+    """The province a unit belongs to (itself, for a province); None for an unknown code. The
+    table is read again when a code is missing from it."""
+    engine = _engine(session)
+    table = _PROVINCES.get(engine)
+    if table is None or code not in table:
+        table = {unit: parent or unit for unit, parent in session.execute(select(Unit.code, Unit.parent_code))}
+        with _PROVINCES_LOCK:
+            _PROVINCES[engine] = table
+    return table.get(code)
+
+
+def forget_provinces(session: Session) -> None:
+    """Drop the kept province table of the session's database (its units changed)."""
+    with _PROVINCES_LOCK:
+        _PROVINCES.pop(_engine(session), None)
 
 
 def find_unit(session: Session, code: str) -> Unit | None:

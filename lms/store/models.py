@@ -29,6 +29,7 @@ __all__ = [
     "ApiToken",
     "Attempt",
     "AttemptAnswer",
+    "AttemptStatus",
     "Attendance",
     "AuditEvent",
     "Base",
@@ -36,18 +37,23 @@ __all__ = [
     "Course",
     "Identity",
     "Job",
+    "JobKind",
+    "JobStatus",
     "Lesson",
     "LessonCompletion",
     "LessonVersion",
     "LoginFailure",
     "Mandate",
     "PasswordSetupCode",
+    "PdfStatus",
     "Question",
     "Quiz",
+    "QuizKind",
     "Role",
     "TeamMember",
     "TrainingClass",
     "Unit",
+    "UnitLevel",
     "User",
     "WebSession",
     "utcnow",
@@ -92,12 +98,65 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+# The closed sets of values some String columns hold. StrEnums: a member equals the string stored
+# (``Role.ADMIN == "admin"``), so rows read back as plain strings compare as before, and no
+# migration is needed. Who may do what with a role is lms.services.access's, not the enum's.
 class Role(enum.StrEnum):
+    """User.role (and Mandate.role, the learner group of a figure)."""
+
     CITIZEN = "citizen"
     OFFICIAL = "official"
     TRAINER = "trainer"
     MANAGER = "manager"
     ADMIN = "admin"
+
+
+class UnitLevel(enum.StrEnum):
+    """Unit.level."""
+
+    PROVINCE = "province"
+    COMMUNE = "commune"
+
+
+class QuizKind(enum.StrEnum):
+    """Quiz.kind: a lesson's check, practice, or the course's final assessment."""
+
+    LESSON = "lesson"
+    PRACTICE = "practice"
+    FINAL = "final"
+
+
+class AttemptStatus(enum.StrEnum):
+    """Attempt.status."""
+
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class PdfStatus(enum.StrEnum):
+    """Certificate.pdf_status: the PDF is made after the certificate's transaction commits."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class JobStatus(enum.StrEnum):
+    """Job.status."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobKind(enum.StrEnum):
+    """Job.kind: what a job does (lms.services.job_runner runs each)."""
+
+    QUIZ_IMPORT = "quiz_import"
+    REPORT_EXPORT = "report_export"
+    CERTIFICATES_REGENERATE = "certificates_regenerate"
+    ROSTER_IMPORT = "roster_import"
 
 
 class Unit(Base):
@@ -107,7 +166,7 @@ class Unit(Base):
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    level: Mapped[str] = mapped_column(String(10))  # "province" | "commune"
+    level: Mapped[str] = mapped_column(String(10))  # UnitLevel
     kind: Mapped[str] = mapped_column(String(40))  # xã, phường, đặc khu, tỉnh, thành phố trung ương
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
 
@@ -130,7 +189,7 @@ class User(Base):
     login: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), index=True)
+    role: Mapped[str] = mapped_column(String(16), index=True)  # Role
     birth_year: Mapped[int | None] = mapped_column(Integer)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -269,7 +328,7 @@ class Quiz(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(16))  # final | lesson | practice
+    kind: Mapped[str] = mapped_column(String(16))  # QuizKind
     lesson_id: Mapped[str | None] = mapped_column(String(80))
     pass_mark: Mapped[float] = mapped_column(Float, default=70.0)
     time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
@@ -329,7 +388,7 @@ class Attempt(Base):
     quiz_id: Mapped[str] = mapped_column(ForeignKey("quizzes.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12))  # in_progress | submitted
+    status: Mapped[str] = mapped_column(String(12))  # AttemptStatus
     started_at: Mapped[datetime]
     deadline_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
@@ -378,7 +437,7 @@ class Certificate(Base):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
-    pdf_status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | ready | failed
+    pdf_status: Mapped[str] = mapped_column(String(12), default=PdfStatus.PENDING.value)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
@@ -392,7 +451,7 @@ class Mandate(Base):
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"))
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    role: Mapped[str] = mapped_column(String(16), default="official")
+    role: Mapped[str] = mapped_column(String(16), default=Role.OFFICIAL.value)
     due_month: Mapped[int] = mapped_column(Integer)
     due_day: Mapped[int] = mapped_column(Integer)
     first_year: Mapped[int] = mapped_column(Integer)
@@ -474,9 +533,9 @@ class Job(Base):
                       Index("ix_jobs_status_updated", "status", "updated_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # unguessable: it is in URLs
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # JobKind
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # None: from the CLI
-    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED.value)
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)

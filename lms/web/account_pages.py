@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from lms.domain.calendar import show_datetime
 from lms.domain.text import normalise_login
 from lms.services import accounts, catalogue, first_password, sessions, units
 from lms.services.collation import sorted_by_name
@@ -26,6 +26,7 @@ from lms.web.auth import (
     committing,
     current_account,
     current_session_id,
+    managers_only,
     sign_in_browser,
     sign_out_browser,
     throttle,
@@ -64,7 +65,7 @@ class SetupCodeForm(FlaskForm):  # type: ignore[misc]
 
 
 def _local_time(value: datetime) -> str:
-    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%H:%M %d/%m/%Y")
+    return show_datetime(value, state().settings.timezone)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
@@ -117,12 +118,11 @@ def first_password_page() -> ResponseReturnValue:
 
 
 @bp.route("/manager/setup-codes", methods=["GET", "POST"])
-@login_required
+@managers_only
 def setup_code() -> ResponseReturnValue:
     """A manager makes a one-time code for an official of their unit, to print and hand over."""
     user = current_account()
-    if user is None or user.role not in ("manager", "admin"):
-        abort(403)
+    assert user is not None
     form = SetupCodeForm()
     status, issued = 200, None
     if form.validate_on_submit():

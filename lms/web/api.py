@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from lms.services import accounts, catalogue, certificates, quizzes
+from lms.services import access, accounts, catalogue, certificates, quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import api_user, bearer_token, committing, require_api_user, throttle
 from lms.web.awards import award_if_earned, pdf_url
@@ -421,7 +421,7 @@ def verify(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/quizzes/<quiz_id>/statistics")
-@require_api_user("trainer", "manager", "admin")
+@require_api_user(access.can_author)
 def statistics(quiz_id: str) -> ResponseReturnValue:
     session = db()
     quizzes.get_quiz(session, quiz_id)
@@ -470,7 +470,7 @@ def my_mandates() -> ResponseReturnValue:
 
 
 @bp.get("/reports/targets")
-@require_api_user("manager", "admin")
+@require_api_user(access.may_open_reports)
 def target_report() -> ResponseReturnValue:
     from lms.services import reports
 

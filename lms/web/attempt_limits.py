@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Response
 from flask_babel import gettext as _
 
+from lms.domain.calendar import show_date, show_time
 from lms.services.quizzes import AttemptsUsed
 from lms.web.db import now, state
 
@@ -17,10 +17,10 @@ __all__ = ["opens_text", "refusal_response"]
 
 
 def opens_text(opens_at: datetime) -> str:
-    local = opens_at.astimezone(ZoneInfo(state().settings.timezone))
+    tz = state().settings.timezone
     return str(_("Bạn đã làm đủ số lần cho phép của bài kiểm tra cuối khóa. Lần làm tiếp theo mở lúc %(time)s "
              "ngày %(date)s. Trong lúc chờ, hãy ôn lại các bài học.",
-             time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y")))
+             time=show_time(opens_at, tz), date=show_date(opens_at, tz)))
 
 
 def refusal_response(exc: AttemptsUsed) -> Response:

@@ -1,4 +1,6 @@
-"""Who is asking: Flask-Login sessions for pages, bearer tokens for the API."""
+"""Who is asking: Flask-Login sessions for pages, bearer tokens for the API; and the decorators
+that let a page or an API route through only for whom lms.services.access says may open it.
+Pages, the API and templates (``may``, see :func:`permissions`) ask access, never a role name."""
 
 from __future__ import annotations
 
@@ -8,19 +10,21 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request
 from flask import session as cookie
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import Session
 
-from lms.services import accounts, audit, sessions
+from lms.services import access, accounts, audit, sessions
 from lms.services.errors import ServiceError
 from lms.services.records import User
 from lms.services.throttle import Throttle
 from lms.web.db import db, now, state, transaction
 
-__all__ = ["Principal", "api_user", "bearer_token", "committing", "current_account", "current_session_id", "init_login",
-           "require_api_user", "sign_in_browser", "sign_out_browser", "throttle"]
+__all__ = ["Principal", "admins_only", "api_user", "authors_only", "bearer_token", "committing", "current_account",
+           "current_session_id", "init_login", "managers_only", "permissions", "require_api_user", "sign_in_browser",
+           "sign_out_browser", "throttle"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+Rule = Callable[[User | None], bool]
 
 
 class Principal(UserMixin):  # type: ignore[misc]
@@ -132,17 +136,48 @@ def api_user() -> User | None:
     return user
 
 
-def require_api_user(*roles: str) -> Callable[[F], F]:
+def require_api_user(may: Rule | None = None) -> Callable[[F], F]:
+    """A bearer token is needed (401 without one); with ``may`` (an lms.services.access rule), its
+    account must pass it too (403)."""
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = api_user()
             if user is None:
                 abort(401)
-            if roles and user.role not in roles:
+            if may is not None and not may(user):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
     return decorate
+
+
+def _pages_for(may: Rule) -> Callable[[F], F]:
+    """Pages for those ``may`` lets in: others signed in get 403, anonymous visitors the sign-in."""
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not may(current_account()):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)  # type: ignore[no-any-return]
+
+    return decorate
+
+
+authors_only = _pages_for(access.can_author)
+"""The authoring pages (what an author may change is checked per object by the services)."""
+managers_only = _pages_for(access.may_open_reports)
+"""The managers' pages (which units they show is access.can_see_unit's)."""
+admins_only = _pages_for(access.is_admin)
+"""The administrator's pages."""
+
+
+def permissions(user: User | None) -> dict[str, bool]:
+    """What the layout may offer ``user``, for templates as ``may``: they show a link when it is
+    True and never compare roles themselves."""
+    return {"open_reports": access.may_open_reports(user), "author": access.can_author(user),
+            "administer": access.is_admin(user)}

@@ -11,12 +11,10 @@ from flask_babel import gettext as _
 
 from lms.services import access, catalogue, certificates, classes
 from lms.services.errors import ServiceError
-from lms.web.auth import current_account
+from lms.web.auth import authors_only, current_account, managers_only
 from lms.web.db import db, now, state, transaction
-from lms.web.manager_pages import _managers_only
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
-from lms.web.trainer_pages import authors_only
 
 __all__ = ["bp"]
 
@@ -119,7 +117,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/manager/teams", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def teams() -> ResponseReturnValue:
     user = current_account()
     assert user is not None

@@ -1,6 +1,10 @@
 """Pages for long work: a job's progress page (updated in place by refresh.js while it runs, with a
 link for reading without JavaScript), its file when it made one, the "jobs under way" list, and the admin's bulk
-certificate regeneration. Starting a job lives with the page that asks for it."""
+certificate regeneration. Starting a job lives with the page that asks for it.
+
+Reading a job's page changes nothing. A job whose process died is started again by ``lms worker``
+or ``lms jobs resume``, by the web server when it starts, or by its owner with the page's
+"continue" button (a POST)."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from flask_login import login_required
 from lms.jobs import run_in_thread
 from lms.services import certificates, job_runner, jobs
 from lms.services.errors import ServiceError
-from lms.services.records import Job, User
-from lms.web.auth import current_account
-from lms.web.db import db, now, state, transaction, write_intent
+from lms.services.records import Job, JobKind, JobStatus, User
+from lms.web.auth import admins_only, current_account
+from lms.web.db import db, now, state, transaction
 from lms.web.page_blueprint import PageBlueprint
 
 __all__ = ["bp", "job_rows", "launch", "resume_in_background"]
@@ -42,15 +46,17 @@ def resume_in_background(app: Flask) -> None:
 
 
 def _kind_label(kind: str) -> str:
-    labels = {"quiz_import": _("Nhập câu hỏi"), "report_export": _("Xuất báo cáo"),
-              "certificates_regenerate": _("Tạo lại tệp PDF chứng nhận"),
-              "roster_import": _("Nhập danh sách cán bộ")}
+    labels: dict[str, str] = {
+        JobKind.QUIZ_IMPORT: _("Nhập câu hỏi"), JobKind.REPORT_EXPORT: _("Xuất báo cáo"),
+        JobKind.CERTIFICATES_REGENERATE: _("Tạo lại tệp PDF chứng nhận"),
+        JobKind.ROSTER_IMPORT: _("Nhập danh sách cán bộ")}
     return str(labels.get(kind, kind))
 
 
 def _status_label(status: str) -> str:
-    labels = {"queued": _("Đang chờ bắt đầu"), "running": _("Đang chạy"), "done": _("Đã xong"),
-              "failed": _("Không thành công")}
+    labels: dict[str, str] = {
+        JobStatus.QUEUED: _("Đang chờ bắt đầu"), JobStatus.RUNNING: _("Đang chạy"),
+        JobStatus.DONE: _("Đã xong"), JobStatus.FAILED: _("Không thành công")}
     return str(labels.get(status, status))
 
 
@@ -59,6 +65,7 @@ def _view(job: Job) -> dict[str, Any]:
     done = min(job.done, total) if total else job.done
     return {"id": job.id, "kind": job.kind, "kind_label": _kind_label(job.kind), "status": job.status,
             "status_label": _status_label(job.status), "running": job.status in jobs.ACTIVE,
+            "stale": jobs.is_stale(job, now()), "resume_url": url_for("lms_jobs.job_resume", job_id=job.id),
             "done": done, "total": total, "percent": round(100 * done / total) if total else None,
             "created": job.created_at, "url": url_for("lms_jobs.job_page", job_id=job.id)}
 
@@ -73,20 +80,20 @@ def _outcome(job: Job) -> dict[str, Any]:
     result = job.result or {}
     links: list[dict[str, str]] = []
     notes: list[str] = []
-    if job.status == "done":
-        if job.kind == "quiz_import" and result.get("quiz_id"):
+    if job.status == JobStatus.DONE:
+        if job.kind == JobKind.QUIZ_IMPORT and result.get("quiz_id"):
             notes.append(_("Đã nhập %(n)s câu hỏi.", n=result.get("questions", 0)))
             notes.extend(str(line) for line in result.get("skipped", []))
             links.append({"label": _("Xem trước bài kiểm tra"),
                           "url": url_for("lms_trainer.quiz_preview", quiz_id=result["quiz_id"])})
-        elif job.kind == "report_export" and job.output is not None:
+        elif job.kind == JobKind.REPORT_EXPORT and job.output is not None:
             links.append({"label": _("Tải tệp %(name)s", name=result.get("filename", "")),
                           "url": url_for("lms_jobs.job_file", job_id=job.id)})
-        elif job.kind == "certificates_regenerate":
+        elif job.kind == JobKind.CERTIFICATES_REGENERATE:
             notes.append(_("Đã xử lý %(n)s chứng nhận.", n=result.get("certificates", 0)))
-    problems = [str(p) for p in result.get("problems", [])] if job.status == "failed" else []
+    problems = [str(p) for p in result.get("problems", [])] if job.status == JobStatus.FAILED else []
     return {"links": links, "notes": notes, "problems": problems,
-            "message": job.message if job.status == "failed" and not problems else None}
+            "message": job.message if job.status == JobStatus.FAILED and not problems else None}
 
 
 @bp.get("/jobs")
@@ -109,17 +116,25 @@ def job_page(job_id: str) -> ResponseReturnValue:
         job = jobs.get_for(db(), user, job_id)
     except ServiceError as exc:
         abort(exc.status)
-    if jobs.is_stale(job, now()):  # its process died: whoever comes back to look starts it again
-        # A GET reads in a deferred SQLite transaction; writing in it after another writer has
-        # committed fails at once with "database is locked". End the read, and write in a
-        # transaction that takes the write lock first (waiting its turn like any POST).
-        db().rollback()
-        with write_intent(True), transaction() as tx:
-            again = jobs.requeue_stale(tx, now=now())
-        for stale_id in again:
-            launch(stale_id)
-        job = jobs.get_for(db(), user, job_id)
     return render_template("lms/job.html", job=_view(job), outcome=_outcome(job))
+
+
+@bp.post("/jobs/<job_id>/resume")
+@login_required
+def job_resume(job_id: str) -> ResponseReturnValue:
+    """Its owner (or an admin) starts again a job whose process died; a job still alive, or
+    finished, is left as it is."""
+    user = current_account()
+    assert user is not None
+    with transaction() as tx:
+        try:
+            jobs.get_for(tx, user, job_id)
+        except ServiceError as exc:
+            abort(exc.status)
+        again = jobs.requeue_stale(tx, now=now(), only=job_id)
+    for stale_id in again:
+        launch(stale_id)
+    return redirect(url_for("lms_jobs.job_page", job_id=job_id))
 
 
 @bp.get("/jobs/<job_id>/file")
@@ -135,12 +150,11 @@ def job_file(job_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/manager/certificates/regenerate")
-@login_required
+@admins_only
 def certificates_regenerate() -> ResponseReturnValue:
     """Admins: make the missing certificate PDFs again, as a job with a progress page."""
     user = current_account()
-    if user is None or user.role != "admin":
-        abort(403)
+    assert user is not None
     with transaction() as tx:
         job = jobs.create_certificates_regeneration(tx, owner=user, everything=False, now=now())
         job_id = job.id

@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import format_decimal, format_percent
 from sqlalchemy.orm import Session
 
-from lms.services import catalogue, certificates, mandates
+from lms.services import access, catalogue, certificates, mandates
 from lms.services import quizzes as quiz_service
 from lms.services.records import Course, Lesson, User
 from lms.web.db import db, now
@@ -131,7 +131,7 @@ def course_card(c: Any) -> dict[str, Any]:
 
 def duties(user: Any) -> list[dict[str, Any]]:
     """The signed-in person's mandated courses this training year, with their deadlines."""
-    if user is None or user.role != "official":
+    if not access.has_duties(user):
         return []
     return [{"course": m.course_title, "course_id": m.course_id, "due": m.due.strftime("%d/%m/%Y"),
              "done": m.done, "overdue": m.overdue, "url": url_for("lms_courses.course", course_id=m.course_id)}

@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.jobs.drainer import Drainer
-from lms.services import lti
+from lms.services import access, lti
 from lms.services.errors import ServiceError
 from lms.services.records import Course, Quiz
 from lms.web.auth import current_account, sign_in_browser
@@ -107,7 +107,7 @@ def register() -> ResponseReturnValue:
     secret = state().settings.secret_key
     if not conf_url:
         user = current_account()
-        grant = lti.registration_url(_base(), secret_key=secret) if user and user.role == "admin" else None
+        grant = lti.registration_url(_base(), secret_key=secret) if access.is_admin(user) else None
         return render_template("lms/lti_register.html", done=False, urls=tool_urls(), error=None, grant=grant)
     if not lti.registration_allowed(request.args.get("grant", ""), secret_key=secret):
         error = _("Địa chỉ đăng ký này không hợp lệ hoặc đã hết hạn. Hãy xin quản trị viên trang một địa chỉ mới.")

@@ -4,22 +4,20 @@ the working-age population, and CSV / XLSX / PDF exports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import wraps
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import login_required
 
-from lms.services import catalogue, mandates, reports
+from lms.services import access, catalogue, mandates, reports
 from lms.services import units as unit_service
 from lms.services.errors import ServiceError
+from lms.services.records import JobKind
 from lms.services.report_export import FORMATS, export_targets
-from lms.web.auth import current_account
+from lms.web.auth import current_account, managers_only
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
@@ -28,18 +26,6 @@ from lms.web.sso import sso_policy_view
 __all__ = ["bp"]
 
 bp = PageBlueprint("lms_manager", __name__)
-
-
-def _managers_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = current_account()
-        if user is None or user.role not in ("manager", "admin"):
-            abort(403)
-        return view(*args, **kwargs)
-
-    protected: Callable[..., Any] = login_required(wrapped)
-    return protected
 
 
 def _unit_and_year() -> tuple[str, int]:
@@ -52,7 +38,7 @@ def _unit_and_year() -> tuple[str, int]:
 
 
 @bp.get("/manager")
-@_managers_only
+@managers_only
 def manager_home() -> ResponseReturnValue:
     from lms.web.job_pages import job_rows
 
@@ -99,7 +85,7 @@ def manager_home() -> ResponseReturnValue:
                            plan=report.plan, lagging=lagging, unmeasured=unmeasured, late=late, late_pages=pages,
                            published=published, by_course=by_course,
                            trend=_trend_chart(report.trend),
-                           exports=exports, jobs=job_rows(user), can_regenerate=user.role == "admin",
+                           exports=exports, jobs=job_rows(user), can_regenerate=access.is_admin(user),
                            sso_policy=sso_policy_view(unit))
 
 
@@ -144,7 +130,7 @@ def _export_labels() -> dict[str, Any]:
 
 
 @bp.get("/manager/report.<fmt>")
-@_managers_only
+@managers_only
 def manager_export(fmt: str) -> ResponseReturnValue:
     user = current_account()
     assert user is not None
@@ -160,7 +146,7 @@ def manager_export(fmt: str) -> ResponseReturnValue:
 
 
 @bp.get("/manager/certificates.csv")
-@_managers_only
+@managers_only
 def manager_certificates_csv() -> ResponseReturnValue:
     """Every certificate of the unit in the year, streamed as it is read."""
     from flask import stream_with_context
@@ -187,7 +173,7 @@ def manager_certificates_csv() -> ResponseReturnValue:
 
 
 @bp.post("/manager/exports")
-@_managers_only
+@managers_only
 def manager_export_job() -> ResponseReturnValue:
     """The same export as a job: the file is kept and downloaded from the job's page, which
     the manager may leave and come back to."""
@@ -202,17 +188,17 @@ def manager_export_job() -> ResponseReturnValue:
     fmt = request.form.get("format", "")
     if fmt not in FORMATS:
         abort(400)
-    if not reports.can_see_unit(db(), user, unit):
+    if not access.can_see_unit(db(), user, unit):
         abort(403)
     with transaction() as session:
-        job_id = jobs.create(session, kind="report_export", owner=user, now=now(), total=1,
+        job_id = jobs.create(session, kind=JobKind.REPORT_EXPORT, owner=user, now=now(), total=1,
                              params={"unit": unit, "year": year, "format": fmt, **_export_labels()}).id
     launch(job_id)
     return redirect(url_for("lms_jobs.job_page", job_id=job_id))
 
 
 @bp.route("/manager/mandates", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def manager_mandates() -> ResponseReturnValue:
     """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
     from lms.services.collation import sorted_by_name
@@ -222,7 +208,7 @@ def manager_mandates() -> ResponseReturnValue:
     session = db()
     courses = [(c.id, c.title) for c in catalogue.list_courses(session)]
     home = user.unit_code or "86"
-    codes = reports.unit_scope(session, user, home) if unit_service.find_unit(session, home) is not None else []
+    codes = access.unit_scope(session, user, home) if unit_service.find_unit(session, home) is not None else []
     units = sorted_by_name(unit_service.units_in(session, codes), lambda u: u.name)
     units.sort(key=lambda u: u.code != home)  # the manager's own unit first, then its communes by name
     error = None
@@ -264,7 +250,7 @@ def manager_mandates() -> ResponseReturnValue:
 
 
 @bp.route("/manager/population", methods=["GET", "POST"])
-@_managers_only
+@managers_only
 def manager_population() -> ResponseReturnValue:
     """The working-age population per unit and year (the census is not the system's to know):
     entered one by one or imported from a CSV / XLSX file."""
@@ -277,7 +263,7 @@ def manager_population() -> ResponseReturnValue:
     assert user is not None
     unit = request.values.get("unit") or user.unit_code or "86"
     session = db()
-    if not reports.can_see_unit(session, user, unit) or unit_service.find_unit(session, unit) is None:
+    if not access.can_see_unit(session, user, unit) or unit_service.find_unit(session, unit) is None:
         abort(403)
     errors: list[str] = []
     if request.method == "POST":
@@ -299,7 +285,7 @@ def manager_population() -> ResponseReturnValue:
             errors = [v if ":" in v else message(v) for v in exc.fields.values()] or [message(exc.key)]
         else:
             return redirect(url_for("lms_manager.manager_population", unit=unit))
-    codes = reports.unit_scope(session, user, unit)
+    codes = access.unit_scope(session, user, unit)
     names = unit_service.unit_names(session, codes)
     entered = [{"unit": names.get(r.unit_code, r.unit_code), "code": r.unit_code, "year": r.year,
                 "working_age": f"{r.working_age:,}".replace(",", "."), "source": r.source}

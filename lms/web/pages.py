@@ -10,16 +10,16 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale
 from werkzeug.exceptions import HTTPException
 
-from lms.domain.certificates import vietnamese_date
+from lms.domain.calendar import local_date as local_day
+from lms.domain.calendar import show_date, vietnamese_date
 from lms.services import catalogue
-from lms.web.auth import current_account
+from lms.web.auth import current_account, permissions
 from lms.web.db import db, state
 from lms.web.learning_path import course_card, duties
 from lms.web.messages import message
@@ -42,7 +42,7 @@ def _remember_language() -> None:
 @bp.app_context_processor
 def _layout() -> dict[str, Any]:
     user = current_account()
-    return {"account": user, "large_text": bool(session.get("large_text")),
+    return {"account": user, "may": permissions(user), "large_text": bool(session.get("large_text")),
             "lang": session.get("lang") or state().settings.default_language, "static_url": static_url}
 
 
@@ -82,15 +82,14 @@ def local_date(value: datetime | None) -> str | None:
     """A stored UTC time as the site's local date, dd/mm/yyyy."""
     if value is None:
         return None
-    return value.astimezone(ZoneInfo(state().settings.timezone)).strftime("%d/%m/%Y")
+    return show_date(value, state().settings.timezone)
 
 
 def long_date(value: datetime) -> str:
     """A date in words, as a certificate states it: "ngày 02 tháng 12 năm 2026" in Vietnamese,
     "2 December 2026" in English (Babel's CLDR month names, the site's time zone)."""
     if get_locale() is not None and str(get_locale()) == "en":
-        local = value.astimezone(ZoneInfo(state().settings.timezone))
-        return str(format_date(local.date(), "d MMMM y"))
+        return str(format_date(local_day(value, state().settings.timezone), "d MMMM y"))
     return vietnamese_date(value)
 
 

@@ -3,45 +3,25 @@ as a learner sees it, and read its item analysis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from lms.content.problems import ContentError
 from lms.services import access, catalogue, lessons, quizzes
 from lms.services.errors import ServiceError
-from lms.services.records import Quiz
-from lms.web.auth import current_account
+from lms.services.records import JobKind, Quiz
+from lms.web.auth import authors_only, current_account
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
 
-__all__ = ["authors_only", "bp"]
+__all__ = ["bp"]
 
 bp = PageBlueprint("lms_trainer", __name__)
-
-AUTHORS = access.AUTHOR_ROLES
-
-
-def authors_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A page for authors (access.can_author); what they may change is checked per object."""
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not access.can_author(current_account()):
-            abort(403)
-        return view(*args, **kwargs)
-
-    protected: Callable[..., Any] = login_required(wrapped)
-    return protected
-
-
-_authors_only = authors_only  # the first wave's name, for pages not yet moved to the public one
 
 
 @bp.get("/trainer")
@@ -69,11 +49,11 @@ def trainer_home() -> ResponseReturnValue:
 
 
 def _reviews_due() -> list[dict[str, Any]]:
-    from lms.domain.certificates import VN
+    from lms.domain.calendar import local_date
     from lms.services.content import lessons_due_for_review
     from lms.web.db import state
 
-    today = now().astimezone(VN).date()
+    today = local_date(now())
     return [{"title": r.title, "url": url_for("lms_courses.lesson", lesson_id=r.lesson_id),
              "date": r.review_by.strftime("%d/%m/%Y") if r.review_by else None,
              "overdue": r.review_by is None or r.review_by < today}
@@ -107,7 +87,7 @@ def quiz_import() -> ResponseReturnValue:
 
             name = Path(upload.filename).name or "cau-hoi.txt"
             with transaction() as session:
-                job_id = jobs.create(session, kind="quiz_import", owner=user, now=now(), payload=upload.read(),
+                job_id = jobs.create(session, kind=JobKind.QUIZ_IMPORT, owner=user, now=now(), payload=upload.read(),
                                      params={"filename": name, "course_id": course_id, "format": fmt,
                                              "title": title, "draft": True}).id
             launch(job_id)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
 from lms.services import statements
-from lms.web.auth import current_account
+from lms.web.auth import admins_only
 from lms.web.db import db
 from lms.web.page_blueprint import PageBlueprint
 
@@ -26,9 +25,6 @@ def start(state: Any) -> None:
 
 
 @bp.get("/admin/xapi")
-@login_required
+@admins_only
 def admin_xapi() -> ResponseReturnValue:
-    user = current_account()
-    if user is None or user.role != "admin":
-        abort(403)
     return render_template("lms/admin_xapi.html", xapi=statements.status(db()))

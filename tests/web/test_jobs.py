@@ -1,6 +1,7 @@
 """Job pages: progress shown with <progress> and a refresh that needs no JavaScript, only to the
 job's owner (or an admin); the report export as a job hands out the same file as the direct
-download; the quiz import goes through a job; a job left behind is started again when visited."""
+download; the quiz import goes through a job; reading a job's page changes nothing, and a job
+left behind is started again by its owner's POST."""
 
 from __future__ import annotations
 
@@ -108,20 +109,49 @@ def test_quiz_import_runs_as_a_job(client: FlaskClient, session: Session) -> Non
     assert f"/jobs/{job.id}" in client.get("/trainer").get_data(as_text=True)
 
 
-def test_a_job_left_behind_is_started_again_when_its_page_is_visited(client: FlaskClient,
-                                                                      session: Session) -> None:
-    user_id = _login(client, session, "manager", "86")
-    owner = session.get(User, user_id)
+def _left_behind(session: Session, owner: User | None) -> Job:
     job = jobs.create(session, kind="report_export", owner=owner, now=now(), total=1,
                       params={"unit": "86", "year": now().year, "format": "csv",
                               "header": ["a", "b", "c", "d", "e", "f"], "yes": "y", "no": "n"})
     job.status, job.runs, job.updated_at = "running", 1, now() - timedelta(hours=1)
     session.commit()
+    return job
+
+
+def test_reading_the_page_of_a_job_left_behind_changes_nothing(client: FlaskClient, session: Session) -> None:
+    user_id = _login(client, session, "manager", "86")
+    job = _left_behind(session, session.get(User, user_id))
+    other = _left_behind(session, session.get(User, user_id))
+    before = {job.id: job.updated_at, other.id: other.updated_at}
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
-    assert "Đã xong" in page and f"/jobs/{job.id}/file" in page
+    assert "Đang chạy" in page and f'action="/jobs/{job.id}/resume"' in page
+    session.expire_all()
+    for job_id, updated_at in before.items():
+        stored = session.get(Job, job_id)
+        assert stored is not None and stored.status == "running" and stored.runs == 1
+        assert stored.updated_at == updated_at
+
+
+def test_a_job_left_behind_is_started_again_by_its_owner(app: Flask, client: FlaskClient,
+                                                         session: Session) -> None:
+    """Was: started again by a GET of its page. The page now offers a button (a POST)."""
+    user_id = _login(client, session, "manager", "86")
+    job = _left_behind(session, session.get(User, user_id))
+    other = _left_behind(session, session.get(User, user_id))
+    stranger = app.test_client()
+    _login(stranger, session, "manager", "86")
+    token = csrf_token(stranger, "/manager?unit=86")
+    assert stranger.post(f"/jobs/{job.id}/resume", data={"csrf_token": token}).status_code == 403
+    assert client.post(f"/jobs/{job.id}/resume").status_code == 400  # no CSRF token
+    r = client.post(f"/jobs/{job.id}/resume", data={"csrf_token": csrf_token(client, f"/jobs/{job.id}")})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/jobs/{job.id}")
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "Đã xong" in page and f"/jobs/{job.id}/file" in page and "/resume" not in page
     session.expire_all()
     stored = session.get(Job, job.id)
     assert stored is not None and stored.status == "done" and stored.runs == 2
+    untouched = session.get(Job, other.id)  # only the job asked about
+    assert untouched is not None and untouched.status == "running" and untouched.runs == 1
 
 
 def test_only_admins_regenerate_certificates_from_the_browser(app: Flask, client: FlaskClient,

@@ -152,7 +152,8 @@ def test_every_page_route_has_a_row(app: Flask) -> None:
     # reached only by a form (POST), as a file of a course, or as the service worker itself
     elsewhere = {"/logout", "/settings/text-size", "/settings/language", "/lessons/{}/completion",
                  "/quizzes/{}/attempts", "/attempts/{}/answers/{}", "/courses/{}/assets/{}", "/sw.js",
-                 "/static/{}", "/healthz", "/jobs/{}/file", "/manager/exports", "/manager/certificates/regenerate",
+                 "/static/{}", "/healthz", "/jobs/{}/file", "/jobs/{}/resume", "/manager/exports",
+                 "/manager/certificates/regenerate",
                  "/manager/report.{}", "/trainer/quizzes/{}/publish"}
     for rule in app.url_map.iter_rules():
         if not isinstance(app.blueprints.get(rule.endpoint.rpartition(".")[0]), PageBlueprint):
