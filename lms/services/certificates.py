@@ -4,6 +4,7 @@ reissue, verify, and produce the signed PDF off the request path when a queue is
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from lms.domain import certificates as rules
 from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
+from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Quiz, User
 
 __all__ = [
     "ISSUER",
     "Signing",
+    "award",
+    "award_in_person",
     "certificate_status",
     "generate_pdf",
     "issue",
@@ -33,6 +37,7 @@ __all__ = [
     "list_for_user",
     "new_code",
     "revoke",
+    "schedule_pdf",
     "verify",
 ]
 
@@ -228,7 +233,8 @@ def _template_for(session: Session, unit_code: str | None) -> str:
 def render_job(certificate_id: int) -> str:
     """The background job (RQ): render one certificate's PDF in its own transaction."""
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     settings = Settings.load()
     engine = make_engine(settings.database_url)
@@ -246,7 +252,7 @@ def render_job(certificate_id: int) -> str:
 
 
 def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
-                 background: Callable[[int], Any] | None = None) -> str:
+                 background: Callable[[int], object] | None = None) -> str:
     """With a queue (LMS_REDIS_URL) the PDF is made by `lms worker` after this transaction
     commits. Without one, ``background`` (the web server's: a thread of its own) makes it after
     the commit, so that the answer that earned the certificate does not wait seconds for it; the
@@ -255,18 +261,36 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
     if cert.pdf_status == "ready":
         return "ready"
     if settings.redis_url:
-        from lms.jobs import enqueue_after_commit
+        from lms.jobs import enqueue
 
-        enqueue_after_commit(session, settings.redis_url, "lms.services.certificates.render_job", cert.id)
+        after_commit(session, functools.partial(enqueue, settings.redis_url, "lms.services.certificates.render_job",
+                                                cert.id))
         return "queued"
     if background is not None:
-        from sqlalchemy import event
-
-        cert_id = cert.id
-        event.listen(session, "after_commit", lambda _s: background(cert_id), once=True)
+        after_commit(session, functools.partial(background, cert.id))
         return "queued"
     generate_pdf(session, cert, signing=Signing.from_settings(settings), verify_base_url=settings.public_url)
     return "ready"
+
+
+def award(session: Session, user: User, course_id: str, *, now: datetime, settings: Any,
+          background: Callable[[int], object] | None = None) -> Certificate | None:
+    """After progress is recorded (a lesson completed, a final passed): issue the course
+    certificate when it is earned and have its PDF made (see :func:`schedule_pdf`), so the answer
+    that earned it comes back at once. Returns the certificate, or None when not (yet) earned."""
+    cert = issue_if_earned(session, user, course_id, now=now)
+    if cert is not None:
+        schedule_pdf(session, cert, settings=settings, background=background)
+    return cert
+
+
+def award_in_person(session: Session, learner: User, course: Course, *, issued_by: User, now: datetime,
+                    settings: Any, background: Callable[[int], object] | None = None) -> Certificate:
+    """A class result that earns the certificate (lms.services.classes decides that): issue it and
+    have its PDF made, like every other certificate's."""
+    cert = issue(session, learner, course, now=now, source="in_person", issued_by=issued_by)
+    schedule_pdf(session, cert, settings=settings, background=background)
+    return cert
 
 
 def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[str, Any]:

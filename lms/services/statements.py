@@ -14,17 +14,20 @@ set, else a thread of the web server (:func:`start_sender`), and ``lms xapi flus
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.domain import xapi
+from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, write_intent
 from lms.store.models import XapiStatement
 
@@ -38,7 +41,6 @@ LEASE = timedelta(minutes=2)  # a page a sender took and did not finish is free 
 _TARGET = "lms.xapi.target"
 _WAKE = "lms.xapi.wake"
 _WAKING = "lms.xapi.waking"
-_LISTENING = "lms.xapi.listening"
 
 
 @dataclass(frozen=True)
@@ -98,18 +100,11 @@ def _write(session: Session, target: Target, statement: dict[str, Any], verb: st
            ref: str | None = None) -> None:
     session.add(XapiStatement(id=statement["id"], verb=verb, ref=ref, created_at=now, tries=0,
                               body=json.dumps(statement, ensure_ascii=False, separators=(",", ":"))))
-    session.info[_WAKING] = True  # statements written: wake the sender at the next (outermost) commit
-    if not session.info.get(_LISTENING):
-        session.info[_LISTENING] = True
-        event.listen(session, "after_commit", _after_commit)
+    # statements written: wake the sender once, after the outermost commit
+    after_commit(session, functools.partial(_wake, session.info.get(_TARGET), session.info.get(_WAKE)), key=_WAKING)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
-        return
-    if not session.info.pop(_WAKING, False):
-        return
-    target = session.info.get(_TARGET)
+def _wake(target: Target | None, wake: Callable[[], object] | None) -> None:
     if target is not None and target.redis_url:
         from lms.jobs import enqueue
 
@@ -117,7 +112,7 @@ def _after_commit(session: Session) -> None:
             enqueue(target.redis_url, "lms.services.statements.flush_job")
         except Exception:  # the rows are safe in the outbox; the next flush sends them
             log.warning("could not queue the xAPI sender", exc_info=True)
-    elif callable(wake := session.info.get(_WAKE)):
+    elif wake is not None:
         wake()
 
 
@@ -332,7 +327,8 @@ def flush_job(retry: int = 0) -> dict[str, Any]:
     """The RQ job: send what is pending; if the LRS is down, run again later, waiting longer
     each time (up to 5 minutes), until it answers."""
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     settings = Settings.load()
     engine = make_engine(settings.database_url)

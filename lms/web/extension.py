@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lms.config import Settings
 from lms.services import audit
-from lms.store import make_engine, make_sessionmaker
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import make_engine
 from lms.store.engine import reset_write_intent, set_write_intent
 from lms.web.auth import init_login
 from lms.web.limits import limiter

@@ -274,9 +274,11 @@ def complete_lesson(lesson_id: str) -> ResponseReturnValue:
         with transaction() as session_:
             progress = catalogue.complete_lesson(session_, user, lesson_id, now=now())
             if progress.done:
-                from lms.web.awards import award_if_earned
+                from lms.services import certificates
+                from lms.web.certificate_pdfs import background
 
-                award_if_earned(session_, user, progress.course_id)
+                certificates.award(session_, user, progress.course_id, now=now(), settings=state().settings,
+                                   background=background())
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)

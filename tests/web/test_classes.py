@@ -22,10 +22,14 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     before = reports.published_figures(session, manager, "86", now().year)
     klass = classes.create_class(session, trainer, title="Lớp VNeID cho người cao tuổi", held_on=now(),
                                  place="Nhà văn hóa khóm 3", unit_code="28756", course_id="dich-vu-cong")
-    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=None, score=85, now=now())
-    classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now())
-    row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
-    again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
+    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=None, score=85, now=now(),
+                              **factories.PDFS_LATER)
+    classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now(),
+                              **factories.PDFS_LATER)
+    row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now(),
+                                    **factories.PDFS_LATER)
+    again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now(),
+                                      **factories.PDFS_LATER)
     assert again.id == row.id  # ticking twice is one participant-time
     after = reports.published_figures(session, manager, "86", now().year)
     assert after["classes_held"] == before["classes_held"] + 1  # type: ignore[operator]
@@ -35,7 +39,8 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     assert certificates.list_for_user(session, learners[1]) == []
     other_trainer = factories.user(session, role="trainer")
     with pytest.raises(Forbidden):
-        classes.record_attendance(session, other_trainer, klass.id, learners[1].login, passed=True, now=now())
+        classes.record_attendance(session, other_trainer, klass.id, learners[1].login, passed=True, now=now(),
+                                  **factories.PDFS_LATER)
     with pytest.raises(Invalid):
         classes.create_class(session, trainer, title="", held_on=now(), place="x", unit_code="00000",
                              course_id="dich-vu-cong")
