@@ -154,3 +154,16 @@ def test_only_the_operator_issues_without_a_class(session: Session) -> None:
     assert cert.source == "in_person" and cert.issued_by_id is None
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.issue",
                                                     AuditEvent.object_id == cert.code)).first() is not None
+
+
+def test_an_in_person_certificate_has_its_pdf_scheduled_after_the_commit(session: Session) -> None:
+    trainer = factories.user(session, role="trainer", unit_code=VINH_LONG)
+    learner = factories.user(session, role="official")
+    asked: list[int] = []
+    row = classes.record_attendance(session, trainer, _class(session, trainer).id, learner.login, passed=None,
+                                    score=90, now=now(), settings=factories.PDFS_LATER["settings"],
+                                    background=asked.append)
+    assert row.certificate_id is not None
+    assert asked == []  # not before the certificate is committed
+    session.commit()
+    assert asked == [row.certificate_id]

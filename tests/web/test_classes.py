@@ -168,3 +168,26 @@ def test_a_second_manager_confirms_a_pass_in_the_browser(app, session: Session) 
     assert cert.issued_by_id == manager.id and cert.pdf_status == "ready"
     row = session.query(Attendance).filter_by(class_id=klass.id, user_id=learner.id).one()
     assert (row.recorded_by_id, row.confirmed_by_id) == (trainer.id, manager.id)
+
+
+def test_a_sheet_that_certifies_has_the_certificate_pdf_made(client: FlaskClient, session: Session) -> None:
+    """The in-person path goes through certificates.award_in_person like every other: a sheet whose
+    score passes issues the certificate and has its PDF made (inline under test), not left pending."""
+    import io
+
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    learner = factories.user(session)
+    klass = classes.create_class(session, trainer, title="Lớp dịch vụ công", held_on=now(), place="UBND phường",
+                                 unit_code="28756", course_id="dich-vu-cong")
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
+                                "password": factories.PASSWORD})
+    url = f"/trainer/classes/{klass.id}"
+    sheet = f"login,passed,score\n{learner.login},Đạt,90\n"
+    r = client.post(url, data={"csrf_token": csrf_token(client, url),
+                               "sheet": (io.BytesIO(sheet.encode()), "diem-danh.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    session.expire_all()
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="dich-vu-cong").one()
+    assert cert.source == "in_person" and cert.pdf_status == "ready"
