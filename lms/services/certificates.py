@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,9 @@ from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Quiz, User
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = [
     "ISSUER",
@@ -59,7 +62,7 @@ class Signing:
         return cls(key, cert)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Signing:
+    def from_settings(cls, settings: Settings) -> Signing:
         """The organisation's own key and certificate when configured (LMS_SIGNING_KEY and
         LMS_SIGNING_CERT); otherwise the development pair created under instance/."""
         if settings.signing_key and settings.signing_cert:
@@ -251,7 +254,7 @@ def render_job(certificate_id: int) -> str:
         engine.dispose()
 
 
-def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
+def schedule_pdf(session: Session, cert: Certificate, *, settings: Settings,
                  background: Callable[[int], object] | None = None) -> str:
     """With a queue (LMS_REDIS_URL) the PDF is made by `lms worker` after this transaction
     commits. Without one, ``background`` (the web server's: a thread of its own) makes it after
@@ -273,7 +276,7 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
     return "ready"
 
 
-def award(session: Session, user: User, course_id: str, *, now: datetime, settings: Any,
+def award(session: Session, user: User, course_id: str, *, now: datetime, settings: Settings,
           background: Callable[[int], object] | None = None) -> Certificate | None:
     """After progress is recorded (a lesson completed, a final passed): issue the course
     certificate when it is earned and have its PDF made (see :func:`schedule_pdf`), so the answer
@@ -285,7 +288,7 @@ def award(session: Session, user: User, course_id: str, *, now: datetime, settin
 
 
 def award_in_person(session: Session, learner: User, course: Course, *, issued_by: User, now: datetime,
-                    settings: Any, background: Callable[[int], object] | None = None) -> Certificate:
+                    settings: Settings, background: Callable[[int], object] | None = None) -> Certificate:
     """A class result that earns the certificate (lms.services.classes decides that): issue it and
     have its PDF made, like every other certificate's."""
     cert = issue(session, learner, course, now=now, source="in_person", issued_by=issued_by)
@@ -313,7 +316,7 @@ def signed_credential(session: Session, cert: Certificate, *, base_url: str, sig
     return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)
 
 
-def render_in_background(sessions: Callable[[], Session], certificate_id: int, *, settings: Any) -> str:
+def render_in_background(sessions: Callable[[], Session], certificate_id: int, *, settings: Settings) -> str:
     """Make one pending certificate's PDF: read and render in a read transaction, then store it
     with one conditional update, so the database's write lock is never held while WeasyPrint
     works, and a PDF another process stored first is kept."""
@@ -340,7 +343,7 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     return status
 
 
-def render_pending(sessions: Callable[[], Session], *, settings: Any, limit: int = 1000) -> int:
+def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
     from lms.store import write_intent
 

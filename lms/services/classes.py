@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,9 @@ from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attendance, Certificate, Course, Quiz, TeamMember, TrainingClass, Unit, User
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -88,7 +91,7 @@ def _class_and_learner(session: Session, actor: User, class_id: int, login: str)
 
 
 def record_attendance(session: Session, trainer: User, class_id: int, login: str, *, passed: bool | None,
-                      now: datetime, settings: Any, background: Background = None,
+                      now: datetime, settings: Settings, background: Background = None,
                       score: float | None = None) -> Attendance:
     """Tick a learner present (again: updates the result) and write down the paper test. A score
     at or above the course's pass mark issues the certificate and has its PDF made
@@ -122,7 +125,7 @@ def record_attendance(session: Session, trainer: User, class_id: int, login: str
     return row
 
 
-def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, now: datetime, settings: Any,
+def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, now: datetime, settings: Settings,
                  background: Background = None) -> Attendance:
     """A manager's second confirmation of a pass recorded without a qualifying score: issues the
     certificate, and the audit log keeps who recorded, who confirmed and when."""
@@ -146,14 +149,15 @@ def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, 
 
 
 def _certify(session: Session, row: Attendance, learner: User, course: Course, *, issuer: User,
-             now: datetime, settings: Any, background: Background) -> None:
+             now: datetime, settings: Settings, background: Background) -> None:
     cert = certificates.award_in_person(session, learner, course, issued_by=issuer, now=now, settings=settings,
                                         background=background)
     row.certificate_id = cert.id
 
 
 def certificate_to_render(session: Session, row: Attendance) -> Certificate | None:
-    """The row's certificate while its PDF is still to be made (the caller schedules it)."""
+    """The row's certificate while its PDF is still to be made (the use case that issued it has
+    scheduled it already: lms.services.certificates.award_in_person)."""
     cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
     return cert if cert is not None and cert.pdf_status != "ready" else None
 
@@ -202,7 +206,7 @@ _PASSED = {"": None, "đạt": True, "dat": True, "có": True, "co": True, "yes"
 
 
 def import_attendance(session: Session, trainer: User, class_id: int, path: Path, *, now: datetime,
-                      settings: Any, background: Background = None, name: str | None = None) -> int:
+                      settings: Settings, background: Background = None, name: str | None = None) -> int:
     """Attendance from a CSV or XLSX sheet (``login`` and, when there was a paper test, ``passed``:
     đạt / không đạt, leave empty when there was none). Every row is checked first and reported as
     ``FILE:ROW:COLUMN: message``; a sheet with any error records nobody. Returns the rows recorded."""

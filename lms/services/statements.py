@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,9 @@ from lms.domain import xapi
 from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, write_intent
 from lms.store.models import XapiStatement
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = ["BATCH", "FlushResult", "Target", "actor_for_login", "attempt_graded", "bind", "certificate_issued",
            "certificate_revoked", "flush", "flush_job", "lesson_completed", "login_for_actor", "replay",
@@ -55,15 +58,17 @@ class Target:
     redis_url: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Target | None:
-        if not getattr(settings, "xapi_endpoint", None):
+    def from_settings(cls, settings: Settings) -> Target | None:
+        endpoint = getattr(settings, "xapi_endpoint", None)
+        if not endpoint:
             return None
         return cls(public_url=settings.public_url, actor_key=settings.xapi_actor_key,
-                   endpoint=settings.xapi_endpoint, username=settings.xapi_username,
+                   endpoint=endpoint, username=settings.xapi_username,
                    password=settings.xapi_password, redis_url=settings.redis_url)
 
 
-def bind(sessions: sessionmaker[Session], settings: Any, *, wake: Any = None) -> Target | None:
+def bind(sessions: sessionmaker[Session], settings: Settings, *,
+         wake: Callable[[], object] | None = None) -> Target | None:
     """Give the LMS's own sessionmaker its LRS (never every Session of the process: the LMS may
     live inside someone else's Flask site). ``wake`` is called after a commit that wrote
     statements (the web server's sender thread)."""
@@ -277,7 +282,7 @@ def replay(session: Session, *, since: datetime) -> int:
 
 
 # ------------------------------------------------------------------ who is behind an opaque actor
-def actor_for_login(session: Session, settings: Any, login: str) -> dict[str, str] | None:
+def actor_for_login(session: Session, settings: Settings, login: str) -> dict[str, str] | None:
     """The account an LRS holds for this person (for an authorised audit)."""
     from lms.domain.text import normalise_login
 
@@ -287,7 +292,7 @@ def actor_for_login(session: Session, settings: Any, login: str) -> dict[str, st
     return {"homePage": settings.public_url, "name": xapi.actor_name(settings.xapi_actor_key, user.id)}
 
 
-def login_for_actor(session: Session, settings: Any, name: str) -> str | None:
+def login_for_actor(session: Session, settings: Settings, name: str) -> str | None:
     """The reverse, by recomputing every account's name (the HMAC cannot be inverted)."""
     last = 0
     while True:
@@ -301,7 +306,7 @@ def login_for_actor(session: Session, settings: Any, name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ runners
-def start_sender(sessions: sessionmaker[Session], settings: Any) -> Any:
+def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
     """The embedded default's sender (no Redis): a thread of the web process, woken after each
     commit that wrote statements, backing off while the LRS is down. Returns it (None if there
     is no LRS, or Redis has a worker for this)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.services import figures
@@ -24,7 +25,7 @@ __all__ = ["PARTICIPANTS", "after_commit", "make_sessionmaker"]
 PARTICIPANTS: tuple[UnitOfWorkParticipant, ...] = (figures.KEEPER,)
 
 
-def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
+def make_sessionmaker(bind: Engine | Connection, **kwargs: Any) -> sessionmaker[Session]:
     """The LMS's sessionmaker over an engine (or a connection, with ``join_transaction_mode``)."""
     return build_sessionmaker(bind, participants=PARTICIPANTS, **kwargs)
 

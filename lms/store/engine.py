@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -221,7 +221,7 @@ def after_commit(session: Session, callback: Callable[[], object], *, key: str |
     waiting.setdefault(key if key is not None else object(), callback)
 
 
-def build_sessionmaker(bind: Any, *, participants: Sequence[UnitOfWorkParticipant],
+def build_sessionmaker(bind: Engine | Connection, *, participants: Sequence[UnitOfWorkParticipant],
                        **kwargs: Any) -> sessionmaker[Session]:
     """The LMS's sessionmaker, with its unit of work wired in here, explicitly, on this maker's own
     session class: ``participants`` hear of flushes, settle before commit and forget on rollback;

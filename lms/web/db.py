@@ -34,8 +34,10 @@ def now() -> datetime:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """The request's unit of work: commits on success, rolls back on error. Reads made before
-    (the token lookup, say) join it rather than failing with "already begun"."""
+    """The request's unit of work (a session of lms.services.unit_of_work's sessionmaker): commits
+    on success, which settles the summary figures first and then runs the work registered with
+    ``after_commit``; rolls back on error, which drops that work. Reads made before (the token
+    lookup, say) join it rather than failing with "already begun"."""
     session = db()
     if session.in_transaction():
         try:
