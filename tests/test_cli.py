@@ -85,7 +85,6 @@ def _export(run, quiz_id: str, tmp_path: Path) -> str:  # type: ignore[no-untype
 
 def test_quiz_import_draft_replace_and_refusals(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
     from lms.store import Quiz, make_engine
 
     sample = SHARED / "accept" / "sample_quiz.gift"
