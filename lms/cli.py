@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from lms.config import Settings
 from lms.content.problems import ContentError
 from lms.services.errors import ServiceError
-from lms.store import Role, make_engine, make_sessionmaker
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Role, make_engine
 
 __all__ = ["main"]
 

@@ -16,14 +16,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lms import create_app
 from lms.config import PROJECT_ROOT, Settings
 from lms.services.content import sync_all
 from lms.services.plans import ensure_default_plan
+from lms.services.unit_of_work import make_sessionmaker
 from lms.services.units import ensure_units
-from lms.store import LmsSession, make_engine
+from lms.store import make_engine
 from lms.store.migrate import upgrade
 from lms.web.limits import limiter
 from tests.databases import REDIS_URL, fresh_database
@@ -40,7 +41,7 @@ def database_url() -> Iterator[str]:
     with fresh_database(KIND) as url:
         upgrade(url)
         engine = make_engine(url)
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine)() as s, s.begin():
             ensure_units(s)
             ensure_default_plan(s, now=datetime.now(UTC))
             sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
@@ -65,7 +66,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture()
 def session(connection: Connection) -> Iterator[Session]:
-    s = LmsSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    s = make_sessionmaker(connection, join_transaction_mode="create_savepoint")()
     yield s
     s.close()
 
@@ -102,8 +103,7 @@ def app(settings: Settings, connection: Connection) -> Iterator[Flask]:
     application = create_app(settings)
     application.config["TESTING"] = True
     state = application.extensions["lms"]
-    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint",
-                                      expire_on_commit=False)
+    state.sessionmaker = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     limiter.reset()
     yield application
     state.engine.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,11 @@ from lms.store import User
 _seq = itertools.count(1)
 PASSWORD = "Mat-khau-2026!"
 VINH_LONG_COMMUNE = "28756"  # Phường Phú Khương, Vĩnh Long
+
+
+# The certificate-PDF keywords of the use cases that may issue a certificate, for tests that do not
+# make PDFs: no queue, and a background that leaves them pending (the pending row is the queue).
+PDFS_LATER: dict[str, Any] = {"settings": SimpleNamespace(redis_url=None), "background": lambda _id: None}
 
 
 def now() -> datetime:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lms.cli import main
 from lms.config import PROJECT_ROOT
-from lms.store import LmsSession
+from lms.services.unit_of_work import make_sessionmaker
 from tests.shared_dir import SHARED
 
 
@@ -85,7 +85,7 @@ def _export(run, quiz_id: str, tmp_path: Path) -> str:  # type: ignore[no-untype
 
 def test_quiz_import_draft_replace_and_refusals(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from lms.config import Settings
-    from lms.store import Quiz, make_engine, make_sessionmaker
+    from lms.store import Quiz, make_engine
 
     sample = SHARED / "accept" / "sample_quiz.gift"
     code, out, _ = run("quiz", "import", str(sample), "--course", "dich-vu-cong", "--draft")
@@ -163,12 +163,12 @@ def test_demo_seed_refuses_in_production_and_creates_nothing(run, monkeypatch: p
 
     from lms.store import User
 
-    with LmsSession(engine) as s:
+    with make_sessionmaker(engine, expire_on_commit=True)() as s:
         before = s.scalar(select(func.count()).select_from(User))
     monkeypatch.setenv("LMS_ENV", "production")
     code, out, err = run("demo", "seed")
     assert code == 1 and "production" in err and out == ""
-    with LmsSession(engine) as s:
+    with make_sessionmaker(engine, expire_on_commit=True)() as s:
         assert s.scalar(select(func.count()).select_from(User)) == before
 
 

@@ -91,7 +91,8 @@ attempt = attempt.json
 
 # The right answers, read from what the server grades against (the attempt's stored layout).
 from lms.config import Settings  # noqa: E402
-from lms.store import Attempt, make_engine, make_sessionmaker  # noqa: E402
+from lms.services.unit_of_work import make_sessionmaker  # noqa: E402
+from lms.store import Attempt, make_engine  # noqa: E402
 engine = make_engine(Settings.load(host.config).database_url)
 with make_sessionmaker(engine)() as s:
     layout = {snap["id"]: snap for snap in s.get(Attempt, attempt["attempt_id"]).layout}

@@ -1,5 +1,7 @@
 """Background work on a real queue (RQ + Redis). Jobs are named by dotted path so this layer
-imports nothing above it; with no Redis configured, callers run the same function inline."""
+imports nothing above it; with no Redis configured, callers run the same function inline. A job
+that must see a transaction's rows is queued by the caller after the commit
+(``lms.services.unit_of_work.after_commit``)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-__all__ = ["QUEUE", "enqueue", "enqueue_after_commit", "enqueue_in", "run_in_thread", "run_worker"]
+__all__ = ["QUEUE", "enqueue", "enqueue_in", "run_in_thread", "run_worker"]
 
 QUEUE = "lms"
 
@@ -34,15 +33,6 @@ def enqueue_in(redis_url: str, delay: timedelta, func_path: str, *args: Any) -> 
     job = Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue_in(delay, func_path, *args, job_timeout=600,
                                                                         result_ttl=3600, failure_ttl=7 * 86400)
     return str(job.id)
-
-
-def enqueue_after_commit(session: Session, redis_url: str, func_path: str, *args: Any) -> None:
-    """Enqueue once the session's transaction has committed, so the worker sees the rows."""
-
-    def _after(_session: Session) -> None:
-        enqueue(redis_url, func_path, *args)
-
-    event.listen(session, "after_commit", _after, once=True)
 
 
 def run_worker(redis_url: str, *, burst: bool = False) -> None:

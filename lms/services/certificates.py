@@ -4,12 +4,13 @@ reissue, verify, and produce the signed PDF off the request path when a queue is
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,11 +22,17 @@ from lms.domain import certificates as rules
 from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
+from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Quiz, User
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = [
     "ISSUER",
     "Signing",
+    "award",
+    "award_in_person",
     "certificate_status",
     "generate_pdf",
     "issue",
@@ -33,6 +40,7 @@ __all__ = [
     "list_for_user",
     "new_code",
     "revoke",
+    "schedule_pdf",
     "verify",
 ]
 
@@ -54,7 +62,7 @@ class Signing:
         return cls(key, cert)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Signing:
+    def from_settings(cls, settings: Settings) -> Signing:
         """The organisation's own key and certificate when configured (LMS_SIGNING_KEY and
         LMS_SIGNING_CERT); otherwise the development pair created under instance/."""
         if settings.signing_key and settings.signing_cert:
@@ -228,7 +236,8 @@ def _template_for(session: Session, unit_code: str | None) -> str:
 def render_job(certificate_id: int) -> str:
     """The background job (RQ): render one certificate's PDF in its own transaction."""
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     settings = Settings.load()
     engine = make_engine(settings.database_url)
@@ -245,8 +254,8 @@ def render_job(certificate_id: int) -> str:
         engine.dispose()
 
 
-def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
-                 background: Callable[[int], Any] | None = None) -> str:
+def schedule_pdf(session: Session, cert: Certificate, *, settings: Settings,
+                 background: Callable[[int], object] | None = None) -> str:
     """With a queue (LMS_REDIS_URL) the PDF is made by `lms worker` after this transaction
     commits. Without one, ``background`` (the web server's: a thread of its own) makes it after
     the commit, so that the answer that earned the certificate does not wait seconds for it; the
@@ -255,18 +264,36 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Any,
     if cert.pdf_status == "ready":
         return "ready"
     if settings.redis_url:
-        from lms.jobs import enqueue_after_commit
+        from lms.jobs import enqueue
 
-        enqueue_after_commit(session, settings.redis_url, "lms.services.certificates.render_job", cert.id)
+        after_commit(session, functools.partial(enqueue, settings.redis_url, "lms.services.certificates.render_job",
+                                                cert.id))
         return "queued"
     if background is not None:
-        from sqlalchemy import event
-
-        cert_id = cert.id
-        event.listen(session, "after_commit", lambda _s: background(cert_id), once=True)
+        after_commit(session, functools.partial(background, cert.id))
         return "queued"
     generate_pdf(session, cert, signing=Signing.from_settings(settings), verify_base_url=settings.public_url)
     return "ready"
+
+
+def award(session: Session, user: User, course_id: str, *, now: datetime, settings: Settings,
+          background: Callable[[int], object] | None = None) -> Certificate | None:
+    """After progress is recorded (a lesson completed, a final passed): issue the course
+    certificate when it is earned and have its PDF made (see :func:`schedule_pdf`), so the answer
+    that earned it comes back at once. Returns the certificate, or None when not (yet) earned."""
+    cert = issue_if_earned(session, user, course_id, now=now)
+    if cert is not None:
+        schedule_pdf(session, cert, settings=settings, background=background)
+    return cert
+
+
+def award_in_person(session: Session, learner: User, course: Course, *, issued_by: User, now: datetime,
+                    settings: Settings, background: Callable[[int], object] | None = None) -> Certificate:
+    """A class result that earns the certificate (lms.services.classes decides that): issue it and
+    have its PDF made, like every other certificate's."""
+    cert = issue(session, learner, course, now=now, source="in_person", issued_by=issued_by)
+    schedule_pdf(session, cert, settings=settings, background=background)
+    return cert
 
 
 def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[str, Any]:
@@ -289,7 +316,7 @@ def signed_credential(session: Session, cert: Certificate, *, base_url: str, sig
     return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)
 
 
-def render_in_background(sessions: Callable[[], Session], certificate_id: int, *, settings: Any) -> str:
+def render_in_background(sessions: Callable[[], Session], certificate_id: int, *, settings: Settings) -> str:
     """Make one pending certificate's PDF: read and render in a read transaction, then store it
     with one conditional update, so the database's write lock is never held while WeasyPrint
     works, and a PDF another process stored first is kept."""
@@ -316,7 +343,7 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     return status
 
 
-def render_pending(sessions: Callable[[], Session], *, settings: Any, limit: int = 1000) -> int:
+def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
     from lms.store import write_intent
 

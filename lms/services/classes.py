@@ -9,8 +9,10 @@ recording and confirmation is in the audit log with who and when."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,9 @@ from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attendance, Certificate, Course, Quiz, Role, TeamMember, TrainingClass, Unit, User
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -38,6 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_PASS_MARK = 70.0  # a course without a final: the finals' mark
+# where a certificate's PDF is made after the commit, without a queue (lms.services.certificates.schedule_pdf)
+Background = Callable[[int], object] | None
 
 
 def create_class(session: Session, trainer: User, *, title: str, held_on: datetime, place: str, unit_code: str,
@@ -87,10 +94,12 @@ def _class_and_learner(session: Session, actor: User, class_id: int, login: str)
 
 
 def record_attendance(session: Session, trainer: User, class_id: int, login: str, *, passed: bool | None,
-                      now: datetime, score: float | None = None) -> Attendance:
+                      now: datetime, settings: Settings, background: Background = None,
+                      score: float | None = None) -> Attendance:
     """Tick a learner present (again: updates the result) and write down the paper test. A score
-    at or above the course's pass mark issues the certificate; "passed" without such a score
-    waits for a manager's confirmation (:func:`confirm_pass`)."""
+    at or above the course's pass mark issues the certificate and has its PDF made
+    (:func:`lms.services.certificates.award_in_person`: ``settings`` and ``background`` say how);
+    "passed" without such a score waits for a manager's confirmation (:func:`confirm_pass`)."""
     klass, learner = _class_and_learner(session, trainer, class_id, login)
     if score is not None and not 0 <= score <= 100:
         raise Invalid("attendance.invalid", {"score": "attendance.score"})
@@ -114,12 +123,13 @@ def record_attendance(session: Session, trainer: User, class_id: int, login: str
         audit.record(session, "attendance.record", "class", str(class_id), now=now, user_id=learner.id,
                      score=score, passed=row.passed, pass_mark=mark, recorded_by=trainer.id)
         if score is not None and score >= mark:
-            _certify(session, row, learner, course, issuer=trainer, now=now)
+            _certify(session, row, learner, course, issuer=trainer, now=now, settings=settings, background=background)
     session.flush()
     return row
 
 
-def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, now: datetime) -> Attendance:
+def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, now: datetime, settings: Settings,
+                 background: Background = None) -> Attendance:
     """A manager's second confirmation of a pass recorded without a qualifying score: issues the
     certificate, and the audit log keeps who recorded, who confirmed and when."""
     klass, learner = _class_and_learner(session, manager, class_id, login)
@@ -136,19 +146,21 @@ def confirm_pass(session: Session, manager: User, class_id: int, login: str, *, 
     audit.record(session, "attendance.confirm", "class", str(class_id), now=now, user_id=learner.id,
                  recorded_by=row.recorded_by_id, recorded_at=row.recorded_at.isoformat() if row.recorded_at else None,
                  confirmed_by=manager.id, score=row.score)
-    _certify(session, row, learner, course, issuer=manager, now=now)
+    _certify(session, row, learner, course, issuer=manager, now=now, settings=settings, background=background)
     session.flush()
     return row
 
 
 def _certify(session: Session, row: Attendance, learner: User, course: Course, *, issuer: User,
-             now: datetime) -> None:
-    cert = certificates.issue(session, learner, course, now=now, source="in_person", issued_by=issuer)
+             now: datetime, settings: Settings, background: Background) -> None:
+    cert = certificates.award_in_person(session, learner, course, issued_by=issuer, now=now, settings=settings,
+                                        background=background)
     row.certificate_id = cert.id
 
 
 def certificate_to_render(session: Session, row: Attendance) -> Certificate | None:
-    """The row's certificate while its PDF is still to be made (the caller schedules it)."""
+    """The row's certificate while its PDF is still to be made (the use case that issued it has
+    scheduled it already: lms.services.certificates.award_in_person)."""
     cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
     return cert if cert is not None and cert.pdf_status != "ready" else None
 
@@ -197,7 +209,7 @@ _PASSED = {"": None, "đạt": True, "dat": True, "có": True, "co": True, "yes"
 
 
 def import_attendance(session: Session, trainer: User, class_id: int, path: Path, *, now: datetime,
-                      name: str | None = None) -> int:
+                      settings: Settings, background: Background = None, name: str | None = None) -> int:
     """Attendance from a CSV or XLSX sheet (``login`` and, when there was a paper test, ``passed``:
     đạt / không đạt, leave empty when there was none). Every row is checked first and reported as
     ``FILE:ROW:COLUMN: message``; a sheet with any error records nobody. Returns the rows recorded."""
@@ -243,7 +255,8 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     if problems:
         raise Invalid("attendance.invalid", {str(i): p for i, p in enumerate(problems)})
     for login, passed, score in parsed:
-        record_attendance(session, trainer, class_id, login, passed=passed, score=score, now=now)
+        record_attendance(session, trainer, class_id, login, passed=passed, score=score, now=now, settings=settings,
+                          background=background)
     return len(parsed)
 
 

@@ -6,7 +6,8 @@ to is marked; before the transaction commits (or when a report is read inside it
 contributor's figures are computed afresh from its own few rows (lms.domain.figures), compared
 with what it contributed last time (``figure_shares``) and only the difference is added to the
 kept sums (``report_figures``). Reports read the sums, never the raw rows. Statements that
-bypass the ORM call :func:`touch`. ``lms report rebuild`` recomputes everything from scratch."""
+bypass the ORM call :func:`touch`. The unit of work (lms.services.unit_of_work) calls
+:data:`KEEPER` at each flush, commit and rollback. ``lms report rebuild`` recomputes everything from scratch."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, delete, event, func, insert, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,16 +41,16 @@ from lms.store import (
     Course,
     FigureShare,
     LessonCompletion,
-    LmsSession,
     ReportFigure,
     Role,
     TeamMember,
     TrainingClass,
+    UnitOfWorkParticipant,
     User,
 )
 
-__all__ = ["ONLINE_SERVICES_COURSE", "By", "FigureQuery", "kept", "missing", "rebuild", "settle", "sum_figures",
-           "sum_figures_by", "touch", "touch_activity"]
+__all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "kept", "missing", "rebuild", "settle",
+           "sum_figures", "sum_figures_by", "touch", "touch_activity"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 _PENDING = "lms.figures.pending"
@@ -86,7 +87,7 @@ def _activity_changes(session: Session, pending: set[str]) -> set[str]:
     return marks
 
 
-def _collect(session: Session, flush_context: Any) -> None:
+def _collect(session: Session) -> None:
     marks: set[str] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, User):
@@ -103,20 +104,27 @@ def _collect(session: Session, flush_context: Any) -> None:
         touch(session, *marks)
 
 
-def _forget(session: Session, *args: Any) -> None:
+def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_ACTIVITY, None)
 
 
-# Bound to the LMS's own session class only (see lms.store.engine.LmsSession): a host site's
-# sessions in the same process are left alone.
-event.listen(LmsSession, "after_flush", _collect)
-event.listen(LmsSession, "after_soft_rollback", _forget)
+class _Keeper:
+    """The figures' part in the unit of work (lms.services.unit_of_work): after each flush, mark
+    whose figures moved; before commit, settle them; on rollback, forget the marks. Wired into the
+    LMS's sessionmaker when it is built, never at import."""
+
+    def flushed(self, session: Session) -> None:
+        _collect(session)
+
+    def settle(self, session: Session) -> None:
+        settle(session)
+
+    def forget(self, session: Session) -> None:
+        _forget(session)
 
 
-@event.listens_for(LmsSession, "before_commit")
-def _before_commit(session: Session) -> None:
-    settle(session)
+KEEPER: UnitOfWorkParticipant = _Keeper()
 
 
 def settle(session: Session) -> None:

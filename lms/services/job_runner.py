@@ -198,7 +198,8 @@ def start(sessions: sessionmaker[Session], job_id: str, *, settings: Any, inline
 def run_job(job_id: str) -> str:
     """The Redis queue's entry point: run one job with this process's settings."""
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     settings = Settings.load()
     engine = make_engine(settings.database_url)

@@ -680,7 +680,8 @@ def deliver_job() -> dict[str, int]:
     from datetime import UTC
 
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     engine = make_engine(Settings.load().database_url)
     try:

@@ -10,10 +10,11 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -24,14 +25,16 @@ from lms.content.quizzes import QuizDoc, QuizSettings
 from lms.domain import grading
 from lms.domain.statistics import ItemStats, item_statistics
 from lms.services import access
-from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
-from lms.store import Attempt, AttemptAnswer, Course, Question, Quiz, User
+from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
+from lms.store import Attempt, AttemptAnswer, Certificate, Course, Question, Quiz, User
 
 __all__ = [
     "GRACE",
     "IMPORT_PASS_MARK",
+    "AttemptOutcome",
     "AttemptsUsed",
     "QuizSyncReport",
+    "StartOutcome",
     "answer_key",
     "attempt_policy",
     "attempt_result",
@@ -52,8 +55,11 @@ __all__ = [
     "preview_questions",
     "replace_bank_from_text",
     "save_answer",
+    "save_answers",
+    "start",
     "start_attempt",
     "store_quiz",
+    "submit",
     "submit_attempt",
     "sync_quizzes",
     "update_quiz",
@@ -264,26 +270,40 @@ def _expired(attempt: Attempt, now: datetime) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
 
 
-def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
-                  rng: random.Random | None = None) -> Attempt:
-    """Start an attempt, or return the one already in progress (resuming it)."""
+@dataclass(frozen=True)
+class StartOutcome:
+    """What asking to start a quiz did. ``attempt``: the attempt started, or the one in progress
+    resumed. ``refusal``: why none may start now (:class:`AttemptsUsed` says when one may;
+    ``attempt.limit``, ``quiz.empty``), returned rather than raised because an attempt left open
+    past its deadline may have been graded first, and that grading is kept."""
+
+    attempt: Attempt | None
+    refusal: ServiceError | None = None
+
+
+def start(session: Session, user: User, quiz_id: str, *, now: datetime,
+          rng: random.Random | None = None) -> StartOutcome:
+    """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write."""
     quiz = get_quiz(session, quiz_id)
     rng = rng or random.SystemRandom()
     current = _open_attempt(session, user, quiz_id)
     if current is not None:
         if not _expired(current, now):
-            return current
+            return StartOutcome(current)
         _finish(session, current, now, by="deadline")
     # How many were submitted: one aggregate, not every earlier attempt with its layout and result
     # (a practice quiz may be taken hundreds of times).
     done_count = session.scalar(select(func.count()).where(
         Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")) or 0
-    opens_at = next_attempt_at(session, user, quiz, now=now)
+    try:
+        opens_at = next_attempt_at(session, user, quiz, now=now)
+    except ServiceError as refusal:
+        return StartOutcome(None, refusal)
     if opens_at is not None:
-        raise AttemptsUsed(quiz, opens_at)
+        return StartOutcome(None, AttemptsUsed(quiz, opens_at))
     bank = active_questions(session, quiz_id)
     if not bank:
-        raise Conflict("quiz.empty")
+        return StartOutcome(None, Conflict("quiz.empty"))
     layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
     attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
                       status="in_progress", started_at=now, layout=layout,
@@ -295,9 +315,20 @@ def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
         raced = _open_attempt(session, user, quiz_id)
         if raced is None:
             raise
-        return raced
+        return StartOutcome(raced)
     _keep_layout(session, attempt.id, layout)  # the autosaves that follow need not parse it again
-    return attempt
+    return StartOutcome(attempt)
+
+
+def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
+                  rng: random.Random | None = None) -> Attempt:
+    """:func:`start` for callers that roll the whole transaction back on a refusal (the CLI,
+    tests): the refusal is raised."""
+    outcome = start(session, user, quiz_id, now=now, rng=rng)
+    if outcome.refusal is not None:
+        raise outcome.refusal
+    assert outcome.attempt is not None
+    return outcome.attempt
 
 
 class AttemptsUsed(Throttled):
@@ -385,11 +416,33 @@ def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
     return out
 
 
-def save_answer(session: Session, user: User, attempt_id: str, question_id: str, response: Any, *,
-                now: datetime) -> AttemptAnswer:
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What an answer or a submission did to an attempt.
+
+    ``saved``: the answer is stored (``saved_at``). ``closed_by_deadline``: the answer came after
+    the deadline and its grace, so it was not stored; the attempt was graded with the answers
+    saved before (``attempt`` holds the result). ``submitted``: the attempt is graded (by this
+    call or an earlier one), with ``certificate`` when passing the final earned it."""
+
+    status: Literal["saved", "closed_by_deadline", "submitted"]
+    attempt_id: str
+    saved_at: datetime | None = None
+    attempt: Attempt | None = None
+    certificate: Certificate | None = None
+
+    @property
+    def closed_by_deadline(self) -> bool:
+        return self.status == "closed_by_deadline"
+
+
+def save_answer(session: Session, user: User, attempt_id: str, question_id: str, response: object, *,
+                now: datetime) -> AttemptOutcome:
     """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
     orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
-    The attempt's layout never changes once drawn, so it is parsed once and kept."""
+    The attempt's layout never changes once drawn, so it is parsed once and kept. Refusals
+    (NotFound, ``attempt.closed``, Invalid) are raised before anything is written; an answer after
+    the deadline closes the attempt and says so in the outcome."""
     head = session.execute(
         select(Attempt.user_id, Attempt.status, Attempt.deadline_at).where(Attempt.id == attempt_id)
         .with_for_update()).one_or_none() if len(attempt_id) <= 32 else None
@@ -398,8 +451,9 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
     if head.status != "in_progress":
         raise Conflict("attempt.closed")
     if head.deadline_at is not None and now > head.deadline_at + GRACE:
-        _finish(session, get_attempt(session, user, attempt_id, lock=True), now, by="deadline")
-        raise Conflict("attempt.time_up")
+        attempt = get_attempt(session, user, attempt_id, lock=True)
+        _finish(session, attempt, now, by="deadline")
+        return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt)
     question = _kept_layout(session, attempt_id).get(question_id)
     if question is None:
         raise NotFound("question.not_in_attempt")
@@ -410,8 +464,26 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
     # "bulk insert", compiled afresh every time (profiled: half of an autosave).
     session.connection().execute(_upsert_answer(session.get_bind().dialect.name),
                                  {"a": attempt_id, "q": question_id, "r": response, "t": now})
-    # What was stored, for the caller to report; not attached to the session (the row is).
-    return AttemptAnswer(attempt_id=attempt_id, question_id=question_id, response=response, saved_at=now)
+    return AttemptOutcome("saved", attempt_id, saved_at=now)
+
+
+def save_answers(session: Session, user: User, attempt_id: str, responses: list[tuple[str, object]], *,
+                 now: datetime) -> tuple[AttemptOutcome | None, dict[str, ServiceError]]:
+    """Save a page of answers (question id, response), each on its own: a refused answer (every
+    refusal comes before anything is written) is reported by question id and the others are still
+    saved. Stops at an answer after the deadline, whose outcome (``closed_by_deadline``: the
+    attempt is graded) is returned; otherwise the last answer's."""
+    outcome: AttemptOutcome | None = None
+    refused: dict[str, ServiceError] = {}
+    for question_id, response in responses:
+        try:
+            outcome = save_answer(session, user, attempt_id, question_id, response, now=now)
+        except ServiceError as exc:
+            refused[question_id] = exc
+            continue
+        if outcome.closed_by_deadline:
+            break
+    return outcome, refused
 
 
 @functools.cache
@@ -495,10 +567,28 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 
 
 def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
+    """Grade the learner's attempt now (once: an attempt already graded is returned as it is)."""
     attempt = get_attempt(session, user, attempt_id, lock=True)
     if attempt.status == "in_progress":
         _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
     return attempt
+
+
+def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Any,
+           background: Callable[[int], object] | None = None) -> AttemptOutcome:
+    """The learner submits (or a page finds the time is up): grade the attempt once and, when it
+    passes a course's final, issue the certificate it earns and have its PDF made
+    (lms.services.certificates.award). Raises (NotFound) only before any write."""
+    from lms.services import certificates
+
+    attempt = submit_attempt(session, user, attempt_id, now=now)
+    cert = None
+    if attempt.passed:
+        quiz = get_quiz(session, attempt.quiz_id)
+        if quiz.kind == "final":
+            cert = certificates.award(session, user, quiz.course_id, now=now, settings=settings,
+                                      background=background)
+    return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
 
 
 def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:

@@ -14,19 +14,25 @@ set, else a thread of the web server (:func:`start_sender`), and ``lms xapi flus
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.domain import xapi
+from lms.services.unit_of_work import after_commit
 from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, write_intent
 from lms.store.models import XapiStatement
+
+if TYPE_CHECKING:
+    from lms.config import Settings
 
 __all__ = ["BATCH", "FlushResult", "Target", "actor_for_login", "attempt_graded", "bind", "certificate_issued",
            "certificate_revoked", "flush", "flush_job", "lesson_completed", "login_for_actor", "replay",
@@ -38,7 +44,6 @@ LEASE = timedelta(minutes=2)  # a page a sender took and did not finish is free 
 _TARGET = "lms.xapi.target"
 _WAKE = "lms.xapi.wake"
 _WAKING = "lms.xapi.waking"
-_LISTENING = "lms.xapi.listening"
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,17 @@ class Target:
     redis_url: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Target | None:
-        if not getattr(settings, "xapi_endpoint", None):
+    def from_settings(cls, settings: Settings) -> Target | None:
+        endpoint = getattr(settings, "xapi_endpoint", None)
+        if not endpoint:
             return None
         return cls(public_url=settings.public_url, actor_key=settings.xapi_actor_key,
-                   endpoint=settings.xapi_endpoint, username=settings.xapi_username,
+                   endpoint=endpoint, username=settings.xapi_username,
                    password=settings.xapi_password, redis_url=settings.redis_url)
 
 
-def bind(sessions: sessionmaker[Session], settings: Any, *, wake: Any = None) -> Target | None:
+def bind(sessions: sessionmaker[Session], settings: Settings, *,
+         wake: Callable[[], object] | None = None) -> Target | None:
     """Give the LMS's own sessionmaker its LRS (never every Session of the process: the LMS may
     live inside someone else's Flask site). ``wake`` is called after a commit that wrote
     statements (the web server's sender thread)."""
@@ -98,18 +105,11 @@ def _write(session: Session, target: Target, statement: dict[str, Any], verb: st
            ref: str | None = None) -> None:
     session.add(XapiStatement(id=statement["id"], verb=verb, ref=ref, created_at=now, tries=0,
                               body=json.dumps(statement, ensure_ascii=False, separators=(",", ":"))))
-    session.info[_WAKING] = True  # statements written: wake the sender at the next (outermost) commit
-    if not session.info.get(_LISTENING):
-        session.info[_LISTENING] = True
-        event.listen(session, "after_commit", _after_commit)
+    # statements written: wake the sender once, after the outermost commit
+    after_commit(session, functools.partial(_wake, session.info.get(_TARGET), session.info.get(_WAKE)), key=_WAKING)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
-        return
-    if not session.info.pop(_WAKING, False):
-        return
-    target = session.info.get(_TARGET)
+def _wake(target: Target | None, wake: Callable[[], object] | None) -> None:
     if target is not None and target.redis_url:
         from lms.jobs import enqueue
 
@@ -117,7 +117,7 @@ def _after_commit(session: Session) -> None:
             enqueue(target.redis_url, "lms.services.statements.flush_job")
         except Exception:  # the rows are safe in the outbox; the next flush sends them
             log.warning("could not queue the xAPI sender", exc_info=True)
-    elif callable(wake := session.info.get(_WAKE)):
+    elif wake is not None:
         wake()
 
 
@@ -282,7 +282,7 @@ def replay(session: Session, *, since: datetime) -> int:
 
 
 # ------------------------------------------------------------------ who is behind an opaque actor
-def actor_for_login(session: Session, settings: Any, login: str) -> dict[str, str] | None:
+def actor_for_login(session: Session, settings: Settings, login: str) -> dict[str, str] | None:
     """The account an LRS holds for this person (for an authorised audit)."""
     from lms.domain.text import normalise_login
 
@@ -292,7 +292,7 @@ def actor_for_login(session: Session, settings: Any, login: str) -> dict[str, st
     return {"homePage": settings.public_url, "name": xapi.actor_name(settings.xapi_actor_key, user.id)}
 
 
-def login_for_actor(session: Session, settings: Any, name: str) -> str | None:
+def login_for_actor(session: Session, settings: Settings, name: str) -> str | None:
     """The reverse, by recomputing every account's name (the HMAC cannot be inverted)."""
     last = 0
     while True:
@@ -306,7 +306,7 @@ def login_for_actor(session: Session, settings: Any, name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ runners
-def start_sender(sessions: sessionmaker[Session], settings: Any) -> Any:
+def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
     """The embedded default's sender (no Redis): a thread of the web process, woken after each
     commit that wrote statements, backing off while the LRS is down. Returns it (None if there
     is no LRS, or Redis has a worker for this)."""
@@ -332,7 +332,8 @@ def flush_job(retry: int = 0) -> dict[str, Any]:
     """The RQ job: send what is pending; if the LRS is down, run again later, waiting longer
     each time (up to 5 minutes), until it answers."""
     from lms.config import Settings
-    from lms.store import make_engine, make_sessionmaker
+    from lms.services.unit_of_work import make_sessionmaker
+    from lms.store import make_engine
 
     settings = Settings.load()
     engine = make_engine(settings.database_url)

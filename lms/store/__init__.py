@@ -3,7 +3,14 @@
 Callers own the transaction (``with session.begin():``); nothing here commits.
 """
 
-from lms.store.engine import LmsSession, make_engine, make_sessionmaker, write_intent
+from lms.store.engine import (
+    LmsSession,
+    UnitOfWorkParticipant,
+    after_commit,
+    build_sessionmaker,
+    make_engine,
+    write_intent,
+)
 from lms.store.models import (
     Agency,
     ApiToken,
@@ -74,10 +81,12 @@ __all__ = [
     "TrainingClass",
     "Unit",
     "UnitLevel",
+    "UnitOfWorkParticipant",
     "UnitPopulation",
     "User",
     "WebSession",
+    "after_commit",
+    "build_sessionmaker",
     "make_engine",
-    "make_sessionmaker",
     "write_intent",
 ]

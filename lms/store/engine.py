@@ -14,14 +14,15 @@ import contextvars
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-__all__ = ["LmsSession", "make_engine", "make_sessionmaker", "write_intent"]
+__all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "make_engine",
+           "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -184,14 +185,88 @@ def _tighten(path: Any, mode: int) -> None:
         pass
 
 
+class UnitOfWorkParticipant(Protocol):
+    """Something kept in step with a session's transaction (the summary figures): told of every
+    flush, asked to settle before the outermost commit, told when the outermost transaction is
+    rolled back."""
+
+    def flushed(self, session: Session) -> None: ...
+
+    def settle(self, session: Session) -> None: ...
+
+    def forget(self, session: Session) -> None: ...
+
+
+_AFTER_COMMIT = "lms.uow.after_commit"
+
+
 class LmsSession(Session):
-    """The LMS's own session class. Its hooks (the kept summary figures) listen on this class, not
-    on SQLAlchemy's ``Session``: a host site's own sessions in the same process never run them."""
+    """The LMS's own session class: the unit of work. Sessions made by :func:`build_sessionmaker`
+    (a subclass of this per sessionmaker) settle their participants before each commit and run the
+    callbacks given to :func:`after_commit` once the outermost transaction has committed. Nothing
+    listens on this class or on SQLAlchemy's ``Session`` itself: a host site's own sessions in the
+    same process, and a bare ``LmsSession``, run none of it."""
+
+    participants: tuple[UnitOfWorkParticipant, ...] = ()
+    unit_of_work: bool = False  # True on the classes build_sessionmaker makes
 
 
-def make_sessionmaker(bind: Any) -> sessionmaker[Session]:
-    # Typed as plain Session for callers; the instances are LmsSession, which is what the hooks need.
-    return cast("sessionmaker[Session]", sessionmaker(bind=bind, class_=LmsSession, expire_on_commit=False))
+def after_commit(session: Session, callback: Callable[[], object], *, key: str | None = None) -> None:
+    """Run ``callback`` once this session's outermost transaction has committed (never on a
+    rollback, never when a savepoint is released): work for after the rows are visible to others
+    (queue a job, start a thread, wake a sender). A ``key`` already waiting is not added again."""
+    if not getattr(session, "unit_of_work", False):
+        raise TypeError("after_commit needs a session from the LMS's sessionmaker (build_sessionmaker)")
+    waiting: dict[object, Callable[[], object]] = session.info.setdefault(_AFTER_COMMIT, {})
+    waiting.setdefault(key if key is not None else object(), callback)
+
+
+def build_sessionmaker(bind: Engine | Connection, *, participants: Sequence[UnitOfWorkParticipant],
+                       **kwargs: Any) -> sessionmaker[Session]:
+    """The LMS's sessionmaker, with its unit of work wired in here, explicitly, on this maker's own
+    session class: ``participants`` hear of flushes, settle before commit and forget on rollback;
+    :func:`after_commit` callbacks run after the outermost commit. Services build it through
+    ``lms.services.unit_of_work.make_sessionmaker``, which names the participants."""
+    kwargs.setdefault("expire_on_commit", False)
+    maker = sessionmaker(bind=bind, class_=LmsSession, **kwargs)
+    session_class = cast("type[LmsSession]", maker.class_)  # sessionmaker's own subclass of LmsSession
+    session_class.participants = tuple(participants)
+    session_class.unit_of_work = True
+    event.listen(session_class, "after_flush", _flushed)
+    event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "after_commit", _after_commit)
+    event.listen(session_class, "after_soft_rollback", _after_rollback)
+    # Typed as plain Session for callers; the instances are LmsSession.
+    return cast("sessionmaker[Session]", maker)
+
+
+def _participants(session: Session) -> tuple[UnitOfWorkParticipant, ...]:
+    return cast("tuple[UnitOfWorkParticipant, ...]", getattr(session, "participants", ()))
+
+
+def _flushed(session: Session, _flush_context: Any) -> None:
+    for participant in _participants(session):
+        participant.flushed(session)
+
+
+def _before_commit(session: Session) -> None:
+    for participant in _participants(session):
+        participant.settle(session)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
+    for callback in session.info.pop(_AFTER_COMMIT, {}).values():
+        callback()
+
+
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:  # a savepoint rolled back: what was marked before it still stands
+        return
+    session.info.pop(_AFTER_COMMIT, None)
+    for participant in _participants(session):
+        participant.forget(session)
 
 
 def set_write_intent(writes: bool) -> contextvars.Token[bool]:

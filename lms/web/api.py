@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from lms.services import access, accounts, catalogue, certificates, quizzes
 from lms.services.errors import ServiceError
 from lms.web.auth import api_user, bearer_token, committing, require_api_user, throttle
-from lms.web.awards import award_if_earned, pdf_url
+from lms.web.certificate_pdfs import background, pdf_url
 from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
 from lms.web.messages import message
@@ -238,7 +238,8 @@ def complete(lesson_id: str) -> ResponseReturnValue:
     with transaction() as session:
         progress = catalogue.complete_lesson(session, user, lesson_id, now=now())
         if progress.done:
-            award_if_earned(session, user, progress.course_id)
+            certificates.award(session, user, progress.course_id, now=now(), settings=state().settings,
+                               background=background())
     return jsonify(course_id=progress.course_id, completed_lessons=progress.completed_lessons,
                    lesson_count=progress.lesson_count)
 
@@ -272,14 +273,16 @@ def _attempt_body(attempt: Any) -> dict[str, Any]:
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
     user = api_user()
     assert user is not None
-    try:
-        with transaction() as session:
-            attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
-    except quizzes.AttemptsUsed as exc:
+    with transaction() as session:
+        started = quizzes.start(session, user, quiz_id, now=now())
+    if isinstance(started.refusal, quizzes.AttemptsUsed):
         from lms.web.attempt_limits import refusal_response
 
-        return refusal_response(exc)
-    return jsonify(_attempt_body(attempt)), 201
+        return refusal_response(started.refusal)
+    if started.refusal is not None:
+        raise started.refusal  # after the commit: an expired attempt it graded stays graded
+    assert started.attempt is not None
+    return jsonify(_attempt_body(started.attempt)), 201
 
 
 @bp.get("/attempts/<attempt_id>")
@@ -298,20 +301,12 @@ def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
     data = _json_body()
     if "response" not in data:
         return error_response(400, "bad_request", "response.missing")
-    time_up = False
     with transaction() as session:
-        try:
-            row = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now())
-            saved_at = row.saved_at.isoformat()
-        except ServiceError as exc:
-            if exc.key != "attempt.time_up":
-                raise
-            # save_answer closed and graded the attempt with what was saved before refusing this
-            # answer: caught inside the transaction so that grading is committed, not rolled back.
-            time_up = True
-    if time_up:
+        outcome = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now())
+    if outcome.closed_by_deadline or outcome.saved_at is None:
+        # closed and graded with what was saved before this answer; the grading is committed
         return error_response(409, "time_up", "attempt.time_up")
-    return jsonify(question_id=question_id, saved_at=saved_at)
+    return jsonify(question_id=question_id, saved_at=outcome.saved_at.isoformat())
 
 
 @bp.post("/attempts/<attempt_id>/submission")
@@ -320,12 +315,10 @@ def submit(attempt_id: str) -> ResponseReturnValue:
     user = api_user()
     assert user is not None
     with transaction() as session:
-        attempt = quizzes.submit_attempt(session, user, attempt_id, now=now())
-        result = quizzes.attempt_result(session, attempt)
-        if result["passed"]:
-            quiz = quizzes.get_quiz(session, attempt.quiz_id)
-            if quiz.kind == "final":
-                award_if_earned(session, user, quiz.course_id)
+        outcome = quizzes.submit(session, user, attempt_id, now=now(), settings=state().settings,
+                                 background=background())
+        assert outcome.attempt is not None
+        result = quizzes.attempt_result(session, outcome.attempt)
     return jsonify(result)
 
 

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from lms.services import access, catalogue, certificates, classes
+from lms.services import access, catalogue, classes
 from lms.services.errors import ServiceError
 from lms.web.auth import authors_only, current_account, managers_only
 from lms.web.db import db, now, state, transaction
@@ -72,8 +72,11 @@ def class_detail(class_id: int) -> ResponseReturnValue:
         from lms.web.uploads import saved_table
 
         try:
+            from lms.web.certificate_pdfs import background
+
             with saved_table(sheet) as path, transaction() as tx:
-                count = classes.import_attendance(tx, user, class_id, path, now=now(), name=Path(sheet.filename).name)
+                count = classes.import_attendance(tx, user, class_id, path, now=now(), name=Path(sheet.filename).name,
+                                                  settings=state().settings, background=background())
         except ServiceError as exc:
             problems = list(exc.fields.values()) or [message(exc.key)]
         else:
@@ -87,16 +90,17 @@ def class_detail(class_id: int) -> ResponseReturnValue:
             score = float(raw_score) if raw_score else None
         except ValueError:
             score = -1.0
+        from lms.web.certificate_pdfs import background
+
         try:
             with transaction() as tx:
                 if request.form.get("action") == "confirm":
-                    row = classes.confirm_pass(tx, user, class_id, request.form.get("login", ""), now=now())
+                    classes.confirm_pass(tx, user, class_id, request.form.get("login", ""), now=now(),
+                                         settings=state().settings, background=background())
                 else:
-                    row = classes.record_attendance(tx, user, class_id, request.form.get("login", ""),
-                                                    passed=passed, score=score, now=now())
-                cert = classes.certificate_to_render(tx, row)
-                if cert is not None:  # made like every other certificate's: queued, or inline
-                    certificates.schedule_pdf(tx, cert, settings=state().settings)
+                    classes.record_attendance(tx, user, class_id, request.form.get("login", ""), passed=passed,
+                                              score=score, now=now(), settings=state().settings,
+                                              background=background())
         except ServiceError as exc:
             error = message(next(iter(exc.fields.values()), exc.key))
         else:

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.content.assets import asset_file
-from lms.services import catalogue
+from lms.services import catalogue, certificates
 from lms.services import lessons as lesson_service
 from lms.services import quizzes as quiz_service
 from lms.services.errors import ServiceError
 from lms.web import learning_path as path
 from lms.web.auth import current_account
-from lms.web.awards import award_if_earned
+from lms.web.certificate_pdfs import background
 from lms.web.db import db, now, state, transaction
 from lms.web.learning_path import certificate_needs, course_card, duties
 from lms.web.messages import message
@@ -124,7 +124,8 @@ def complete_lesson(lesson_id: str) -> ResponseReturnValue:
         with transaction() as session_:
             progress = catalogue.complete_lesson(session_, user, lesson_id, now=now())
             if progress.done:
-                award_if_earned(session_, user, progress.course_id)
+                certificates.award(session_, user, progress.course_id, now=now(), settings=state().settings,
+                                   background=background())
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)

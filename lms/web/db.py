@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
@@ -15,9 +14,7 @@ from sqlalchemy.orm import Session
 # IMMEDIATE) for a block declared ``with write_intent(True):``, so a view that reads, then
 # writes, waits its turn instead of failing with "database is locked".
 from lms.store.engine import reset_write_intent, set_write_intent, write_intent
-
-if TYPE_CHECKING:
-    from lms.web.extension import LMSState
+from lms.web.state import LMSState
 
 __all__ = ["db", "now", "reset_write_intent", "set_write_intent", "state", "transaction", "write_intent"]
 
@@ -40,8 +37,10 @@ def now() -> datetime:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """The request's unit of work: commits on success, rolls back on error. Reads made before
-    (the token lookup, say) join it rather than failing with "already begun"."""
+    """The request's unit of work (a session of lms.services.unit_of_work's sessionmaker): commits
+    on success, which settles the summary figures first and then runs the work registered with
+    ``after_commit``; rolls back on error, which drops that work. Reads made before (the token
+    lookup, say) join it rather than failing with "already begun"."""
     session = db()
     if session.in_transaction():
         try:

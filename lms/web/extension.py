@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lms.config import Settings
 from lms.services import audit
+from lms.services.unit_of_work import make_sessionmaker
 
 # App wiring builds the engine and sessionmaker: the one web module besides lms.web.db that the
 # import-linter contract "Views never import the store" lets import lms.store.
-from lms.store import make_engine, make_sessionmaker
+from lms.store import make_engine
 from lms.web import (
     account_pages,
     api,
@@ -40,6 +39,7 @@ from lms.web.limits import limiter
 from lms.web.lti import init_lti
 from lms.web.page_cache import init_page_cache
 from lms.web.sso import init_sso
+from lms.web.state import LMSState
 
 __all__ = ["LMS", "PAGE_BLUEPRINTS", "LMSState"]
 
@@ -62,14 +62,6 @@ PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (
     manager_pages.bp,
     xapi_pages.bp,
 )
-
-
-@dataclass
-class LMSState:
-    settings: Settings
-    engine: Engine
-    sessionmaker: sessionmaker[Session]
-    url_prefix: str
 
 
 class LMS:

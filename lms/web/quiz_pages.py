@@ -13,7 +13,6 @@ from lms.services import quizzes
 from lms.services.errors import ServiceError
 from lms.services.records import Attempt, User
 from lms.web.auth import current_account
-from lms.web.awards import award_if_earned
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
@@ -63,18 +62,22 @@ def start(quiz_id: str) -> ResponseReturnValue:
     assert user is not None
     try:
         with transaction() as session:
-            attempt = quizzes.start_attempt(session, user, quiz_id, now=now())
-    except quizzes.AttemptsUsed as exc:
-        from lms.web.attempt_limits import opens_text
-
-        flash(opens_text(exc.opens_at), "warning")
-        return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
+            started = quizzes.start(session, user, quiz_id, now=now())
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
         flash(message(exc.key), "warning")
         return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
-    return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt.id))
+    if isinstance(started.refusal, quizzes.AttemptsUsed):
+        from lms.web.attempt_limits import opens_text
+
+        flash(opens_text(started.refusal.opens_at), "warning")
+        return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
+    if started.refusal is not None:
+        flash(message(started.refusal.key), "warning")
+        return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
+    assert started.attempt is not None
+    return redirect(url_for("lms_quizzes.attempt", attempt_id=started.attempt.id))
 
 
 def _view_question(number: int, q: dict[str, Any], saved: Any, error: str | None) -> dict[str, Any]:
@@ -152,25 +155,18 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if request.method == "POST":
         time_up = False
+        responses = [(q["id"], _parse(number, q)) for number, q in enumerate(served, start=1)]
         try:
             with transaction() as tx:
-                for number, q in enumerate(served, start=1):
-                    try:
-                        with tx.begin_nested():
-                            quizzes.save_answer(tx, user, attempt_id, q["id"], _parse(number, q), now=now())
-                    except ServiceError as exc:
-                        if exc.key == "attempt.time_up":
-                            # the savepoint undid the grading save_answer did: grade here, in the
-                            # same transaction, with the answers saved before the time ran out
-                            time_up = True
-                            tx.expire_all()  # the attempt object still says what the savepoint undid
-                            break
-                        errors[q["id"]] = message(next(iter(exc.fields.values()), exc.key))
+                last, refused = quizzes.save_answers(tx, user, attempt_id, responses, now=now())
+                errors = {qid: message(next(iter(exc.fields.values()), exc.key)) for qid, exc in refused.items()}
+                time_up = last is not None and last.closed_by_deadline
                 if time_up or (request.form.get("action") == "submit" and not errors):
-                    done = quizzes.submit_attempt(tx, user, attempt_id, now=now())
-                    quiz_row = quizzes.get_quiz(tx, done.quiz_id)
-                    if done.passed and quiz_row.kind == "final":
-                        award_if_earned(tx, user, quiz_row.course_id)
+                    from lms.web.certificate_pdfs import background
+                    from lms.web.db import state
+
+                    quizzes.submit(tx, user, attempt_id, now=now(), settings=state().settings,
+                                   background=background())
         except ServiceError as exc:
             flash(message(exc.key), "warning")
             return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
@@ -223,21 +219,15 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
                                      for i in range(len(served[number - 1]["choices"]))):
             # a ranking the learner is still filling in: nothing to save yet, and no error to show
             return jsonify(question_id=question_id, status="incomplete")
-    time_up = False
     try:
         with transaction() as tx:
-            try:
-                row = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
-                saved_at = row.saved_at.isoformat()
-            except ServiceError as exc:
-                if exc.key != "attempt.time_up":
-                    raise
-                time_up = True  # closed and graded with what was saved before: commit that grading
+            outcome = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
     except ServiceError as exc:
         return error_response(exc.status, exc.code, exc.key, exc.fields)
-    if time_up:
+    if outcome.closed_by_deadline or outcome.saved_at is None:
+        # closed and graded with what was saved before this answer; the grading is committed
         return error_response(409, "time_up", "attempt.time_up")
-    return jsonify(question_id=question_id, saved_at=saved_at, status="saved")
+    return jsonify(question_id=question_id, saved_at=outcome.saved_at.isoformat(), status="saved")
 
 
 @bp.get("/attempts/<attempt_id>/result")

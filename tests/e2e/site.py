@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lms.store import LmsSession, make_engine
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import make_engine
 
 __all__ = ["BIN", "LiveSite", "serve"]
 
@@ -52,7 +53,7 @@ class LiveSite:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session on the site's database in a transaction that commits on leaving."""
-        with LmsSession(self.engine, expire_on_commit=False) as s, s.begin():
+        with make_sessionmaker(self.engine)() as s, s.begin():
             yield s
 
     def post_json(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:

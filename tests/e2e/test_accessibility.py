@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, Response
 from lms.config import PROJECT_ROOT
 from lms.services import classes, quizzes
 from lms.store import User
+from tests import factories
 from tests.e2e.conftest import ServerErrors, log_in, new_context
 from tests.e2e.site import LiveSite
 
@@ -139,7 +140,7 @@ def _prepare(site: LiveSite, folder: Path) -> dict[str, str]:
                                             owner_id=trainer.id)
         klass = classes.create_class(s, trainer, title="Lớp VNeID tại nhà văn hóa khóm 3", held_on=now,
                                      place="Nhà văn hóa khóm 3", unit_code="28756", course_id="dich-vu-cong")
-        classes.record_attendance(s, trainer, klass.id, LEARNER, passed=None, now=now)
+        classes.record_attendance(s, trainer, klass.id, LEARNER, passed=None, now=now, **factories.PDFS_LATER)
         return {"code": code, "quiz": quiz_id, "klass": str(klass.id)}
 
 

@@ -24,6 +24,7 @@ from lms.config import PROJECT_ROOT
 from lms.content.rendering import render_markdown
 from lms.services import classes
 from lms.store import Certificate, Lesson, TrainingClass, User
+from tests import factories
 from tests.e2e.conftest import Camera, ServerErrors, log_in, new_context
 from tests.e2e.site import LiveSite
 from tests.e2e.xss_payloads import PAYLOADS, TEMPLATE_RESULT
@@ -233,7 +234,7 @@ def test_payloads_never_run(site: LiveSite, watch: Watch, learner_page: Page, tr
         class_ids = [c.id for c in made]
         for n in range(len(PAYLOADS)):
             classes.record_attendance(s, teacher, class_ids[0], f"xss{n}@example.vn", passed=None,
-                                      score=90.0 if n % 8 == 0 else None, now=now)
+                                      score=90.0 if n % 8 == 0 else None, now=now, **factories.PDFS_LATER)
     with site.session() as s:
         codes = list(s.scalars(select(Certificate.code).join(User, User.id == Certificate.user_id)
                                .where(User.login.like("xss%@example.vn"))))

@@ -140,3 +140,41 @@ def test_content_check_refuses_a_final_without_a_larger_pool_or_a_cap(tmp_path: 
     limited.write_text(lesson.replace("max_attempts = 0", "max_attempts = 2"), encoding="utf-8")
     _, problems = check_quizzes(limited)
     assert any("applies to a course's final only" in p.message for p in problems) or "max_attempts" not in lesson
+
+
+def test_start_says_no_without_raising_and_keeps_the_grading_it_did(session: Session) -> None:
+    """Refusing a start after grading an abandoned attempt is an outcome, not an exception: the
+    caller commits, so the grading is kept rather than undone with the refusal."""
+    user = factories.user(session, role="official")
+    t0 = now()
+    _take(session, user, OFFICIALS_FINAL, t0)
+    _take(session, user, OFFICIALS_FINAL, t0 + timedelta(minutes=5))
+    abandoned = quizzes.start(session, user, OFFICIALS_FINAL, now=t0 + timedelta(minutes=10)).attempt
+    assert abandoned is not None
+    refused = quizzes.start(session, user, OFFICIALS_FINAL, now=t0 + timedelta(hours=1))
+    assert refused.attempt is None and isinstance(refused.refusal, quizzes.AttemptsUsed)
+    session.commit()
+    session.refresh(abandoned)
+    assert abandoned.status == "submitted" and abandoned.finished_by == "deadline"
+
+
+def test_submitting_a_passed_final_awards_the_certificate_and_schedules_its_pdf(session: Session) -> None:
+    from sqlalchemy import select
+
+    from lms.services import catalogue
+    from lms.store import Lesson
+
+    user = factories.user(session)
+    for lesson_id in session.scalars(select(Lesson.id).where(Lesson.course_id == "dich-vu-cong")):
+        catalogue.complete_lesson(session, user, lesson_id, now=now())
+    attempt = quizzes.start_attempt(session, user, CITIZENS_FINAL, now=now())
+    for snap in attempt.layout:
+        assert quizzes.save_answer(session, user, attempt.id, snap["id"], correct_response(snap),
+                                   now=now()).status == "saved"
+    asked: list[int] = []
+    outcome = quizzes.submit(session, user, attempt.id, now=now(), settings=factories.PDFS_LATER["settings"],
+                             background=asked.append)
+    assert outcome.status == "submitted" and outcome.attempt is not None and outcome.attempt.passed
+    assert outcome.certificate is not None and outcome.certificate.course_id == "dich-vu-cong"
+    session.commit()
+    assert asked == [outcome.certificate.id]

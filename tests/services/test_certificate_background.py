@@ -4,11 +4,11 @@ background, and the pending row is the queue a restarted server drains (issue 14
 from __future__ import annotations
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.orm import sessionmaker
 
 from lms.config import Settings
 from lms.services import certificates
-from lms.store import Certificate, Course, LmsSession, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Certificate, Course, User
 from tests import factories
 from tests.factories import now
 
@@ -17,7 +17,7 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, worker_env:
     settings = worker_env
     asked: list[int] = []
     try:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
@@ -27,15 +27,15 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, worker_env:
             assert cert.pdf_status == "pending" and cert.pdf is None
             cert_id, user_id = cert.id, user.id
         assert asked == [cert_id]
-        sessions = sessionmaker(class_=LmsSession, bind=engine)
+        sessions = make_sessionmaker(engine, expire_on_commit=True)
         assert certificates.render_in_background(sessions, cert_id, settings=settings) == "ready"
         assert certificates.render_in_background(sessions, cert_id, settings=settings) == "ready"  # once is enough
-        with LmsSession(engine) as s:
+        with make_sessionmaker(engine, expire_on_commit=True)() as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready" and stored.pdf is not None
             assert stored.pdf.startswith(b"%PDF")
     finally:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
 
@@ -43,18 +43,18 @@ def test_pdf_is_made_after_commit_not_in_the_request(engine: Engine, worker_env:
 def test_a_restarted_server_makes_what_was_left_pending(engine: Engine, worker_env: Settings) -> None:
     settings = worker_env
     try:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
             cert = certificates.issue(s, user, course, now=now(), source="in_person")
             certificates.schedule_pdf(s, cert, settings=settings, background=lambda _id: None)  # the process died
             cert_id, user_id = cert.id, user.id
-        assert certificates.render_pending(sessionmaker(class_=LmsSession, bind=engine), settings=settings) >= 1
-        with LmsSession(engine) as s:
+        assert certificates.render_pending(make_sessionmaker(engine, expire_on_commit=True), settings=settings) >= 1
+        with make_sessionmaker(engine, expire_on_commit=True)() as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready"
     finally:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, delete
 from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import certificates
-from lms.store import Certificate, Course, LmsSession, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Certificate, Course, User
 from tests import factories
 from tests.databases import REDIS_URL
 from tests.factories import now
@@ -24,7 +25,7 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, worker_env: Sett
     redis = test_redis
     settings = replace(worker_env, redis_url=REDIS_URL)
     try:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             user = factories.user(s)
             course = s.get(Course, "an-toan-so")
             assert course is not None
@@ -35,12 +36,12 @@ def test_pdf_is_made_by_the_worker_after_commit(engine: Engine, worker_env: Sett
         queue = Queue(QUEUE, connection=redis)
         assert queue.count == 1
         SimpleWorker([queue], connection=redis).work(burst=True)
-        with LmsSession(engine) as s:
+        with make_sessionmaker(engine, expire_on_commit=True)() as s:
             stored = s.get(Certificate, cert_id)
             assert stored is not None and stored.pdf_status == "ready" and stored.pdf is not None
             assert stored.pdf.startswith(b"%PDF")
     finally:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             s.execute(delete(Certificate).where(Certificate.user_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
 

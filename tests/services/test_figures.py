@@ -99,7 +99,7 @@ class _World:
             klass = self.pick(self.classes, e[2])
             if klass is not None:
                 classes.record_attendance(s, self.staff, klass, who.login, passed=e[3], score=80.0 if e[3] else None,
-                                          now=BASE + timedelta(days=5))
+                                          now=BASE + timedelta(days=5), **factories.PDFS_LATER)
         elif kind == "move":
             who.unit_code = e[2]
             s.flush()

@@ -26,7 +26,8 @@ from lms.content.problems import ContentError
 from lms.content.roster import COLUMNS
 from lms.services.quizzes import import_file
 from lms.services.roster import RosterError, import_roster
-from lms.store import Agency, AuditEvent, LmsSession, Question, Quiz, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Agency, AuditEvent, Question, Quiz, User
 from tests.content.test_importer_fuzz import (
     _AIKEN_TOKENS,
     _GIFT_TOKENS,
@@ -52,7 +53,7 @@ def _rolled_back(engine: Engine) -> Iterator[Session]:
     per-test `session` fixture would carry one example's writes into the next)."""
     with engine.connect() as conn:
         outer = conn.begin()
-        session = LmsSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = make_sessionmaker(conn, join_transaction_mode="create_savepoint", expire_on_commit=False)()
         try:
             yield session
         finally:

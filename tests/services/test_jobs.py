@@ -16,7 +16,8 @@ from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import certificates, job_runner, jobs
 from lms.services.errors import Forbidden, NotFound
-from lms.store import Certificate, Course, Job, LmsSession, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Certificate, Course, Job, User
 from tests import factories
 from tests.databases import REDIS_URL
 from tests.factories import now
@@ -25,7 +26,7 @@ from tests.factories import now
 @pytest.fixture()
 def sessions(connection: Connection) -> sessionmaker[Session]:
     """What the runner opens its own transactions from: here, savepoints of the test's connection."""
-    return sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint",
+    return make_sessionmaker(connection, join_transaction_mode="create_savepoint",
                         expire_on_commit=False)
 
 
@@ -116,9 +117,9 @@ def test_only_the_owner_or_an_admin_sees_a_job(session: Session) -> None:
 def test_an_export_job_runs_on_the_redis_queue(engine: Engine, worker_env: Settings, test_redis: Redis) -> None:
     redis = test_redis
     settings = replace(worker_env, redis_url=REDIS_URL)
-    sessions = sessionmaker(class_=LmsSession, bind=engine, expire_on_commit=False)
+    sessions = make_sessionmaker(engine, expire_on_commit=False)
     try:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             manager = factories.user(s, role="manager", unit_code="86")
             job = jobs.create(s, kind="report_export", owner=manager, now=now(), total=1,
                               params={"unit": "86", "year": now().year, "format": "csv",
@@ -128,11 +129,11 @@ def test_an_export_job_runs_on_the_redis_queue(engine: Engine, worker_env: Setti
         queue = Queue(QUEUE, connection=redis)
         assert queue.count == 1
         SimpleWorker([queue], connection=redis).work(burst=True)
-        with LmsSession(engine) as s:
+        with make_sessionmaker(engine, expire_on_commit=True)() as s:
             stored = s.get(Job, job_id)
             assert stored is not None and stored.status == "done", stored.message if stored else None
             assert stored.output is not None and stored.output.startswith("\ufeffa,b,c".encode())
     finally:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             s.execute(delete(Job).where(Job.owner_id == user_id))
             s.execute(delete(User).where(User.id == user_id))

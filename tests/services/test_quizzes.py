@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from lms.services import quizzes
 from lms.services.errors import Conflict, Invalid, NotFound
-from lms.store import Attempt, AttemptAnswer, LmsSession, Quiz, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Attempt, AttemptAnswer, Quiz, User
 from tests import factories
 from tests.factories import now
 from tests.quizhelpers import correct_response
@@ -90,10 +91,10 @@ def test_deadline_closes_the_attempt_with_its_saved_answers(session: Session) ->
     second = attempt.layout[1]
     quizzes.save_answer(session, user, attempt.id, second["id"], correct_response(second),
                         now=t0 + timedelta(minutes=30, seconds=10))
-    with pytest.raises(Conflict) as exc:
-        quizzes.save_answer(session, user, attempt.id, attempt.layout[2]["id"], correct_response(attempt.layout[2]),
-                            now=t0 + timedelta(minutes=31))
-    assert exc.value.key == "attempt.time_up"
+    late = quizzes.save_answer(session, user, attempt.id, attempt.layout[2]["id"], correct_response(attempt.layout[2]),
+                               now=t0 + timedelta(minutes=31))
+    assert late.closed_by_deadline and late.saved_at is None  # not saved: it closed the attempt instead
+    assert late.attempt is not None and late.attempt.status == "submitted"
     session.refresh(attempt)
     assert attempt.status == "submitted" and attempt.finished_by == "deadline"
     assert attempt.score == first["points"] + second["points"]
@@ -129,7 +130,7 @@ def test_item_analysis(session: Session) -> None:
 
 def test_concurrent_submissions_grade_once(engine: Engine) -> None:
     """Six submissions at once on separate connections: one grades, all see the same result."""
-    with LmsSession(engine) as s, s.begin():
+    with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
         user = factories.user(s)
         attempt = quizzes.start_attempt(s, user, FINAL, now=now())
         for snap in attempt.layout:
@@ -142,7 +143,7 @@ def test_concurrent_submissions_grade_once(engine: Engine) -> None:
     def submit() -> None:
         try:
             barrier.wait(timeout=10)  # before any lock is taken: SQLite writers queue on BEGIN IMMEDIATE
-            with LmsSession(engine) as s, s.begin():
+            with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
                 u = s.get(User, user_id)
                 assert u is not None
                 a = quizzes.submit_attempt(s, u, attempt_id, now=now())
@@ -159,7 +160,7 @@ def test_concurrent_submissions_grade_once(engine: Engine) -> None:
         assert errors == []
         assert len(results) == 6 and len(set(results)) == 1
     finally:
-        with LmsSession(engine) as s, s.begin():
+        with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
             s.execute(delete(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
             s.execute(delete(Attempt).where(Attempt.id == attempt_id))
             s.execute(delete(User).where(User.id == user_id))

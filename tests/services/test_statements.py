@@ -21,6 +21,7 @@ from lms.config import Settings
 from lms.domain import xapi
 from lms.jobs.xapi import Lrs, SenderLoop
 from lms.services import catalogue, certificates, quizzes, statements
+from lms.services.unit_of_work import make_sessionmaker
 from lms.store import Course, Lesson, Quiz, User
 from lms.store.models import XapiStatement
 from tests import factories
@@ -49,7 +50,7 @@ def lrs_settings(settings: Settings, ralph: Ralph) -> Settings:
 @pytest.fixture()
 def sessions(connection: Connection, lrs_settings: Settings) -> sessionmaker[Session]:
     """The LMS's sessionmaker as the app binds it, inside the test's rolled-back transaction."""
-    made = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    made = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     statements.bind(made, lrs_settings)
     return made
 
@@ -298,7 +299,7 @@ def test_quizzes_of_lessons_are_recorded_as_assessments_too(sessions: sessionmak
 def test_the_sender_is_woken_once_after_the_commit_not_at_a_savepoint(connection: Connection,
                                                                         lrs_settings: Settings) -> None:
     woken: list[int] = []
-    made = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    made = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     statements.bind(made, lrs_settings, wake=lambda: woken.append(1))
     with made() as s:
         with s.begin():

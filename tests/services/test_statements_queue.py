@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from lms.config import Settings
 from lms.jobs import QUEUE
 from lms.services import catalogue, statements
-from lms.store import LessonCompletion, User, make_sessionmaker
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import LessonCompletion, User
 from lms.store.models import XapiStatement
 from tests import factories
 from tests.databases import REDIS_URL

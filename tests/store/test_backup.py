@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from lms.cli import main
-from lms.store import LmsSession, User, make_engine
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import User, make_engine
 from lms.store.backup import BackupError, check_backup
 from lms.store.migrate import upgrade
 from tests.conftest import KIND
@@ -77,7 +78,7 @@ def test_backup_change_restore_brings_the_data_back(site: tuple[Path, Run], tmp_
 
     # The site goes on: one account renamed, one deleted, one added.
     engine = make_engine(f"sqlite:///{live}")  # stays open across the restore, like a running server's
-    with LmsSession(engine) as s, s.begin():
+    with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
         s.execute(text("UPDATE users SET full_name = 'Đổi tên' WHERE login = 'admin0@example.vn'"))
         s.execute(text("DELETE FROM users WHERE login = 'admin1@example.vn'"))
     code, _, _ = run("users", "create", "--role", "admin", "--login", "new@example.vn", "--password", "Mat-khau-2026!")
@@ -92,7 +93,8 @@ def test_backup_change_restore_brings_the_data_back(site: tuple[Path, Run], tmp_
     assert restored["upgrade_needed"] is False and restored["tables"]["users"] == 3
 
     assert _accounts(live) == before
-    with LmsSession(engine) as s, s.begin():  # the open engine sees the restored data, and can still write
+    # the open engine sees the restored data, and can still write
+    with make_sessionmaker(engine, expire_on_commit=True)() as s, s.begin():
         names = {u.login: u.full_name for u in s.scalars(select(User))}
         assert names["admin0@example.vn"] == "Nguyễn Văn An" and "new@example.vn" not in names
         s.execute(text("UPDATE users SET position = 'x' WHERE login = 'admin2@example.vn'"))

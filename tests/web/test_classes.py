@@ -22,10 +22,14 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     before = reports.published_figures(session, manager, "86", now().year)
     klass = classes.create_class(session, trainer, title="Lớp VNeID cho người cao tuổi", held_on=now(),
                                  place="Nhà văn hóa khóm 3", unit_code="28756", course_id="dich-vu-cong")
-    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=None, score=85, now=now())
-    classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now())
-    row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
-    again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now())
+    classes.record_attendance(session, trainer, klass.id, learners[0].login, passed=None, score=85, now=now(),
+                              **factories.PDFS_LATER)
+    classes.record_attendance(session, trainer, klass.id, learners[1].login, passed=False, now=now(),
+                              **factories.PDFS_LATER)
+    row = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now(),
+                                    **factories.PDFS_LATER)
+    again = classes.record_attendance(session, trainer, klass.id, learners[2].login, passed=None, now=now(),
+                                      **factories.PDFS_LATER)
     assert again.id == row.id  # ticking twice is one participant-time
     after = reports.published_figures(session, manager, "86", now().year)
     assert after["classes_held"] == before["classes_held"] + 1  # type: ignore[operator]
@@ -35,7 +39,8 @@ def test_attendance_counts_and_a_passed_paper_test_certifies(session: Session) -
     assert certificates.list_for_user(session, learners[1]) == []
     other_trainer = factories.user(session, role="trainer")
     with pytest.raises(Forbidden):
-        classes.record_attendance(session, other_trainer, klass.id, learners[1].login, passed=True, now=now())
+        classes.record_attendance(session, other_trainer, klass.id, learners[1].login, passed=True, now=now(),
+                                  **factories.PDFS_LATER)
     with pytest.raises(Invalid):
         classes.create_class(session, trainer, title="", held_on=now(), place="x", unit_code="00000",
                              course_id="dich-vu-cong")
@@ -163,3 +168,26 @@ def test_a_second_manager_confirms_a_pass_in_the_browser(app, session: Session) 
     assert cert.issued_by_id == manager.id and cert.pdf_status == "ready"
     row = session.query(Attendance).filter_by(class_id=klass.id, user_id=learner.id).one()
     assert (row.recorded_by_id, row.confirmed_by_id) == (trainer.id, manager.id)
+
+
+def test_a_sheet_that_certifies_has_the_certificate_pdf_made(client: FlaskClient, session: Session) -> None:
+    """The in-person path goes through certificates.award_in_person like every other: a sheet whose
+    score passes issues the certificate and has its PDF made (inline under test), not left pending."""
+    import io
+
+    trainer = factories.user(session, role="trainer", unit_code="86")
+    learner = factories.user(session)
+    klass = classes.create_class(session, trainer, title="Lớp dịch vụ công", held_on=now(), place="UBND phường",
+                                 unit_code="28756", course_id="dich-vu-cong")
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
+                                "password": factories.PASSWORD})
+    url = f"/trainer/classes/{klass.id}"
+    sheet = f"login,passed,score\n{learner.login},Đạt,90\n"
+    r = client.post(url, data={"csrf_token": csrf_token(client, url),
+                               "sheet": (io.BytesIO(sheet.encode()), "diem-danh.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    session.expire_all()
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="dich-vu-cong").one()
+    assert cert.source == "in_person" and cert.pdf_status == "ready"

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.services import lti
-from lms.store import Attempt, LmsSession, User
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Attempt, User
 from lms.store.models import Identity, LtiScore
 from tests import factories
 from tests.conftest import csrf_token
@@ -278,14 +279,11 @@ def test_dynamic_registration_registers_the_platform_and_closes_the_window(clien
 def test_behind_tls_the_lti_cookies_travel_in_the_platforms_iframe(settings: Any, connection: Any) -> None:
     from dataclasses import replace
 
-    from sqlalchemy.orm import sessionmaker
-
     from lms import create_app
 
     app = create_app(replace(settings, public_url="https://lms.example.vn", secure_cookies=True))
     app.config["TESTING"] = True
-    app.extensions["lms"].sessionmaker = sessionmaker(class_=LmsSession, bind=connection,
-                                                      join_transaction_mode="create_savepoint", expire_on_commit=False)
+    app.extensions["lms"].sessionmaker = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     client = app.test_client()
     session = app.extensions["lms"].sessionmaker()
     with Platform().running() as p:

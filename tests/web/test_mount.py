@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import Connection
-from sqlalchemy.orm import sessionmaker
 
 from lms import LMS
-from lms.store import LmsSession
+from lms.services.unit_of_work import make_sessionmaker
 
 
 def test_mounts_under_a_prefix_beside_host_routes(database_url: str, connection: Connection) -> None:
@@ -19,7 +18,8 @@ def test_mounts_under_a_prefix_beside_host_routes(database_url: str, connection:
         return "cổng thông tin tỉnh"
 
     state = LMS().init_app(host, url_prefix="/hoc")
-    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint")
+    state.sessionmaker = make_sessionmaker(connection, join_transaction_mode="create_savepoint",
+                                           expire_on_commit=True)
     c = host.test_client()
     assert c.get("/").get_data(as_text=True) == "cổng thông tin tỉnh"
     courses = c.get("/hoc/api/v1/courses")

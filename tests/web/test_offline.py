@@ -10,10 +10,11 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lms import LMS
-from lms.store import Attempt, AttemptAnswer, LmsSession
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Attempt, AttemptAnswer
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import now
@@ -71,7 +72,8 @@ def test_service_worker_scope_follows_the_mount_prefix(database_url: str, connec
     host = Flask("provincial_portal")
     host.config.update(LMS_DATABASE_URL=database_url, LMS_SECRET_KEY="h" * 40, TESTING=True)
     state = LMS().init_app(host, url_prefix="/hoc")
-    state.sessionmaker = sessionmaker(class_=LmsSession, bind=connection, join_transaction_mode="create_savepoint")
+    state.sessionmaker = make_sessionmaker(connection, join_transaction_mode="create_savepoint",
+                                           expire_on_commit=True)
     c = host.test_client()
     r = c.get("/hoc/sw.js")
     assert r.status_code == 200 and r.headers["Service-Worker-Allowed"] == "/hoc/"
