@@ -7,7 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from lms.content.competences import competences
 from lms.content.problems import Problem, line_of_key
@@ -72,7 +72,7 @@ def _header_lines(text: str, header: str) -> list[int]:
     return [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == header]
 
 
-def _num(value: Any) -> bool:
+def _num(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -112,7 +112,7 @@ def _settings(data: dict[str, Any]) -> QuizSettings:
         allow_negative=bool(data.get("allow_negative", False)))
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -202,14 +202,13 @@ def _question(q: dict[str, Any], source: str, line: int, add: _Adder) -> Questio
                                        case_sensitive=q.get("case_sensitive") is True,
                                        accept_without_diacritics=q.get("accept_without_diacritics") is True)
     elif qtype == "numeric":
-        answer: Any = q.get("answer")
-        tolerance: Any = q.get("tolerance", 0)
+        answer, tolerance = q.get("answer"), q.get("tolerance", 0)
         if not _num(answer):
             add(line, f"question '{qid}': a numeric question needs a number 'answer'")
-            answer = 0
         if not _num(tolerance) or tolerance < 0:
             add(line, f"question '{qid}': 'tolerance' must be a number, 0 or more")
-            tolerance = 0
+        if not _num(answer) or not _num(tolerance) or add.count > before:
+            return None
         question = NumericQuestion(numbers=(NumericAnswer(float(answer), float(tolerance)),))
     else:
         pairs = q.get("pairs")
