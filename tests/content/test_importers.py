@@ -735,3 +735,12 @@ def test_gift_export_notes_what_gift_cannot_say() -> None:
     reread = parse_gift(text, "e.gift")
     assert reread.problems == [] and [(q.local_id, q.feedback_true_html) for q in reread.questions] == [
         ("raw", "a-&gt;b")]
+
+
+def test_gift_export_writes_matching_distractors_after_the_pairs() -> None:
+    # A bank keeps right items where they were written; the export lists the pairs first, as it always has.
+    q = MatchingQuestion(local_id="m", text_html="Ghép", pairs=(Pair("a", "1"), Pair("", "9"), Pair("b", "2")))
+    text = export_gift([q])
+    assert text.index("=a -> 1") < text.index("=b -> 2") < text.index("= -> 9"), text
+    back = parse_gift(text, "e.gift").questions[0]
+    assert isinstance(back, MatchingQuestion) and back.pairs == (Pair("a", "1"), Pair("b", "2"), Pair("", "9"))
