@@ -36,7 +36,6 @@ from lms.domain.questions import (
 
 __all__ = ["parse_moodle_xml"]
 
-_SUPPORTED = ("multichoice", "truefalse", "shortanswer", "numerical", "matching", "ordering")
 _TYPE_NAMES = {"multianswer": "cloze (multianswer)", "ddwtos": "drag-and-drop into text",
                "gapselect": "select missing words", "calculated": "calculated",
                "calculatedsimple": "simple calculated", "calculatedmulti": "calculated multichoice",
@@ -137,7 +136,7 @@ class _Reader:
         if not qtype:
             self.problem(q, "<question> has no type=\"...\"", line)
             return
-        if qtype not in _SUPPORTED:
+        if qtype not in _READERS:
             kind = _TYPE_NAMES.get(qtype, qtype)
             self.skip(q, f"{kind} question '{self.name}' is not supported and was not imported")
             return
@@ -156,11 +155,7 @@ class _Reader:
                 self.problem(grade, f"<defaultgrade> '{grade.text.strip()}' must be a positive number", line)
             else:
                 points = value
-        readers: dict[str, Callable[[Any, int], Question | None]] = {
-            "multichoice": self.read_multichoice, "truefalse": self.read_truefalse,
-            "shortanswer": self.read_shortanswer, "numerical": self.read_numerical,
-            "matching": self.read_matching, "ordering": self.read_ordering}
-        question = readers[qtype](q, line)
+        question = _READERS[qtype](self, q, line)
         if self.failed or question is None:
             return
         tags = tuple(t for t in (" ".join(_raw_text(tag).split()) for tag in
@@ -266,6 +261,14 @@ class _Reader:
         if len(items) < 2:
             self.problem(q, "an ordering question needs at least 2 items", line)
         return ChoiceQuestion(type=QuestionType.ORDERING, choices=tuple(Choice(text) for _, _, text in sorted(items)))
+
+
+# The Moodle types read, each into one type of the model (multichoice: single or multiple).
+_READERS: dict[str, Callable[[_Reader, Any, int], Question | None]] = {
+    "multichoice": _Reader.read_multichoice, "truefalse": _Reader.read_truefalse,
+    "shortanswer": _Reader.read_shortanswer, "numerical": _Reader.read_numerical,
+    "matching": _Reader.read_matching, "ordering": _Reader.read_ordering,
+}
 
 
 def _visible(html: str) -> bool:
