@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from lms.content.gift import plain_to_html
 from lms.content.problems import Problem
-from lms.content.questions import ChoiceDoc, ImportResult, QuestionDoc
+from lms.content.questions import ImportResult
+from lms.domain.questions import Choice, ChoiceQuestion, QuestionType
 
 __all__ = ["parse_aiken"]
 
@@ -91,10 +92,10 @@ def parse_aiken(text: str, source: str) -> ImportResult:
                 problem(line_number, f"ANSWER '{given}' is not one of the options {', '.join(letters)}")
             else:
                 right = given.upper()
-                result.questions.append(QuestionDoc(
-                    local_id=f"q{number}", type="single", text_html="<br>".join(plain_to_html(t) for t in q.text),
-                    source=source, line=q.line,
-                    choices=tuple(ChoiceDoc(plain_to_html(t), 1.0 if letter == right else 0.0)
+                result.questions.append(ChoiceQuestion(
+                    local_id=f"q{number}", type=QuestionType.SINGLE,
+                    text_html="<br>".join(plain_to_html(t) for t in q.text), source=source, line=q.line,
+                    choices=tuple(Choice(plain_to_html(t), 1.0 if letter == right else 0.0)
                                   for letter, t, _ in q.options)))
         else:
             if pending is not None and (pending.options or pending.broken):

@@ -1,4 +1,4 @@
-"""Read Moodle's GIFT quiz format into :class:`QuestionDoc` objects (pure parsing, no database).
+"""Read Moodle's GIFT quiz format into questions of the domain model (pure parsing, no database).
 
 Follows Moodle's own reader (question/format/gift): questions are separated by blank lines,
 ``//`` lines are comments (``// [tag:x]`` gives a tag), ``$CATEGORY:`` sets the category,
@@ -14,22 +14,29 @@ import html
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from lms.content.problems import Problem
 from lms.content.questions import (
-    ChoiceDoc,
     ImportResult,
-    NumericAnswerDoc,
-    PairDoc,
-    QuestionDoc,
-    ShortAnswerDoc,
     category_problem,
     nearest_moodle_grade,
     valid_moodle_fraction,
 )
 from lms.content.rendering import render_inline, sanitise_html
+from lms.domain.questions import (
+    Choice,
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericAnswer,
+    NumericQuestion,
+    Pair,
+    Question,
+    QuestionType,
+    ShortAnswer,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 
 __all__ = ["grade_problem", "parse_gift", "parse_number", "plain_to_html", "slug_local_id"]
 
@@ -286,24 +293,20 @@ class _QuestionReader:
         body_pos = block_start + lead
 
         local_id = slug_local_id(title, self.number, self.taken)
-        common: dict[str, Any] = {}
+        question: Question
         if not body:
             self.skip("essay")
             return
         if body[0] == "#":
-            common = self.numeric(body[1:], body_pos + 1, fmt)
-            qtype = "numeric"
+            question = self.numeric(body[1:], body_pos + 1, fmt)
         elif "~" in body:
-            qtype, common = self.choices(body, body_pos, fmt)
+            question = self.choices(body, body_pos, fmt)
         elif "=" in body and "->" in body:
-            common = self.matching(body, body_pos, fmt)
-            qtype = "matching"
+            question = self.matching(body, body_pos, fmt)
         elif body.split("#", 1)[0].strip().upper() in ("T", "TRUE", "F", "FALSE"):
-            common = self.true_false(body, fmt)
-            qtype = "true_false"
+            question = self.true_false(body, fmt)
         elif body.startswith("="):
-            common = self.short_answer(body, body_pos, fmt)
-            qtype = "short_answer"
+            question = self.short_answer(body, body_pos, fmt)
         else:
             self.problem(body_pos, "the answer block is not recognised: expected T or F, '=' and '~' choices, "
                                    "'=' answers, '=left -> right' pairs or '#' and a number")
@@ -312,10 +315,9 @@ class _QuestionReader:
             self.problem(pos, "the question has no text")
         if self.failed:
             return
-        self.result.questions.append(QuestionDoc(
-            local_id=local_id, type=qtype, text_html=text_html, source=self.source, line=self.first_line,
-            points=1.0, feedback_html=feedback_html, tags=self.tags, category=self.category,
-            **common))
+        self.result.questions.append(replace(
+            question, local_id=local_id, text_html=text_html, source=self.source, line=self.first_line,
+            points=1.0, feedback_html=feedback_html, tags=self.tags, category=self.category))
 
     # -- answer parts --------------------------------------------------------------------------
 
@@ -340,7 +342,7 @@ class _QuestionReader:
                          f"unexpected text '{_restore(first.text).strip()[:40]}' before the first answer")
         return parts[1:]
 
-    def choices(self, body: str, pos: int, fmt: str) -> tuple[str, dict[str, Any]]:
+    def choices(self, body: str, pos: int, fmt: str) -> ChoiceQuestion:
         parts = self.leading_text(_split_answers(body, pos, "=~"))
         read: list[tuple[str, float | None, str, str]] = []
         for part in parts:
@@ -355,41 +357,41 @@ class _QuestionReader:
         if not weighted and correct <= 1:
             if correct == 0:
                 self.problem(0, "a single-choice question needs one correct answer marked with '='")
-            choices = tuple(ChoiceDoc(text, 1.0 if marker == "=" else 0.0, feedback)
+            choices = tuple(Choice(text, 1.0 if marker == "=" else 0.0, feedback)
                             for marker, _, text, feedback in read)
-            return "single", {"choices": choices}
-        choices = tuple(ChoiceDoc(text, fraction if fraction is not None else (1.0 if marker == "=" else 0.0),
+            return ChoiceQuestion(type=QuestionType.SINGLE, choices=choices)
+        choices = tuple(Choice(text, fraction if fraction is not None else (1.0 if marker == "=" else 0.0),
                                   feedback) for marker, fraction, text, feedback in read)
         if not any(c.fraction > 0 for c in choices):
             self.problem(0, "a multiple-choice question needs at least one answer with a positive weight")
-        return "multiple", {"choices": choices}
+        return ChoiceQuestion(type=QuestionType.MULTIPLE, choices=choices)
 
-    def true_false(self, body: str, fmt: str) -> dict[str, Any]:
+    def true_false(self, body: str, fmt: str) -> TrueFalseQuestion:
         bits = body.split("#", 2)
         answer = bits[0].strip().upper() in ("T", "TRUE")
         wrong = _render_with_format(bits[1], fmt) if len(bits) > 1 else ""
         right = _render_with_format(bits[2], fmt) if len(bits) > 2 else ""
         # The first feedback is for a wrong response, the second for a right one.
         if answer:
-            return {"answer": True, "feedback_true_html": right, "feedback_false_html": wrong}
-        return {"answer": False, "feedback_true_html": wrong, "feedback_false_html": right}
+            return TrueFalseQuestion(answer=True, feedback_true_html=right, feedback_false_html=wrong)
+        return TrueFalseQuestion(answer=False, feedback_true_html=wrong, feedback_false_html=right)
 
-    def short_answer(self, body: str, pos: int, fmt: str) -> dict[str, Any]:
-        answers: list[ShortAnswerDoc] = []
+    def short_answer(self, body: str, pos: int, fmt: str) -> ShortAnswerQuestion:
+        answers: list[ShortAnswer] = []
         for part in self.leading_text(_split_answers(body, pos, "=")):
             fraction, rest, rest_pos = self.weight(part)
             answer, _, feedback = rest.partition("#")
             answer_text = _restore(answer).strip()
             if not answer_text:
                 self.problem(rest_pos, "an accepted answer is empty")
-            answers.append(ShortAnswerDoc(answer_text, 1.0 if fraction is None else fraction,
+            answers.append(ShortAnswer(answer_text, 1.0 if fraction is None else fraction,
                                           _render_with_format(feedback, fmt) if feedback else ""))
         if answers and not any(a.fraction > 0 for a in answers):
             self.problem(0, "a short-answer question needs an answer that gives credit")
-        return {"answers": tuple(answers)}
+        return ShortAnswerQuestion(answers=tuple(answers))
 
-    def matching(self, body: str, pos: int, fmt: str) -> dict[str, Any]:
-        pairs: list[PairDoc] = []
+    def matching(self, body: str, pos: int, fmt: str) -> MatchingQuestion:
+        pairs: list[Pair] = []
         for part in self.leading_text(_split_answers(body, pos, "=")):
             pair_fmt, rest = _split_format(part.text, fmt)
             left, arrow, right = rest.partition("->")
@@ -400,13 +402,13 @@ class _QuestionReader:
             if not right_html:
                 self.problem(part.offset, "a pair has nothing after '->'")
                 continue
-            pairs.append(PairDoc(_render(left, pair_fmt), right_html))
+            pairs.append(Pair(_render(left, pair_fmt), right_html))
         if not self.failed and len([p for p in pairs if p.left_html]) < 2:
             self.problem(0, "a matching question needs at least 2 pairs 'left -> right'")
-        return {"pairs": tuple(pairs)}
+        return MatchingQuestion(pairs=tuple(pairs))
 
-    def numeric(self, body: str, pos: int, fmt: str) -> dict[str, Any]:
-        numbers: list[NumericAnswerDoc] = []
+    def numeric(self, body: str, pos: int, fmt: str) -> NumericQuestion:
+        numbers: list[NumericAnswer] = []
         for part in _split_answers(body, pos, "=~"):
             if not part.marker and not part.text.strip():
                 continue
@@ -424,10 +426,10 @@ class _QuestionReader:
                 continue
             parsed = self.number_spec(spec, rest_pos)
             if parsed is not None:
-                numbers.append(NumericAnswerDoc(parsed[0], parsed[1], fraction, feedback_html))
+                numbers.append(NumericAnswer(parsed[0], parsed[1], fraction, feedback_html))
         if not self.failed and not any(n.fraction > 0 for n in numbers):
             self.problem(0, "a numeric question needs an answer that gives credit")
-        return {"numbers": tuple(numbers)}
+        return NumericQuestion(numbers=tuple(numbers))
 
     def number_spec(self, spec: str, pos: int) -> tuple[float, float] | None:
         """``3``, ``3:0.5`` (value:tolerance) or ``1..5`` (range) -> (value, tolerance)."""

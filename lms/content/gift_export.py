@@ -18,7 +18,16 @@ import math
 from collections.abc import Iterator
 
 from lms.content.gift import plain_to_html
-from lms.content.questions import QuestionDoc
+from lms.domain.questions import (
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    Pair,
+    Question,
+    QuestionType,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 
 __all__ = ["export_gift"]
 
@@ -44,14 +53,20 @@ def _is_plain(text: str) -> bool:
             and not words.startswith(("[", "%")))
 
 
-def _texts(q: QuestionDoc) -> Iterator[str]:
-    yield from (q.text_html, q.feedback_html, q.feedback_true_html, q.feedback_false_html)
-    for c in q.choices:
-        yield from (c.html, c.feedback_html)
-    yield from (a.feedback_html for a in q.answers)
-    yield from (n.feedback_html for n in q.numbers)
-    for p in q.pairs:
-        yield from (p.left_html, p.right_html)
+def _texts(q: Question) -> Iterator[str]:
+    yield from (q.text_html, q.feedback_html)
+    if isinstance(q, TrueFalseQuestion):
+        yield from (q.feedback_true_html, q.feedback_false_html)
+    elif isinstance(q, ChoiceQuestion):
+        for c in q.choices:
+            yield from (c.html, c.feedback_html)
+    elif isinstance(q, ShortAnswerQuestion):
+        yield from (a.feedback_html for a in q.answers)
+    elif isinstance(q, NumericQuestion):
+        yield from (n.feedback_html for n in q.numbers)
+    else:
+        for p in q.pairs:
+            yield from (p.left_html, p.right_html)
 
 
 def _feedback(text: str, plain: bool = False) -> str:
@@ -77,23 +92,25 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _answer_lines(q: QuestionDoc, notes: list[str], plain: bool = False) -> list[str] | None:
+def _answer_lines(q: Question, notes: list[str], plain: bool = False) -> list[str] | None:
     """The lines inside ``{...}``, or None when GIFT cannot hold the question."""
-    if q.type in ("single", "multiple"):
-        single_plain = (q.type == "single"
+    if isinstance(q, ChoiceQuestion):
+        if q.type is QuestionType.ORDERING:
+            return None
+        single_plain = (q.type is QuestionType.SINGLE
                         and sum(1 for c in q.choices if c.fraction == 1.0) == 1
                         and all(c.fraction in (0.0, 1.0) for c in q.choices))
-        if q.type == "single" and not single_plain:
+        if q.type is QuestionType.SINGLE and not single_plain:
             notes.append(f"single-choice question '{q.local_id}' gives partial credit; GIFT reads it back "
                          "as multiple choice")
-        if q.type == "multiple" and q.scoring == "all_or_nothing":
+        if q.type is QuestionType.MULTIPLE and q.scoring == "all_or_nothing":
             notes.append(f"question '{q.local_id}': all-or-nothing scoring cannot be written in GIFT")
         if single_plain:
             return [("=" if c.fraction == 1.0 else "~") + _html(c.html, plain) + _feedback(c.feedback_html, plain)
                     for c in q.choices]
         return [f"~%{_percent(c.fraction)}%" + _html(c.html, plain) + _feedback(c.feedback_html, plain)
                 for c in q.choices]
-    if q.type == "true_false":
+    if isinstance(q, TrueFalseQuestion):
         right, wrong = ((q.feedback_true_html, q.feedback_false_html) if q.answer
                         else (q.feedback_false_html, q.feedback_true_html))
         line = "TRUE" if q.answer else "FALSE"
@@ -102,7 +119,7 @@ def _answer_lines(q: QuestionDoc, notes: list[str], plain: bool = False) -> list
         if right.strip():
             line += "#" + _html(right, plain)
         return [line]
-    if q.type == "short_answer":
+    if isinstance(q, ShortAnswerQuestion):
         if q.case_sensitive:
             notes.append(f"question '{q.local_id}': case-sensitive answers cannot be written in GIFT")
         if q.accept_without_diacritics:
@@ -115,7 +132,7 @@ def _answer_lines(q: QuestionDoc, notes: list[str], plain: bool = False) -> list
             weight = "" if a.fraction == 1.0 and not text.startswith("%") else f"%{_percent(a.fraction)}%"
             lines.append("=" + weight + text + _feedback(a.feedback_html, plain))
         return lines
-    if q.type == "numeric":
+    if isinstance(q, NumericQuestion):
         if not all(math.isfinite(n.value) and math.isfinite(n.tolerance) for n in q.numbers):
             return None
         lines = ["#"]
@@ -123,14 +140,17 @@ def _answer_lines(q: QuestionDoc, notes: list[str], plain: bool = False) -> list
             weight = "" if n.fraction == 1.0 else f"%{_percent(n.fraction)}%"
             lines.append(f"={weight}{_number(n.value)}:{_number(n.tolerance)}" + _feedback(n.feedback_html, plain))
         return lines
-    if q.type == "matching":
-        # A pair's [html] marker covers both sides; '->' cannot be escaped, so it is written as HTML.
-        return ["=" + _html(p.left_html, plain) + " -> " + _html(p.right_html, plain).removeprefix("[html]")
-                for p in q.pairs]
-    return None
+    # A pair's [html] marker covers both sides; '->' cannot be escaped, so it is written as HTML.
+    return ["=" + _html(p.left_html, plain) + " -> " + _html(p.right_html, plain).removeprefix("[html]")
+            for p in _export_order(q)]
 
 
-def export_gift(questions: list[QuestionDoc], title: str | None = None) -> str:
+def _export_order(q: MatchingQuestion) -> tuple[Pair, ...]:
+    """Matched pairs first, then the distractors, as exports have always written them."""
+    return q.lefts + tuple(p for p in q.pairs if p.distractor)
+
+
+def export_gift(questions: list[Question], title: str | None = None) -> str:
     """GIFT text for ``questions``; ``title`` becomes a comment at the top."""
     out: list[str] = []
     if title and title.strip():

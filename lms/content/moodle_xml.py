@@ -1,4 +1,4 @@
-"""Read Moodle XML (``<quiz><question type="...">``) into :class:`QuestionDoc` objects.
+"""Read Moodle XML (``<quiz><question type="...">``) into questions of the domain model.
 
 Supported: multichoice (single or multiple), truefalse, shortanswer, numerical, matching and
 ordering, with ``category`` entries setting the category of the questions that follow. Essay,
@@ -10,27 +10,32 @@ The parser neither resolves entities nor reads the network.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
 
 from lms.content.gift import category_name, grade_problem, parse_number, plain_to_html, slug_local_id
 from lms.content.problems import Problem
-from lms.content.questions import (
-    ChoiceDoc,
-    ImportResult,
-    NumericAnswerDoc,
-    PairDoc,
-    QuestionDoc,
-    ShortAnswerDoc,
-    category_problem,
-)
+from lms.content.questions import ImportResult, category_problem
 from lms.content.rendering import render_inline, sanitise_html
+from lms.domain.questions import (
+    Choice,
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericAnswer,
+    NumericQuestion,
+    Pair,
+    Question,
+    QuestionType,
+    ShortAnswer,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 
 __all__ = ["parse_moodle_xml"]
 
-_SUPPORTED = ("multichoice", "truefalse", "shortanswer", "numerical", "matching", "ordering")
-_DOC_TYPES = {"truefalse": "true_false", "shortanswer": "short_answer", "numerical": "numeric"}
 _TYPE_NAMES = {"multianswer": "cloze (multianswer)", "ddwtos": "drag-and-drop into text",
                "gapselect": "select missing words", "calculated": "calculated",
                "calculatedsimple": "simple calculated", "calculatedmulti": "calculated multichoice",
@@ -131,7 +136,7 @@ class _Reader:
         if not qtype:
             self.problem(q, "<question> has no type=\"...\"", line)
             return
-        if qtype not in _SUPPORTED:
+        if qtype not in _READERS:
             kind = _TYPE_NAMES.get(qtype, qtype)
             self.skip(q, f"{kind} question '{self.name}' is not supported and was not imported")
             return
@@ -150,34 +155,33 @@ class _Reader:
                 self.problem(grade, f"<defaultgrade> '{grade.text.strip()}' must be a positive number", line)
             else:
                 points = value
-        kwargs: dict[str, Any] = getattr(self, f"read_{qtype}")(q, line)
-        if self.failed:
+        question = _READERS[qtype](self, q, line)
+        if self.failed or question is None:
             return
         tags = tuple(t for t in (" ".join(_raw_text(tag).split()) for tag in
                                  (_children(_child(q, "tags"), "tag") if _child(q, "tags") is not None else []))
                      if t)
-        doc_type = str(kwargs.pop("_type", None) or _DOC_TYPES.get(qtype, qtype))
-        self.result.questions.append(QuestionDoc(
-            local_id=slug_local_id(title, self.number, self.taken), type=doc_type, text_html=text_html,
+        self.result.questions.append(replace(
+            question, local_id=slug_local_id(title, self.number, self.taken), text_html=text_html,
             source=self.source, line=line, points=points, feedback_html=_formatted(_child(q, "generalfeedback")),
-            tags=tags, category=self.category, **kwargs))
+            tags=tags, category=self.category))
 
-    def read_multichoice(self, q: Any, line: int) -> dict[str, Any]:
+    def read_multichoice(self, q: Any, line: int) -> ChoiceQuestion:
         single = (q.findtext("single") or "true").strip().lower() in ("true", "1", "yes")
-        choices: list[ChoiceDoc] = []
+        choices: list[Choice] = []
         for answer in _children(q, "answer"):
             fraction = self.fraction(answer, line)
             text = _formatted(answer)
             if not text:
                 self.problem(answer, "an answer has no text", line)
-            choices.append(ChoiceDoc(text, fraction or 0.0, _formatted(_child(answer, "feedback"))))
+            choices.append(Choice(text, fraction or 0.0, _formatted(_child(answer, "feedback"))))
         if len(choices) < 2:
             self.problem(q, "a multiple-choice question needs at least 2 answers", line)
         elif not self.failed and not any(c.fraction > 0 for c in choices):
             self.problem(q, "no answer has a positive grade", line)
-        return {"_type": "single" if single else "multiple", "choices": tuple(choices)}
+        return ChoiceQuestion(type=QuestionType.SINGLE if single else QuestionType.MULTIPLE, choices=tuple(choices))
 
-    def read_truefalse(self, q: Any, line: int) -> dict[str, Any]:
+    def read_truefalse(self, q: Any, line: int) -> TrueFalseQuestion | None:
         found: dict[bool, tuple[float, str]] = {}
         for answer in _children(q, "answer"):
             value = " ".join(_raw_text(answer).split()).lower()
@@ -187,31 +191,31 @@ class _Reader:
             fraction = self.fraction(answer, line)
             found[value == "true"] = (fraction or 0.0, _formatted(_child(answer, "feedback")))
         if self.failed:
-            return {}
+            return None
         right = [value for value, (fraction, _) in found.items() if fraction >= 1.0 - 1e-9]
         if len(right) != 1:
             self.problem(q, "exactly one of the answers 'true' and 'false' must have grade 100", line)
-            return {}
-        return {"answer": right[0], "feedback_true_html": found.get(True, (0.0, ""))[1],
-                "feedback_false_html": found.get(False, (0.0, ""))[1]}
+            return None
+        return TrueFalseQuestion(answer=right[0], feedback_true_html=found.get(True, (0.0, ""))[1],
+                                 feedback_false_html=found.get(False, (0.0, ""))[1])
 
-    def read_shortanswer(self, q: Any, line: int) -> dict[str, Any]:
-        answers: list[ShortAnswerDoc] = []
+    def read_shortanswer(self, q: Any, line: int) -> ShortAnswerQuestion:
+        answers: list[ShortAnswer] = []
         for answer in _children(q, "answer"):
             fraction = self.fraction(answer, line)
             text = " ".join(_raw_text(answer).split())
             if not text:
                 self.problem(answer, "an accepted answer is empty", line)
-            answers.append(ShortAnswerDoc(text, fraction or 0.0, _formatted(_child(answer, "feedback"))))
+            answers.append(ShortAnswer(text, fraction or 0.0, _formatted(_child(answer, "feedback"))))
         if not answers:
             self.problem(q, "a short-answer question needs at least one <answer>", line)
         elif not self.failed and not any(a.fraction > 0 for a in answers):
             self.problem(q, "no answer has a positive grade", line)
         usecase = (q.findtext("usecase") or "0").strip().lower() in ("1", "true", "yes")
-        return {"answers": tuple(answers), "case_sensitive": usecase}
+        return ShortAnswerQuestion(answers=tuple(answers), case_sensitive=usecase)
 
-    def read_numerical(self, q: Any, line: int) -> dict[str, Any]:
-        numbers: list[NumericAnswerDoc] = []
+    def read_numerical(self, q: Any, line: int) -> NumericQuestion:
+        numbers: list[NumericAnswer] = []
         for answer in _children(q, "answer"):
             fraction = self.fraction(answer, line)
             raw = _raw_text(answer).strip()
@@ -226,14 +230,14 @@ class _Reader:
             if tolerance is None or tolerance < 0:
                 self.problem(answer, f"the tolerance '{tolerance_raw}' must be a number, 0 or more", line)
                 continue
-            numbers.append(NumericAnswerDoc(value, tolerance, fraction or 0.0,
+            numbers.append(NumericAnswer(value, tolerance, fraction or 0.0,
                                             _formatted(_child(answer, "feedback"))))
         if not self.failed and not any(n.fraction > 0 for n in numbers):
             self.problem(q, "a numeric question needs an answer with a positive grade", line)
-        return {"numbers": tuple(numbers)}
+        return NumericQuestion(numbers=tuple(numbers))
 
-    def read_matching(self, q: Any, line: int) -> dict[str, Any]:
-        pairs: list[PairDoc] = []
+    def read_matching(self, q: Any, line: int) -> MatchingQuestion:
+        pairs: list[Pair] = []
         for sub in _children(q, "subquestion"):
             left = _formatted(sub)
             right = plain_to_html(" ".join(_raw_text(_child(sub, "answer")).split()))
@@ -241,12 +245,12 @@ class _Reader:
                 if left:
                     self.problem(sub, "a matching item has no answer", line)
                 continue
-            pairs.append(PairDoc(left if _visible(left) else "", right))
+            pairs.append(Pair(left if _visible(left) else "", right))
         if len([p for p in pairs if p.left_html]) < 2:
             self.problem(q, "a matching question needs at least 2 subquestions with an answer", line)
-        return {"pairs": tuple(pairs)}
+        return MatchingQuestion(pairs=tuple(pairs))
 
-    def read_ordering(self, q: Any, line: int) -> dict[str, Any]:
+    def read_ordering(self, q: Any, line: int) -> ChoiceQuestion:
         items: list[tuple[float, int, str]] = []
         for index, answer in enumerate(_children(q, "answer")):
             position = parse_number(str(answer.get("fraction", index + 1)))
@@ -256,7 +260,15 @@ class _Reader:
             items.append((position if position is not None else float(index + 1), index, text))
         if len(items) < 2:
             self.problem(q, "an ordering question needs at least 2 items", line)
-        return {"choices": tuple(ChoiceDoc(text) for _, _, text in sorted(items))}
+        return ChoiceQuestion(type=QuestionType.ORDERING, choices=tuple(Choice(text) for _, _, text in sorted(items)))
+
+
+# The Moodle types read, each into one type of the model (multichoice: single or multiple).
+_READERS: dict[str, Callable[[_Reader, Any, int], Question | None]] = {
+    "multichoice": _Reader.read_multichoice, "truefalse": _Reader.read_truefalse,
+    "shortanswer": _Reader.read_shortanswer, "numerical": _Reader.read_numerical,
+    "matching": _Reader.read_matching, "ordering": _Reader.read_ordering,
+}
 
 
 def _visible(html: str) -> bool:

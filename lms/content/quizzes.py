@@ -5,21 +5,26 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from lms.content.competences import competences
 from lms.content.problems import Problem, line_of_key
-from lms.content.questions import (
-    QUESTION_TYPES,
-    ChoiceDoc,
-    NumericAnswerDoc,
-    PairDoc,
-    QuestionDoc,
-    ShortAnswerDoc,
-)
 from lms.content.rendering import render_inline, render_markdown
+from lms.domain.questions import (
+    Choice,
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericAnswer,
+    NumericQuestion,
+    Pair,
+    Question,
+    QuestionType,
+    ShortAnswer,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 
 __all__ = ["REVIEW_POLICIES", "QuizDoc", "QuizSettings", "check_quizzes", "quiz_settings_problems"]
 
@@ -52,7 +57,7 @@ class QuizDoc:
     kind: str
     lesson_id: str | None
     settings: QuizSettings
-    questions: list[QuestionDoc]
+    questions: list[Question]
     source: str
     content_hash: str
     lines: dict[str, int] = field(default_factory=dict)  # key -> line, for cross-reference errors
@@ -67,7 +72,7 @@ def _header_lines(text: str, header: str) -> list[int]:
     return [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == header]
 
 
-def _num(value: Any) -> bool:
+def _num(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -107,20 +112,20 @@ def _settings(data: dict[str, Any]) -> QuizSettings:
         allow_negative=bool(data.get("allow_negative", False)))
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _question(q: dict[str, Any], source: str, line: int, add: Any) -> QuestionDoc | None:
+def _question(q: dict[str, Any], source: str, line: int, add: _Adder) -> Question | None:
     before = add.count
     qid = q.get("id")
     if not isinstance(qid, str) or not _QID.match(qid):
         add(line, "question 'id' must be letters, digits, '-' or '_' (at most 40)")
         qid = "?"
-    qtype = q.get("type")
-    if qtype not in QUESTION_TYPES:
-        add(line, f"question '{qid}': 'type' must be one of: {', '.join(QUESTION_TYPES)}")
+    if q.get("type") not in tuple(QuestionType):
+        add(line, f"question '{qid}': 'type' must be one of: {', '.join(QuestionType)}")
         return None
+    qtype = QuestionType(q["type"])
     text = _text(q.get("text"))
     if not text:
         add(line, f"question '{qid}' has no 'text'")
@@ -139,17 +144,17 @@ def _question(q: dict[str, Any], source: str, line: int, add: Any) -> QuestionDo
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         add(line, f"question '{qid}': 'tags' must be a list of strings")
         tags = []
-    kwargs: dict[str, Any] = {}
-    if qtype in ("single", "multiple", "ordering"):
-        raw = q.get("choices") if qtype != "ordering" else q.get("items")
+    question: Question
+    if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.ORDERING):
+        raw = q.get("choices") if qtype is not QuestionType.ORDERING else q.get("items")
         if not isinstance(raw, list) or len(raw) < 2:
-            what = "'items'" if qtype == "ordering" else "'choices'"
+            what = "'items'" if qtype is QuestionType.ORDERING else "'choices'"
             add(line, f"question '{qid}' needs at least 2 {what}")
             raw = []
-        if qtype == "ordering":
+        if qtype is QuestionType.ORDERING:
             if not all(isinstance(i, str) and i.strip() for i in raw):
                 add(line, f"question '{qid}': 'items' must be non-empty strings in the correct order")
-            kwargs["choices"] = tuple(ChoiceDoc(render_inline(str(i))) for i in raw)
+            question = ChoiceQuestion(type=qtype, choices=tuple(Choice(render_inline(str(i))) for i in raw))
         else:
             correct = [c for c in raw if isinstance(c, dict) and c.get("correct") is True]
             explicit = any(isinstance(c, dict) and "fraction" in c for c in raw)
@@ -165,61 +170,60 @@ def _question(q: dict[str, Any], source: str, line: int, add: Any) -> QuestionDo
                         add(line, f"question '{qid}': 'fraction' must be between -1 and 1")
                         frac = 0
                 elif c.get("correct") is True:
-                    frac = 1.0 if qtype == "single" else 1.0 / len(correct)
+                    frac = 1.0 if qtype is QuestionType.SINGLE else 1.0 / len(correct)
                 else:
-                    frac = 0.0 if qtype == "single" else -1.0 / max(1, wrong_count)
-                choices.append(ChoiceDoc(render_inline(c["text"]), float(frac),
+                    frac = 0.0 if qtype is QuestionType.SINGLE else -1.0 / max(1, wrong_count)
+                choices.append(Choice(render_inline(c["text"]), float(frac),
                                          render_inline(_text(c.get("feedback")))))
-            if qtype == "single" and not explicit and len(correct) != 1:
+            if qtype is QuestionType.SINGLE and not explicit and len(correct) != 1:
                 add(line, f"question '{qid}': a single-choice question needs exactly one correct choice "
                           f"(found {len(correct)})")
-            if qtype == "multiple" and not explicit and not correct:
+            if qtype is QuestionType.MULTIPLE and not explicit and not correct:
                 add(line, f"question '{qid}': a multiple-choice question needs at least one correct choice")
             scoring = q.get("scoring", "partial")
             if scoring not in ("partial", "all_or_nothing"):
                 add(line, f"question '{qid}': 'scoring' must be \"partial\" or \"all_or_nothing\"")
-            kwargs["choices"], kwargs["scoring"] = tuple(choices), str(scoring)
+            question = ChoiceQuestion(type=qtype, choices=tuple(choices), scoring=str(scoring))
     elif qtype == "true_false":
         if not isinstance(q.get("answer"), bool):
             add(line, f"question '{qid}': a true/false question needs 'answer = true' or 'answer = false'")
-        kwargs["answer"] = q.get("answer") is True
-        kwargs["feedback_true_html"] = render_inline(_text(q.get("feedback_true")))
-        kwargs["feedback_false_html"] = render_inline(_text(q.get("feedback_false")))
+        question = TrueFalseQuestion(answer=q.get("answer") is True,
+                                     feedback_true_html=render_inline(_text(q.get("feedback_true"))),
+                                     feedback_false_html=render_inline(_text(q.get("feedback_false"))))
     elif qtype == "short_answer":
         answers = q.get("answers")
         if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a.strip() for a in answers):
             add(line, f"question '{qid}': 'answers' must be a non-empty list of accepted answers")
             answers = []
-        kwargs["answers"] = tuple(ShortAnswerDoc(a.strip()) for a in answers)
         for key in ("case_sensitive", "accept_without_diacritics"):
             if not isinstance(q.get(key, False), bool):
                 add(line, f"question '{qid}': '{key}' must be true or false")
-        kwargs["case_sensitive"] = q.get("case_sensitive") is True
-        kwargs["accept_without_diacritics"] = q.get("accept_without_diacritics") is True
+        question = ShortAnswerQuestion(answers=tuple(ShortAnswer(a.strip()) for a in answers),
+                                       case_sensitive=q.get("case_sensitive") is True,
+                                       accept_without_diacritics=q.get("accept_without_diacritics") is True)
     elif qtype == "numeric":
-        answer: Any = q.get("answer")
-        tolerance: Any = q.get("tolerance", 0)
+        answer, tolerance = q.get("answer"), q.get("tolerance", 0)
         if not _num(answer):
             add(line, f"question '{qid}': a numeric question needs a number 'answer'")
-            answer = 0
         if not _num(tolerance) or tolerance < 0:
             add(line, f"question '{qid}': 'tolerance' must be a number, 0 or more")
-            tolerance = 0
-        kwargs["numbers"] = (NumericAnswerDoc(float(answer), float(tolerance)),)
-    elif qtype == "matching":
+        if not _num(answer) or not _num(tolerance) or add.count > before:
+            return None
+        question = NumericQuestion(numbers=(NumericAnswer(float(answer), float(tolerance)),))
+    else:
         pairs = q.get("pairs")
         ok = isinstance(pairs, list) and all(isinstance(p, dict) and _text(p.get("right")) for p in pairs)
         real = [p for p in pairs or [] if isinstance(p, dict) and _text(p.get("left"))] if ok else []
         if not ok or len(real) < 2:
             add(line, f"question '{qid}': a matching question needs at least 2 'pairs' with 'left' and 'right'")
             pairs = []
-        kwargs["pairs"] = tuple(PairDoc(render_inline(_text(p.get("left"))), render_inline(_text(p["right"])))
-                                for p in pairs or [])
+        question = MatchingQuestion(pairs=tuple(Pair(render_inline(_text(p.get("left"))),
+                                                     render_inline(_text(p["right"]))) for p in pairs or []))
     if add.count > before:
         return None
-    return QuestionDoc(local_id=str(qid), type=str(qtype), text_html=render_markdown(text), source=source, line=line,
-                       points=float(points), feedback_html=render_inline(_text(q.get("feedback"))),
-                       competences=tuple(str(c) for c in codes), tags=tuple(tags), **kwargs)
+    return replace(question, local_id=str(qid), text_html=render_markdown(text), source=source, line=line,
+                   points=float(points), feedback_html=render_inline(_text(q.get("feedback"))),
+                   competences=tuple(str(c) for c in codes), tags=tuple(tags))
 
 
 class _Adder:
@@ -261,7 +265,7 @@ def _load_quiz(path: Path, problems: list[Problem]) -> QuizDoc | None:
         add(line_of_key(text, key), message)
     raw_questions = data.get("questions")
     headers = _header_lines(text, "[[questions]]")
-    questions: list[QuestionDoc] = []
+    questions: list[Question] = []
     if not isinstance(raw_questions, list) or not raw_questions:
         add(1, "a quiz needs at least one [[questions]]")
         raw_questions = []
@@ -299,7 +303,7 @@ def _load_quiz(path: Path, problems: list[Problem]) -> QuizDoc | None:
                           "id": line_of_key(text, "id")})
 
 
-def _attempt_policy_problems(data: dict[str, Any], kind: Any, questions: int, text: str, add: Any) -> None:
+def _attempt_policy_problems(data: dict[str, Any], kind: object, questions: int, text: str, add: _Adder) -> None:
     """A final measures only when it draws from a larger pool and caps attempts in a window;
     limits on any other quiz would be silently ignored (practice is unlimited), so say so."""
     limits = [k for k in ("max_attempts", "cooldown_minutes", "attempt_window_hours") if data.get(k, 0)]

@@ -18,6 +18,7 @@ from pathlib import Path
 from lms.content.courses import CourseDoc, LessonDoc
 from lms.content.problems import Problem
 from lms.content.quizzes import QuizDoc
+from lms.domain.questions import ChoiceQuestion, QuestionType
 
 __all__ = [
     "MAX_SENTENCE_WORDS",
@@ -170,7 +171,8 @@ def _quiz_findings(quiz: QuizDoc, course: CourseDoc | None, lesson_questions: di
         if undeclared:
             out.append(Finding(quiz.source, q.line, f"question '{q.local_id}' is tagged {', '.join(undeclared)}, "
                                                     f"which course '{quiz.course_id}' does not declare"))
-        if q.type == "single" and len(q.choices) != SINGLE_CHOICE_OPTIONS:
+        if isinstance(q, ChoiceQuestion) and q.type is QuestionType.SINGLE \
+                and len(q.choices) != SINGLE_CHOICE_OPTIONS:
             out.append(Finding(quiz.source, q.line, f"single-choice question '{q.local_id}' has {len(q.choices)} "
                                                     f"options; give it {SINGLE_CHOICE_OPTIONS}"))
         if quiz.kind == "final":

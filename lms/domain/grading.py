@@ -13,6 +13,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from lms.domain.questions import (
+    Choice,
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericAnswer,
+    NumericQuestion,
+    Question,
+    QuestionType,
+    ShortAnswer,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 from lms.domain.text import fold
 
 __all__ = [
@@ -27,50 +39,7 @@ __all__ = [
     "response_problem",
 ]
 
-TYPES = ("single", "multiple", "true_false", "short_answer", "numeric", "matching", "ordering")
 MAX_TEXT = 1000
-
-
-@dataclass(frozen=True)
-class Choice:
-    id: str
-    fraction: float = 0.0
-    feedback_html: str = ""
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    text: str
-    fraction: float = 1.0
-    feedback_html: str = ""
-
-
-@dataclass(frozen=True)
-class NumericAnswer:
-    value: float
-    tolerance: float = 0.0
-    fraction: float = 1.0
-    feedback_html: str = ""
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    type: str
-    points: float = 1.0
-    feedback_html: str = ""
-    choices: tuple[Choice, ...] = ()  # single/multiple; ordering: items in the correct order
-    scoring: str = "partial"
-    answer: bool | None = None
-    feedback_true_html: str = ""
-    feedback_false_html: str = ""
-    answers: tuple[ShortAnswer, ...] = ()
-    case_sensitive: bool = False
-    accept_without_diacritics: bool = False
-    numbers: tuple[NumericAnswer, ...] = ()
-    lefts: tuple[str, ...] = ()  # matching: left item ids
-    rights: tuple[str, ...] = ()  # matching: right item ids (distractors included)
-    pairs: tuple[tuple[str, str], ...] = ()  # matching: correct (left id, right id)
 
 
 @dataclass(frozen=True)
@@ -105,33 +74,34 @@ def response_problem(q: Question, response: object) -> str | None:
     ``None`` as a response clears the answer and is always well-formed."""
     if response is None:
         return None
-    ids = {c.id for c in q.choices}
-    if q.type == "single":
-        return None if isinstance(response, str) and response in ids else "response.unknown_choice"
-    if q.type == "multiple":
-        if not isinstance(response, list) or not all(isinstance(r, str) and r in ids for r in response):
-            return "response.unknown_choice"
-        return None if len(set(response)) == len(response) else "response.unknown_choice"
-    if q.type == "true_false":
+    if isinstance(q, ChoiceQuestion):
+        ids = {c.id for c in q.choices}
+        if q.type is QuestionType.SINGLE:
+            return None if isinstance(response, str) and response in ids else "response.unknown_choice"
+        if q.type is QuestionType.MULTIPLE:
+            if not isinstance(response, list) or not all(isinstance(r, str) and r in ids for r in response):
+                return "response.unknown_choice"
+            return None if len(set(response)) == len(response) else "response.unknown_choice"
+        ok = isinstance(response, list) and sorted(map(str, response)) == sorted(ids) and \
+            all(isinstance(r, str) for r in response)
+        return None if ok else "response.ordering"
+    if isinstance(q, TrueFalseQuestion):
         return None if isinstance(response, bool) else "response.boolean"
-    if q.type == "short_answer":
+    if isinstance(q, ShortAnswerQuestion):
         return None if isinstance(response, str) and len(response) <= MAX_TEXT else "response.text"
-    if q.type == "numeric":
+    if isinstance(q, NumericQuestion):
         if _is_number(response):
             return None
         if isinstance(response, str) and _parse_number(response) is not None:
             return None
         return "response.number"
-    if q.type == "matching":
+    if isinstance(q, MatchingQuestion):
         if not isinstance(response, dict):
             return "response.matching"
-        lefts, rights = set(q.lefts), set(q.rights)
+        lefts = {p.left_id for p in q.lefts}
+        rights = {p.right_id for p in q.pairs}
         ok = all(isinstance(k, str) and k in lefts and isinstance(v, str) and v in rights for k, v in response.items())
         return None if ok else "response.matching"
-    if q.type == "ordering":
-        ok = isinstance(response, list) and sorted(map(str, response)) == sorted(ids) and \
-            all(isinstance(r, str) for r in response)
-        return None if ok else "response.ordering"
     return "response.unsupported"
 
 
@@ -171,22 +141,12 @@ def _fraction(q: Question, response: object, allow_negative: bool) -> tuple[floa
     """The share of the question's points earned, in [0, 1] (or [-1, 1]), and feedback to show."""
     if response is None or response_problem(q, response) is not None:
         return 0.0, []
-    by_id = {c.id: c for c in q.choices}
-    if q.type == "single":
-        choice = by_id[str(response)]
-        return _clamp(choice.fraction, allow_negative), [choice.feedback_html] if choice.feedback_html else []
-    if q.type == "multiple":
-        assert isinstance(response, list)
-        chosen = [by_id[r] for r in response]
-        feedback = [c.feedback_html for c in chosen if c.feedback_html]
-        if q.scoring == "all_or_nothing":
-            right = {c.id for c in q.choices if c.fraction > 0}
-            return (1.0 if {c.id for c in chosen} == right else 0.0), feedback
-        return _clamp(sum(c.fraction for c in chosen), allow_negative), feedback
-    if q.type == "true_false":
+    if isinstance(q, ChoiceQuestion):
+        return _choice_fraction(q, response, allow_negative)
+    if isinstance(q, TrueFalseQuestion):
         fb = q.feedback_true_html if response is True else q.feedback_false_html
         return (1.0 if response == q.answer else 0.0), [fb] if fb else []
-    if q.type == "short_answer":
+    if isinstance(q, ShortAnswerQuestion):
         text = str(response)
         best: ShortAnswer | None = None
         for ans in q.answers:
@@ -198,7 +158,7 @@ def _fraction(q: Question, response: object, allow_negative: bool) -> tuple[floa
         if best is None:
             return 0.0, []
         return _clamp(best.fraction, allow_negative), [best.feedback_html] if best.feedback_html else []
-    if q.type == "numeric":
+    if isinstance(q, NumericQuestion):
         value = float(response) if isinstance(response, int | float) else _parse_number(str(response))
         best_n: NumericAnswer | None = None
         for num in q.numbers:
@@ -208,19 +168,31 @@ def _fraction(q: Question, response: object, allow_negative: bool) -> tuple[floa
         if best_n is None:
             return 0.0, []
         return _clamp(best_n.fraction, allow_negative), [best_n.feedback_html] if best_n.feedback_html else []
-    if q.type == "matching":
-        if not q.pairs:
-            return 0.0, []
-        assert isinstance(response, dict)
-        matched = sum(1 for left, target in q.pairs if response.get(left) == target)
-        return matched / len(q.pairs), []
-    if q.type == "ordering":
-        assert isinstance(response, list)
-        correct = [c.id for c in q.choices]
-        if not correct:
-            return 0.0, []
-        return sum(1 for a, b in zip(response, correct, strict=True) if a == b) / len(correct), []
-    return 0.0, []
+    correct_pairs = q.lefts
+    if not correct_pairs:
+        return 0.0, []
+    assert isinstance(response, dict)
+    matched = sum(1 for p in correct_pairs if response.get(p.left_id) == p.right_id)
+    return matched / len(correct_pairs), []
+
+
+def _choice_fraction(q: ChoiceQuestion, response: object, allow_negative: bool) -> tuple[float, list[str]]:
+    by_id = {c.id: c for c in q.choices}
+    if q.type is QuestionType.SINGLE:
+        choice = by_id[str(response)]
+        return _clamp(choice.fraction, allow_negative), [choice.feedback_html] if choice.feedback_html else []
+    assert isinstance(response, list)
+    if q.type is QuestionType.MULTIPLE:
+        chosen = [by_id[r] for r in response]
+        feedback = [c.feedback_html for c in chosen if c.feedback_html]
+        if q.scoring == "all_or_nothing":
+            right = {c.id for c in q.choices if c.fraction > 0}
+            return (1.0 if {c.id for c in chosen} == right else 0.0), feedback
+        return _clamp(sum(c.fraction for c in chosen), allow_negative), feedback
+    correct = [c.id for c in q.choices]  # ordering: the items in their correct order
+    if not correct:
+        return 0.0, []
+    return sum(1 for a, b in zip(response, correct, strict=True) if a == b) / len(correct), []
 
 
 def grade_question(q: Question, response: object, *, allow_negative: bool = False) -> QuestionResult:

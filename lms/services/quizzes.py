@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -20,9 +20,18 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.content.questions import QuestionDoc
 from lms.content.quizzes import QuizDoc, QuizSettings
 from lms.domain import grading
+from lms.domain import question_codec as codec
+from lms.domain.questions import (
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    QuestionType,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
+from lms.domain.questions import Question as QuestionModel
 from lms.domain.statistics import ItemStats, item_statistics
 from lms.services import access
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
@@ -77,68 +86,14 @@ class QuizSyncReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _doc_hash(doc: QuestionDoc) -> str:
-    data = asdict(doc)
-    data.pop("source", None)
-    data.pop("line", None)
-    return hashlib.sha256(repr(sorted(data.items())).encode("utf-8")).hexdigest()
-
-
-def _new_id() -> str:
-    return secrets.token_hex(5)
-
-
-def question_spec(doc: QuestionDoc) -> dict[str, Any]:
-    """What grading and presentation need, with fresh opaque ids for choices and items."""
-    spec: dict[str, Any] = {"feedback_html": doc.feedback_html}
-    if doc.type in ("single", "multiple", "ordering"):
-        spec["choices"] = [{"id": _new_id(), "html": c.html, "fraction": c.fraction, "feedback_html": c.feedback_html}
-                           for c in doc.choices]
-        spec["scoring"] = doc.scoring
-    elif doc.type == "true_false":
-        spec.update(answer=bool(doc.answer), feedback_true_html=doc.feedback_true_html,
-                    feedback_false_html=doc.feedback_false_html)
-    elif doc.type == "short_answer":
-        spec.update(answers=[asdict(a) for a in doc.answers], case_sensitive=doc.case_sensitive,
-                    accept_without_diacritics=doc.accept_without_diacritics)
-    elif doc.type == "numeric":
-        spec["numbers"] = [asdict(n) for n in doc.numbers]
-    elif doc.type == "matching":
-        lefts, rights, pairs = [], [], []
-        for pair in doc.pairs:
-            right = {"id": _new_id(), "html": pair.right_html}
-            rights.append(right)
-            if pair.left_html:
-                left = {"id": _new_id(), "html": pair.left_html}
-                lefts.append(left)
-                pairs.append([left["id"], right["id"]])
-        spec.update(lefts=lefts, rights=rights, pairs=pairs)
-    return spec
-
-
 def gradable(snapshot: dict[str, Any]) -> grading.Question:
-    spec = snapshot["spec"]
-    return grading.Question(
-        id=snapshot["id"], type=snapshot["type"], points=float(snapshot["points"]),
-        feedback_html=spec.get("feedback_html", ""),
-        choices=tuple(grading.Choice(c["id"], float(c.get("fraction", 0)), c.get("feedback_html", ""))
-                      for c in spec.get("choices", [])),
-        scoring=spec.get("scoring", "partial"), answer=spec.get("answer"),
-        feedback_true_html=spec.get("feedback_true_html", ""), feedback_false_html=spec.get("feedback_false_html", ""),
-        answers=tuple(grading.ShortAnswer(a["text"], float(a["fraction"]), a.get("feedback_html", ""))
-                      for a in spec.get("answers", [])),
-        case_sensitive=bool(spec.get("case_sensitive")),
-        accept_without_diacritics=bool(spec.get("accept_without_diacritics")),
-        numbers=tuple(grading.NumericAnswer(float(n["value"]), float(n["tolerance"]), float(n["fraction"]),
-                                            n.get("feedback_html", "")) for n in spec.get("numbers", [])),
-        lefts=tuple(x["id"] for x in spec.get("lefts", [])), rights=tuple(x["id"] for x in spec.get("rights", [])),
-        pairs=tuple((a, b) for a, b in spec.get("pairs", [])),
-    )
+    """The question an attempt's layout holds (see :func:`lms.domain.question_codec.from_snapshot`)."""
+    return codec.from_snapshot(snapshot)
 
 
 # ------------------------------------------------------------------ storing quizzes
 def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, kind: str, lesson_id: str | None,
-               settings: QuizSettings, questions: list[QuestionDoc], source: str, content_hash: str,
+               settings: QuizSettings, questions: list[QuestionModel], source: str, content_hash: str,
                now: datetime, owner_id: int | None = None, published: bool = True) -> str:
     """Create or refresh a quiz and its bank. Returns "created", "updated" or "unchanged".
     Questions that disappear are deactivated, never deleted: attempts keep pointing at them."""
@@ -165,20 +120,20 @@ def store_quiz(session: Session, *, quiz_id: str, course_id: str, title: str, ki
     return outcome
 
 
-def _store_bank(session: Session, quiz_id: str, questions: list[QuestionDoc]) -> None:
+def _store_bank(session: Session, quiz_id: str, questions: list[QuestionModel]) -> None:
     existing = {q.local_id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
     wanted = set()
     for position, doc in enumerate(questions, start=1):
         wanted.add(doc.local_id)
-        digest = _doc_hash(doc)
+        digest = codec.content_hash(doc)
         row = existing.get(doc.local_id)
         if row is None:
             row = Question(id=f"{quiz_id}.{doc.local_id}", quiz_id=quiz_id, local_id=doc.local_id)
             session.add(row)
         if not row.content_hash or row.content_hash != digest:
-            row.spec = question_spec(doc)
+            row.spec = dict(codec.to_spec(doc))
             row.content_hash = digest
-        row.position, row.type, row.text_html, row.points = position, doc.type, doc.text_html, doc.points
+        row.position, row.type, row.text_html, row.points = position, doc.type.value, doc.text_html, doc.points
         row.competences, row.tags, row.category = list(doc.competences), list(doc.tags), doc.category
         row.active = True
     for local_id, row in existing.items():
@@ -242,16 +197,32 @@ def _draw(quiz: Quiz, bank: list[Question], rng: random.Random) -> list[Question
     return chosen
 
 
+def _stored(q: Question) -> QuestionModel:
+    """A bank row as the question model."""
+    return codec.from_spec(q.type, q.spec, id=q.id, local_id=q.local_id, text_html=q.text_html, points=q.points,
+                           competences=tuple(q.competences), tags=tuple(q.tags), category=q.category,
+                           source=q.quiz_id, line=q.position)
+
+
 def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
-    order = [c["id"] for c in q.spec.get("choices", [])] or [x["id"] for x in q.spec.get("lefts", [])]
-    targets = [x["id"] for x in q.spec.get("rights", [])]
-    if shuffle or q.type == "ordering":
+    model = _stored(q)
+    correct: list[str] = []
+    order: list[str] = []
+    targets: list[str] = []
+    if isinstance(model, ChoiceQuestion):
+        correct = [c.id for c in model.choices]
+        order = list(correct)
+    elif isinstance(model, MatchingQuestion):
+        order = [p.left_id for p in model.lefts]
+        targets = [p.right_id for p in model.pairs]
+    ordering = model.type is QuestionType.ORDERING
+    if shuffle or ordering:
         rng.shuffle(order)
-    if q.type == "ordering" and len(order) > 1:
-        correct = [c["id"] for c in q.spec["choices"]]
+    if ordering and len(order) > 1:
         while order == correct:  # never show the items already in the right order
             rng.shuffle(order)
     rng.shuffle(targets)
+    # The layout keeps the row's spec as stored (see codec.Snapshot): grading reads it back.
     return {"id": q.id, "type": q.type, "text_html": q.text_html, "points": q.points, "spec": q.spec,
             "order": order, "targets": targets}
 
@@ -404,16 +375,24 @@ def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
     """Questions as the learner sees them: text and choices in the order shown, never answers."""
     out = []
     for snap in attempt.layout:
-        spec = snap["spec"]
-        items = {c["id"]: c["html"] for c in spec.get("choices", []) + spec.get("lefts", [])}
-        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
+        items, rights = _item_html(gradable(snap))
         q: dict[str, Any] = {"id": snap["id"], "type": snap["type"], "text_html": snap["text_html"],
                              "points": snap["points"],
                              "choices": [{"id": i, "text_html": items[i]} for i in snap["order"]]}
-        if snap["type"] == "matching":
+        if snap["type"] == QuestionType.MATCHING:
             q["targets"] = [{"id": i, "text_html": rights[i]} for i in snap["targets"]]
         out.append(q)
     return out
+
+
+def _item_html(q: QuestionModel) -> tuple[dict[str, str], dict[str, str]]:
+    """HTML by id of what a learner orders or picks (choices, matching's left items), and of
+    matching's right items."""
+    if isinstance(q, ChoiceQuestion):
+        return {c.id: c.html for c in q.choices}, {}
+    if isinstance(q, MatchingQuestion):
+        return {p.left_id: p.left_html for p in q.lefts}, {p.right_id: p.right_html for p in q.pairs}
+    return {}, {}
 
 
 @dataclass(frozen=True)
@@ -637,8 +616,10 @@ def item_analysis(session: Session, quiz_id: str) -> list[ItemStats]:
         total = float(result.get("score", 0))
         for q in result.get("questions", []):
             rows.append((q["id"], float(q["score"]), float(q["max_score"]), total, answers.get(q["id"])))
-    wrong_choices = {qid: {c["id"]: c["html"] for c in q.spec.get("choices", []) if c.get("fraction", 0) <= 0}
-                     for qid, q in questions.items() if q.type in ("single", "multiple")}
+    models = {qid: _stored(q) for qid, q in questions.items()}
+    wrong_choices = {qid: {c.id: c.html for c in m.choices if c.fraction <= 0}
+                     for qid, m in models.items()
+                     if isinstance(m, ChoiceQuestion) and m.type in (QuestionType.SINGLE, QuestionType.MULTIPLE)}
     titles = {qid: q.text_html for qid, q in questions.items()}
     return item_statistics(rows, wrong_choices, titles)
 
@@ -656,7 +637,7 @@ def new_quiz_id() -> str:
     return "imp_" + secrets.token_hex(6)
 
 
-def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionDoc], str, list[str], str]:
+def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionModel], str, list[str], str]:
     """The file's questions (local ids made unique), its own title, what was skipped, its hash.
     Raises ContentError, naming file and line, on any problem."""
     from lms.content.importers import read_questions
@@ -672,7 +653,7 @@ def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionDoc], str, l
     for doc in result.questions:  # imported names may repeat: make local ids unique
         n = seen.get(doc.local_id, 0)
         seen[doc.local_id] = n + 1
-        docs.append(doc if n == 0 else QuestionDoc(**{**asdict_shallow(doc), "local_id": f"{doc.local_id}-{n + 1}"}))
+        docs.append(doc if n == 0 else replace(doc, local_id=f"{doc.local_id}-{n + 1}"))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     # the file's own title, else the deepest part of its first category ("Mẫu/An toàn" -> "An toàn")
     title = (result.title or "").strip() or next(
@@ -791,41 +772,11 @@ def grant_co_owner(session: Session, actor: User | None, object_type: str, objec
         audit.record(session, "co_owner.grant", object_type, object_id, now=now, user_id=person.id)
 
 
-def asdict_shallow(doc: QuestionDoc) -> dict[str, Any]:
-    return {f: getattr(doc, f) for f in doc.__dataclass_fields__}
-
-
-def question_docs(session: Session, quiz_id: str) -> list[QuestionDoc]:
-    """The quiz's active bank as importer-level documents (for export)."""
-    from lms.content.questions import ChoiceDoc, NumericAnswerDoc, PairDoc, ShortAnswerDoc
-
+def question_docs(session: Session, quiz_id: str) -> list[QuestionModel]:
+    """The quiz's active bank as the question model, read where it is stored (for export)."""
     if session.get(Quiz, quiz_id) is None:
         raise NotFound("quiz.not_found")
-    docs = []
-    for q in active_questions(session, quiz_id):
-        spec = q.spec
-        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
-        lefts = {x["id"]: x["html"] for x in spec.get("lefts", [])}
-        paired = {r for _, r in spec.get("pairs", [])}
-        pairs = [PairDoc(lefts[left], rights[right]) for left, right in spec.get("pairs", [])]
-        pairs += [PairDoc("", html) for rid, html in rights.items() if rid not in paired]
-        docs.append(QuestionDoc(
-            local_id=q.local_id, type=q.type, text_html=q.text_html, source=quiz_id, line=q.position,
-            points=q.points, feedback_html=spec.get("feedback_html", ""), competences=tuple(q.competences),
-            tags=tuple(q.tags), category=q.category,
-            choices=tuple(ChoiceDoc(c["html"], float(c.get("fraction", 0)), c.get("feedback_html", ""))
-                          for c in spec.get("choices", [])),
-            scoring=spec.get("scoring", "partial"), answer=spec.get("answer"),
-            feedback_true_html=spec.get("feedback_true_html", ""),
-            feedback_false_html=spec.get("feedback_false_html", ""),
-            answers=tuple(ShortAnswerDoc(a["text"], float(a["fraction"]), a.get("feedback_html", ""))
-                          for a in spec.get("answers", [])),
-            case_sensitive=bool(spec.get("case_sensitive")),
-            accept_without_diacritics=bool(spec.get("accept_without_diacritics")),
-            numbers=tuple(NumericAnswerDoc(float(n["value"]), float(n["tolerance"]), float(n["fraction"]),
-                                           n.get("feedback_html", "")) for n in spec.get("numbers", [])),
-            pairs=tuple(pairs)))
-    return docs
+    return [_stored(q) for q in active_questions(session, quiz_id)]
 
 
 def preview_questions(session: Session, user: User | None, quiz_id: str) -> list[dict[str, Any]]:
@@ -836,33 +787,26 @@ def preview_questions(session: Session, user: User | None, quiz_id: str) -> list
     fake = Attempt(layout=[_snapshot(q, quiz.shuffle_choices, rng) for q in bank])
     out = learner_questions(fake)
     for view, q in zip(out, bank, strict=True):
-        view["key"] = answer_key(q.type, q.spec)
+        view["key"] = answer_key(_stored(q))
     return out
 
 
-def answer_key(qtype: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+def answer_key(q: QuestionModel) -> list[dict[str, str]]:
     """The key as an author reads it: lines of (HTML, note). Only authors' pages show it."""
     from html import escape
 
-    if qtype in ("single", "multiple"):
-        return [{"html": c["html"], "note": f"{round(100 * float(c.get('fraction', 0)))}%"}
-                for c in spec.get("choices", []) if float(c.get("fraction", 0)) > 0]
-    if qtype == "ordering":
-        return [{"html": c["html"], "note": str(n)} for n, c in enumerate(spec.get("choices", []), start=1)]
-    if qtype == "true_false":
-        return [{"html": "", "note": "true" if spec.get("answer") else "false"}]
-    if qtype == "short_answer":
-        return [{"html": escape(a["text"]), "note": f"{round(100 * float(a.get('fraction', 1)))}%"}
-                for a in spec.get("answers", []) if float(a.get("fraction", 1)) > 0]
-    if qtype == "numeric":
-        return [{"html": escape(f"{float(n['value']):g} ± {float(n['tolerance']):g}"),
-                 "note": f"{round(100 * float(n.get('fraction', 1)))}%"}
-                for n in spec.get("numbers", []) if float(n.get("fraction", 1)) > 0]
-    if qtype == "matching":
-        lefts = {x["id"]: x["html"] for x in spec.get("lefts", [])}
-        rights = {x["id"]: x["html"] for x in spec.get("rights", [])}
-        return [{"html": lefts[a], "note": "", "match_html": rights[b]} for a, b in spec.get("pairs", [])]
-    return []
+    if isinstance(q, ChoiceQuestion):
+        if q.type is QuestionType.ORDERING:
+            return [{"html": c.html, "note": str(n)} for n, c in enumerate(q.choices, start=1)]
+        return [{"html": c.html, "note": f"{round(100 * c.fraction)}%"} for c in q.choices if c.fraction > 0]
+    if isinstance(q, TrueFalseQuestion):
+        return [{"html": "", "note": "true" if q.answer else "false"}]
+    if isinstance(q, ShortAnswerQuestion):
+        return [{"html": escape(a.text), "note": f"{round(100 * a.fraction)}%"} for a in q.answers if a.fraction > 0]
+    if isinstance(q, NumericQuestion):
+        return [{"html": escape(f"{n.value:g} ± {n.tolerance:g}"), "note": f"{round(100 * n.fraction)}%"}
+                for n in q.numbers if n.fraction > 0]
+    return [{"html": p.left_html, "note": "", "match_html": p.right_html} for p in q.lefts]
 
 
 def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str, *, fmt: str,

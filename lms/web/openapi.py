@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.domain.questions import QuestionType
+
 __all__ = ["openapi_document"]
 
 
@@ -87,8 +89,7 @@ SCHEMAS: dict[str, Any] = {
     "Item": {"type": "object", "required": ["id", "text_html"], "properties": {"id": _STR, "text_html": _STR}},
     "LearnerQuestion": {
         "type": "object", "required": ["id", "type", "text_html", "choices"],
-        "properties": {"id": _STR, "type": {"enum": ["single", "multiple", "true_false", "short_answer", "numeric",
-                                                      "matching", "ordering"]},
+        "properties": {"id": _STR, "type": {"enum": [t.value for t in QuestionType]},
                        "text_html": _STR, "points": {"type": "number"},
                        "choices": {"type": "array", "items": _ref("Item")},
                        "targets": {"type": "array", "items": _ref("Item")}},

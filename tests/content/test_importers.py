@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,22 @@ from lms.content.gift import parse_gift, plain_to_html, slug_local_id
 from lms.content.gift_export import export_gift
 from lms.content.importers import guess_format, read_questions
 from lms.content.moodle_xml import parse_moodle_xml
-from lms.content.questions import (
-    ChoiceDoc,
-    ImportResult,
-    NumericAnswerDoc,
-    PairDoc,
-    QuestionDoc,
-    ShortAnswerDoc,
-    valid_moodle_fraction,
-)
+from lms.content.questions import ImportResult, valid_moodle_fraction
 from lms.content.rendering import sanitise_html
-from lms.domain.grading import Choice, NumericAnswer, Question, ShortAnswer, grade_question
+from lms.domain.grading import grade_question
+from lms.domain.questions import (
+    Choice,
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericAnswer,
+    NumericQuestion,
+    Pair,
+    Question,
+    QuestionType,
+    ShortAnswer,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 from tests.shared_dir import SHARED
 
 FIXTURES = SHARED / "fixtures" / "moodle-question-formats"
@@ -44,7 +50,7 @@ def gift(text: str) -> ImportResult:
     return parse_gift(text, "q.gift")
 
 
-def only(text: str) -> QuestionDoc:
+def only(text: str) -> Question:
     result = gift(text)
     assert result.problems == [] and result.skipped == []
     assert len(result.questions) == 1
@@ -112,7 +118,7 @@ def test_gift_fixture_in_category_decodes_escapes_and_sanitises_html() -> None:
     assert [c.fraction for c in greeting.choices] == [0.0, 1.0, 0.0, 0.0]
     acronym = result.questions[3]
     assert "style" not in acronym.text_html and "<span>Modular" in acronym.text_html
-    assert result.questions[2].answers == (ShortAnswerDoc("Moodler", 1.0, ""),)
+    assert result.questions[2].answers == (ShortAnswer("Moodler", 1.0, ""),)
 
 
 def test_sample_quiz_imports_six_questions_with_escapes_decoded() -> None:
@@ -137,20 +143,20 @@ def test_sample_quiz_imports_six_questions_with_escapes_decoded() -> None:
     assert [q.line for q in qs] == [5, 11, 13, 19, 21, 23]
 
 
-def _grading_question(doc: QuestionDoc) -> Question:
-    lefts = tuple(f"l{i}" for i, p in enumerate(doc.pairs) if p.left_html)
-    return Question(
-        id=doc.local_id, type=doc.type, points=doc.points,
-        choices=tuple(Choice(f"c{i}", c.fraction) for i, c in enumerate(doc.choices)),
-        answer=doc.answer, answers=tuple(ShortAnswer(a.text, a.fraction) for a in doc.answers),
-        case_sensitive=doc.case_sensitive,
-        numbers=tuple(NumericAnswer(n.value, n.tolerance, n.fraction) for n in doc.numbers),
-        lefts=lefts, rights=tuple(f"r{i}" for i in range(len(doc.pairs))),
-        pairs=tuple((f"l{i}", f"r{i}") for i, p in enumerate(doc.pairs) if p.left_html))
+def _grading_question(doc: Question) -> Question:
+    """The imported question with the ids a stored bank gives: c0, c1, ... for choices, l0/r0, ...
+    for matching sides."""
+    if isinstance(doc, ChoiceQuestion):
+        return replace(doc, id=doc.local_id, choices=tuple(replace(c, id=f"c{i}") for i, c in enumerate(doc.choices)))
+    if isinstance(doc, MatchingQuestion):
+        return replace(doc, id=doc.local_id, pairs=tuple(
+            replace(p, left_id=f"l{i}" if p.left_html else "", right_id=f"r{i}") for i, p in enumerate(doc.pairs)))
+    return replace(doc, id=doc.local_id)
 
 
-def _response(doc: QuestionDoc, key: dict[str, object]) -> object:
+def _response(doc: Question, key: dict[str, object]) -> object:
     def choice_id(visible: object) -> str:
+        assert isinstance(doc, ChoiceQuestion)
         return next(f"c{i}" for i, c in enumerate(doc.choices) if str(visible) in c.html)
 
     if "choice" in key:
@@ -159,7 +165,7 @@ def _response(doc: QuestionDoc, key: dict[str, object]) -> object:
         assert isinstance(key["choices"], list)
         return [choice_id(v) for v in key["choices"]]
     if "match" in key:
-        assert isinstance(key["match"], dict)
+        assert isinstance(key["match"], dict) and isinstance(doc, MatchingQuestion)
         return {next(f"l{i}" for i, p in enumerate(doc.pairs) if left in p.left_html):
                 next(f"r{i}" for i, p in enumerate(doc.pairs) if right in p.right_html)
                 for left, right in key["match"].items()}
@@ -252,7 +258,7 @@ def test_gift_choice_types_follow_weights_and_equals_signs() -> None:
 def test_gift_short_answers_keep_wildcards_and_weights() -> None:
     q = only("Q {=%100%Hà Nội =%50%Ha*Noi#gần đúng}")
     assert q.type == "short_answer"
-    assert q.answers == (ShortAnswerDoc("Hà Nội", 1.0, ""), ShortAnswerDoc("Ha*Noi", 0.5, "gần đúng"))
+    assert q.answers == (ShortAnswer("Hà Nội", 1.0, ""), ShortAnswer("Ha*Noi", 0.5, "gần đúng"))
     assert q.case_sensitive is False
 
 
@@ -265,8 +271,8 @@ def test_gift_true_false_feedback_goes_to_the_response_it_answers() -> None:
 
 
 def test_gift_numeric_forms() -> None:
-    assert only("Q {#1..5}").numbers == (NumericAnswerDoc(3.0, 2.0, 1.0, ""),)
-    assert only("Q {#-2.5}").numbers == (NumericAnswerDoc(-2.5, 0.0, 1.0, ""),)
+    assert only("Q {#1..5}").numbers == (NumericAnswer(3.0, 2.0, 1.0, ""),)
+    assert only("Q {#-2.5}").numbers == (NumericAnswer(-2.5, 0.0, 1.0, ""),)
     q = only("Q {#\n=%100%1822:0#exact\n=%50%1822:2#close\n~1800#no\n~#anything else}")
     assert [(n.value, n.tolerance, n.fraction, n.feedback_html) for n in q.numbers] == [
         (1822.0, 0.0, 1.0, "exact"), (1822.0, 2.0, 0.5, "close"), (1800.0, 0.0, 0.0, "no")]
@@ -427,7 +433,7 @@ def test_xml_multichoice_single_and_multiple() -> None:
     assert result.problems == []
     s, m = result.questions
     assert (s.local_id, s.type, s.points, s.feedback_html) == ("cau-1", "single", 2.0, "<strong>why</strong>")
-    assert s.choices == (ChoiceDoc("a &lt; b", 1.0, "<b>yes</b>"), ChoiceDoc("c", 0.0, ""))
+    assert s.choices == (Choice("a &lt; b", 1.0, "<b>yes</b>"), Choice("c", 0.0, ""))
     assert (m.local_id, m.type, m.tags) == ("cau-1-2", "multiple", ("ai",))
     assert [c.fraction for c in m.choices] == [0.5, 0.5, -1.0]
 
@@ -455,8 +461,8 @@ def test_xml_truefalse_shortanswer_numerical_matching_ordering() -> None:
     assert (tf.type, tf.answer, tf.feedback_true_html, tf.feedback_false_html) == ("true_false", False, "no", "yes")
     assert (sa.type, sa.case_sensitive, [(a.text, a.fraction) for a in sa.answers]) == (
         "short_answer", True, [("Hà Nội", 1.0), ("HN*", 0.5)])
-    assert num.numbers == (NumericAnswerDoc(3.5, 0.1, 1.0, ""),)
-    assert match.pairs == (PairDoc("a", "1"), PairDoc("b", "2 &amp; 3"), PairDoc("", "9"))
+    assert num.numbers == (NumericAnswer(3.5, 0.1, 1.0, ""),)
+    assert match.pairs == (Pair("a", "1"), Pair("b", "2 &amp; 3"), Pair("", "9"))
     assert (order.type, [c.html for c in order.choices]) == ("ordering", ["first", "second"])
 
 
@@ -633,7 +639,7 @@ def _fraction() -> st.SearchStrategy[float]:
 
 
 @st.composite
-def _question(draw: st.DrawFn) -> QuestionDoc:
+def _question(draw: st.DrawFn) -> Question:
     qtype = draw(st.sampled_from(["single", "multiple", "true_false", "short_answer", "numeric", "matching"]))
     common: dict[str, Any] = {"local_id": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True).filter(
         lambda s: not s.endswith("-"))),
@@ -644,46 +650,53 @@ def _question(draw: st.DrawFn) -> QuestionDoc:
     if qtype == "single":
         n = draw(st.integers(2, 5))
         right = draw(st.integers(0, n - 1))
-        choices = tuple(ChoiceDoc(draw(_html_text()), 1.0 if i == right else 0.0,
+        choices = tuple(Choice(draw(_html_text()), 1.0 if i == right else 0.0,
                                   draw(st.one_of(st.just(""), _html_text()))) for i in range(n))
-        return QuestionDoc(type=qtype, choices=choices, **common)
+        return ChoiceQuestion(type=QuestionType.SINGLE, choices=choices, **common)
     if qtype == "multiple":
         fractions = draw(st.lists(_fraction(), min_size=2, max_size=5).filter(lambda fs: any(f > 0 for f in fs)))
-        choices = tuple(ChoiceDoc(draw(_html_text()), f, draw(st.one_of(st.just(""), _html_text())))
+        choices = tuple(Choice(draw(_html_text()), f, draw(st.one_of(st.just(""), _html_text())))
                         for f in fractions)
-        return QuestionDoc(type=qtype, choices=choices, **common)
+        return ChoiceQuestion(type=QuestionType.MULTIPLE, choices=choices, **common)
     if qtype == "true_false":
-        return QuestionDoc(type=qtype, answer=draw(st.booleans()),
+        return TrueFalseQuestion(answer=draw(st.booleans()),
                            feedback_true_html=draw(st.one_of(st.just(""), _html_text())),
                            feedback_false_html=draw(st.one_of(st.just(""), _html_text())), **common)
     if qtype == "short_answer":
         plain = _WORDS.filter(lambda w: "->" not in w)  # GIFT cannot write '->' in an answer (tested below)
-        answers = draw(st.lists(st.builds(ShortAnswerDoc, plain, _fraction(), st.one_of(st.just(""), _html_text())),
+        answers = draw(st.lists(st.builds(ShortAnswer, plain, _fraction(), st.one_of(st.just(""), _html_text())),
                                 min_size=1, max_size=3).filter(lambda a: any(x.fraction > 0 for x in a)))
-        return QuestionDoc(type=qtype, answers=tuple(answers), **common)
+        return ShortAnswerQuestion(answers=tuple(answers), **common)
     if qtype == "numeric":
         value = st.floats(-1e12, 1e12, allow_nan=False) | st.integers(-10**6, 10**6).map(float)
-        numbers = draw(st.lists(st.builds(NumericAnswerDoc, value, st.floats(0, 1e6), _fraction(),
+        numbers = draw(st.lists(st.builds(NumericAnswer, value, st.floats(0, 1e6), _fraction(),
                                           st.one_of(st.just(""), _html_text())), min_size=1, max_size=3)
                        .filter(lambda ns: any(n.fraction > 0 for n in ns)))
-        return QuestionDoc(type=qtype, numbers=tuple(numbers), **common)
-    pairs = [PairDoc(draw(_html_text()), draw(_html_text())) for _ in range(draw(st.integers(2, 4)))]
-    pairs += [PairDoc("", draw(_html_text())) for _ in range(draw(st.integers(0, 2)))]
-    return QuestionDoc(type=qtype, pairs=tuple(pairs), **common)
+        return NumericQuestion(numbers=tuple(numbers), **common)
+    pairs = [Pair(draw(_html_text()), draw(_html_text())) for _ in range(draw(st.integers(2, 4)))]
+    pairs += [Pair("", draw(_html_text())) for _ in range(draw(st.integers(0, 2)))]
+    return MatchingQuestion(pairs=tuple(pairs), **common)
 
 
-def _grading_view(q: QuestionDoc) -> tuple[object, ...]:
-    return (q.type, q.answer, q.category, q.tags, sanitise_html(q.text_html), sanitise_html(q.feedback_html),
-            [(sanitise_html(c.html), round(c.fraction, 5), sanitise_html(c.feedback_html)) for c in q.choices],
-            [(a.text, round(a.fraction, 5), sanitise_html(a.feedback_html)) for a in q.answers],
-            [(n.value, n.tolerance, round(n.fraction, 5), sanitise_html(n.feedback_html)) for n in q.numbers],
-            [(sanitise_html(p.left_html), sanitise_html(p.right_html)) for p in q.pairs],
-            sanitise_html(q.feedback_true_html), sanitise_html(q.feedback_false_html))
+def _grading_view(q: Question) -> tuple[object, ...]:
+    """Every field that grading or presentation reads; a field another type has is its default."""
+    choices = q.choices if isinstance(q, ChoiceQuestion) else ()
+    answers = q.answers if isinstance(q, ShortAnswerQuestion) else ()
+    numbers = q.numbers if isinstance(q, NumericQuestion) else ()
+    pairs = q.pairs if isinstance(q, MatchingQuestion) else ()
+    tf = q if isinstance(q, TrueFalseQuestion) else None
+    return (q.type, tf.answer if tf else None, q.category, q.tags, sanitise_html(q.text_html),
+            sanitise_html(q.feedback_html),
+            [(sanitise_html(c.html), round(c.fraction, 5), sanitise_html(c.feedback_html)) for c in choices],
+            [(a.text, round(a.fraction, 5), sanitise_html(a.feedback_html)) for a in answers],
+            [(n.value, n.tolerance, round(n.fraction, 5), sanitise_html(n.feedback_html)) for n in numbers],
+            [(sanitise_html(p.left_html), sanitise_html(p.right_html)) for p in pairs],
+            sanitise_html(tf.feedback_true_html if tf else ""), sanitise_html(tf.feedback_false_html if tf else ""))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_question(), min_size=1, max_size=5, unique_by=lambda q: q.local_id))
-def test_gift_export_round_trip_grades_the_same(questions: list[QuestionDoc]) -> None:
+def test_gift_export_round_trip_grades_the_same(questions: list[Question]) -> None:
     text = export_gift(questions, title="Đề kiểm tra")
     result = parse_gift(text, "export.gift")
     assert result.problems == [] and result.skipped == [], text
@@ -694,7 +707,8 @@ def test_gift_export_round_trip_grades_the_same(questions: list[QuestionDoc]) ->
 
 def test_gift_export_round_trips_the_fixtures_and_comments_ordering() -> None:
     originals = read_questions(SAMPLE).questions + read_questions(GIFT / "questions.gift.txt").questions
-    ordering = QuestionDoc("steps", "ordering", "Order", "x", 1, choices=(ChoiceDoc("a"), ChoiceDoc("b")))
+    ordering = ChoiceQuestion(local_id="steps", type=QuestionType.ORDERING, text_html="Order", source="x", line=1,
+                              choices=(Choice("a"), Choice("b")))
     text = export_gift([*originals[:2], ordering, *originals[2:]])
     assert "// ordering question 'steps' cannot be written in GIFT" in text
     again = parse_gift(text, "export.gift")
@@ -703,9 +717,10 @@ def test_gift_export_round_trips_the_fixtures_and_comments_ordering() -> None:
 
 
 def test_gift_export_notes_what_gift_cannot_say() -> None:
-    partial = QuestionDoc("p", "single", "Q", "x", 1, points=2.0,
-                          choices=(ChoiceDoc("a", 1.0), ChoiceDoc("b", 0.5)))
-    strict = QuestionDoc("s", "short_answer", "Q", "x", 1, case_sensitive=True, answers=(ShortAnswerDoc("Ab"),))
+    partial = ChoiceQuestion(local_id="p", type=QuestionType.SINGLE, text_html="Q", source="x", line=1, points=2.0,
+                             choices=(Choice("a", 1.0), Choice("b", 0.5)))
+    strict = ShortAnswerQuestion(local_id="s", text_html="Q", source="x", line=1, case_sensitive=True,
+                                 answers=(ShortAnswer("Ab"),))
     text = export_gift([partial, strict])
     assert "// single-choice question 'p' gives partial credit" in text
     assert "// question 'p' is worth 2 points" in text
@@ -713,10 +728,19 @@ def test_gift_export_notes_what_gift_cannot_say() -> None:
     back = parse_gift(text, "e.gift").questions
     assert [c.fraction for c in back[0].choices] == [1.0, 0.5] and valid_moodle_fraction(50)
 
-    arrow = QuestionDoc("arrow", "short_answer", "Q", "x", 1, answers=(ShortAnswerDoc("a->b"),))
-    raw = QuestionDoc("raw", "true_false", "Q", "x", 1, answer=True, feedback_true_html="a->b")
+    arrow = ShortAnswerQuestion(local_id="arrow", text_html="Q", source="x", line=1, answers=(ShortAnswer("a->b"),))
+    raw = TrueFalseQuestion(local_id="raw", text_html="Q", source="x", line=1, answer=True, feedback_true_html="a->b")
     text = export_gift([arrow, raw])
     assert "// short_answer question 'arrow' cannot be written in GIFT" in text
     reread = parse_gift(text, "e.gift")
     assert reread.problems == [] and [(q.local_id, q.feedback_true_html) for q in reread.questions] == [
         ("raw", "a-&gt;b")]
+
+
+def test_gift_export_writes_matching_distractors_after_the_pairs() -> None:
+    # A bank keeps right items where they were written; the export lists the pairs first, as it always has.
+    q = MatchingQuestion(local_id="m", text_html="Ghép", pairs=(Pair("a", "1"), Pair("", "9"), Pair("b", "2")))
+    text = export_gift([q])
+    assert text.index("=a -> 1") < text.index("=b -> 2") < text.index("= -> 9"), text
+    back = parse_gift(text, "e.gift").questions[0]
+    assert isinstance(back, MatchingQuestion) and back.pairs == (Pair("a", "1"), Pair("b", "2"), Pair("", "9"))

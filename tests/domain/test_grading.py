@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,17 +15,34 @@ from lms.domain.grading import (
     grade_question,
     response_problem,
 )
+from lms.domain.questions import (
+    ChoiceQuestion,
+    MatchingQuestion,
+    NumericQuestion,
+    Pair,
+    QuestionType,
+    ShortAnswerQuestion,
+    TrueFalseQuestion,
+)
 
-SINGLE = Question("s", "single", 2.0, choices=(Choice("a", 1.0, "Đúng"), Choice("b", 0.0, "Sai"), Choice("c")))
-MULTI = Question("m", "multiple", 1.0, choices=(Choice("a", 0.5), Choice("b", 0.5), Choice("c", -1.0)))
-TF = Question("t", "true_false", answer=False, feedback_false_html="Đúng rồi", feedback_true_html="Chưa đúng")
-SHORT = Question("sa", "short_answer", answers=(ShortAnswer("thăng"), ShortAnswer("phím thăng"),
-                                                 ShortAnswer("dấu *", 0.5)), accept_without_diacritics=True)
-NUM = Question("n", "numeric", numbers=(NumericAnswer(10000, 0), NumericAnswer(9000, 500, 0.5)))
-MATCH = Question("x", "matching", lefts=("l1", "l2", "l3"), rights=("r1", "r2", "r3", "r4"),
-                 pairs=(("l1", "r1"), ("l2", "r2"), ("l3", "r3")))
-ORDER = Question("o", "ordering", choices=(Choice("i1"), Choice("i2"), Choice("i3"), Choice("i4")))
-ALL = (SINGLE, MULTI, TF, SHORT, NUM, MATCH, ORDER)
+
+def _choice(id: str, fraction: float = 0.0, feedback_html: str = "") -> Choice:
+    return Choice(f"<p>{id}</p>", fraction, feedback_html, id=id)
+
+
+SINGLE = ChoiceQuestion(id="s", type=QuestionType.SINGLE, points=2.0,
+                        choices=(_choice("a", 1.0, "Đúng"), _choice("b", 0.0, "Sai"), _choice("c")))
+MULTI = ChoiceQuestion(id="m", type=QuestionType.MULTIPLE, points=1.0,
+                       choices=(_choice("a", 0.5), _choice("b", 0.5), _choice("c", -1.0)))
+TF = TrueFalseQuestion(id="t", answer=False, feedback_false_html="Đúng rồi", feedback_true_html="Chưa đúng")
+SHORT = ShortAnswerQuestion(id="sa", answers=(ShortAnswer("thăng"), ShortAnswer("phím thăng"),
+                                              ShortAnswer("dấu *", 0.5)), accept_without_diacritics=True)
+NUM = NumericQuestion(id="n", numbers=(NumericAnswer(10000, 0), NumericAnswer(9000, 500, 0.5)))
+MATCH = MatchingQuestion(id="x", pairs=(Pair("L1", "R1", "l1", "r1"), Pair("L2", "R2", "l2", "r2"),
+                                        Pair("L3", "R3", "l3", "r3"), Pair("", "R4", "", "r4")))
+ORDER = ChoiceQuestion(id="o", type=QuestionType.ORDERING,
+                       choices=(_choice("i1"), _choice("i2"), _choice("i3"), _choice("i4")))
+ALL: tuple[Question, ...] = (SINGLE, MULTI, TF, SHORT, NUM, MATCH, ORDER)
 
 
 def test_single_choice_and_feedback() -> None:
@@ -38,7 +56,7 @@ def test_multiple_partial_credit_never_negative_in_total() -> None:
     assert grade_question(MULTI, ["a"]).score == 0.5
     assert grade_question(MULTI, ["a", "c"]).score == 0.0  # -0.5 raised to 0
     assert grade_question(MULTI, ["a", "c"], allow_negative=True).score == -0.5
-    aon = Question("m2", "multiple", choices=MULTI.choices, scoring="all_or_nothing")
+    aon = ChoiceQuestion(id="m2", type=QuestionType.MULTIPLE, choices=MULTI.choices, scoring="all_or_nothing")
     assert grade_question(aon, ["a"]).score == 0.0 and grade_question(aon, ["b", "a"]).score == 1.0
 
 
@@ -55,20 +73,20 @@ def test_short_answer_nfc_case_diacritics_and_wildcards() -> None:
     assert grade_question(SHORT, unicodedata.normalize("NFD", "PHÍM THĂNG")).correct
     assert grade_question(SHORT, "phim thang").correct  # typed without diacritics, allowed here
     assert grade_question(SHORT, "dấu thăng nhé").score == 0.5  # the wildcard answer, half credit
-    strict = Question("sa2", "short_answer", answers=(ShortAnswer("Hà Nội"),), case_sensitive=True)
+    strict = ShortAnswerQuestion(id="sa2", answers=(ShortAnswer("Hà Nội"),), case_sensitive=True)
     assert not grade_question(strict, "hà nội").correct and not grade_question(strict, "Ha Noi").correct
     assert grade_question(strict, "Hà Nội").correct
 
 
 def test_short_answer_ignores_trailing_punctuation_only() -> None:
-    otp = Question("otp", "short_answer", answers=(ShortAnswer("OTP"),))
+    otp = ShortAnswerQuestion(id="otp", answers=(ShortAnswer("OTP"),))
     for typed in ("OTP.", "otp!", " OTP? ", "OTP,", "OTP..."):
         assert grade_question(otp, typed).correct, typed
     assert not grade_question(otp, ".OTP").correct and not grade_question(otp, "O.T.P").correct
     assert not grade_question(otp, "OTP:").correct  # only . , ! ? are dropped
-    strict = Question("sa3", "short_answer", answers=(ShortAnswer("Hà Nội"),), case_sensitive=True)
+    strict = ShortAnswerQuestion(id="sa3", answers=(ShortAnswer("Hà Nội"),), case_sensitive=True)
     assert grade_question(strict, "Hà Nội.").correct and not grade_question(strict, "hà nội.").correct
-    bang = Question("bang", "short_answer", answers=(ShortAnswer("!"),))  # punctuation alone stays an answer
+    bang = ShortAnswerQuestion(id="bang", answers=(ShortAnswer("!"),))  # punctuation alone stays an answer
     assert grade_question(bang, "!").correct and not grade_question(bang, "?").correct
 
 
@@ -119,15 +137,18 @@ def test_scores_stay_within_bounds_and_never_raise(q: Question, response: object
 @given(st.sampled_from([MULTI, ORDER, MATCH, SINGLE]), st.randoms(use_true_random=False), responses)
 def test_score_does_not_depend_on_the_order_choices_are_listed(q: Question, rnd: random.Random,
                                                                 response: object) -> None:
-    shuffled_choices = list(q.choices)
-    rnd.shuffle(shuffled_choices)
-    shuffled_rights = list(q.rights)
-    rnd.shuffle(shuffled_rights)
+    shuffled: Question
     if q.type == "ordering":  # the listed order *is* the answer for ordering: shuffle the presentation only
         shuffled = q
+    elif isinstance(q, ChoiceQuestion):
+        shuffled_choices = list(q.choices)
+        rnd.shuffle(shuffled_choices)
+        shuffled = replace(q, choices=tuple(shuffled_choices))
     else:
-        shuffled = Question(q.id, q.type, q.points, choices=tuple(shuffled_choices), lefts=q.lefts,
-                            rights=tuple(shuffled_rights), pairs=q.pairs, scoring=q.scoring)
+        assert isinstance(q, MatchingQuestion)
+        shuffled_pairs = list(q.pairs)  # the right items (distractor included) in another order
+        rnd.shuffle(shuffled_pairs)
+        shuffled = replace(q, pairs=tuple(shuffled_pairs))
     assert grade_question(q, response).score == grade_question(shuffled, response).score
     if isinstance(response, list):
         reordered = list(response)
