@@ -69,6 +69,13 @@ class ContentStamp:
             self._value, self._read_at = value, now
         return value
 
+    def peek(self) -> tuple[Any, ...] | None:
+        """The fingerprint when it needs no reading yet, else None (without touching the database)."""
+        value = self._value
+        if value is not None and self._clock() - self._read_at < self.interval:
+            return value
+        return None
+
     def invalidate(self) -> None:
         """Something was written here: read the fingerprint again before trusting a kept copy."""
         with self._lock:

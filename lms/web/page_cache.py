@@ -77,7 +77,9 @@ def _serve_kept() -> Any:
     if current_app.testing:
         cache.stamp.invalidate()  # tests change content behind the app's back, at any moment
     with write_intent(False):  # runs before the hook that declares it: a read
-        stamp = cache.stamp.current(db())
+        # The request's session is opened only when the fingerprint is due for a reading: a kept
+        # page served from a fresh stamp opens none, and so has none to close.
+        stamp = cache.stamp.peek() or cache.stamp.current(db())
     kept = cache.store.get(key, stamp)
     if kept is None:
         g.lms_page_key, g.lms_page_stamp = key, stamp

@@ -79,6 +79,34 @@ def test_the_fingerprint_is_read_again_only_when_due_or_after_a_write(session: S
     stamp.invalidate()
     stamp.current()
     assert len(reads) == 3
+    # peek never reads: it answers only while the fingerprint is fresh (a kept page then needs no
+    # database session at all)
+    assert stamp.peek() == first and len(reads) == 3
+    clock[0] += 5.1
+    assert stamp.peek() is None and len(reads) == 3
+    stamp.invalidate()
+    assert stamp.peek() is None
+
+
+def test_a_kept_page_served_from_a_fresh_stamp_opens_no_database_session(client: FlaskClient) -> None:
+    state = client.application.extensions["lms"]
+    real = state.sessionmaker
+    opened: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> Session:
+        opened.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    client.application.config["TESTING"] = False  # testing re-reads the stamp on every request
+    state.sessionmaker = counting
+    try:
+        assert client.get("/lessons/an-toan-so-01").status_code == 200
+        before = len(opened)
+        assert client.get("/lessons/an-toan-so-01").status_code == 200
+        assert len(opened) == before
+    finally:
+        client.application.config["TESTING"] = True
+        state.sessionmaker = real
 
 
 def test_kept_bodies_go_stale_with_their_stamp_and_the_oldest_go_first() -> None:
