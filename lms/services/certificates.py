@@ -5,28 +5,30 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lms.certificates.render import CertificateView, render_pdf, template_settings
+from lms.certificates.badges import BadgeFacts, open_badge_credential, sign_credential
+from lms.certificates.render import CertificateView, render_pdf, template_dir, template_settings
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
+from lms.config import Settings
 from lms.content.competences import competences as competence_labels
 from lms.domain import certificates as rules
+from lms.domain.text import normalise_login
+from lms.jobs import enqueue
 from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.services.unit_of_work import after_commit
-from lms.store import Attempt, Certificate, Course, Quiz, User
-
-if TYPE_CHECKING:
-    from lms.config import Settings
+from lms.services.unit_of_work import after_commit, make_sessionmaker
+from lms.store import Attempt, Certificate, Course, Quiz, Unit, User, make_engine, write_intent
 
 __all__ = [
     "ISSUER",
@@ -114,7 +116,6 @@ def issue_by_staff(session: Session, staff: User | None, login: str, course_id: 
     (lms.services.classes), where the unit, the score and a second person are checked."""
     if staff is not None:
         raise Forbidden("auth.forbidden")
-    from lms.domain.text import normalise_login
 
     holder = session.scalar(select(User).where(User.login == normalise_login(login)))
     if holder is None:
@@ -223,9 +224,6 @@ def _signed_pdf(session: Session, cert: Certificate, *, signing: Signing, verify
 
 def _template_for(session: Session, unit_code: str | None) -> str:
     """The holder's commune's template if it has one, else its province's, else the default."""
-    from lms.certificates.render import template_dir
-    from lms.store import Unit
-
     unit = session.get(Unit, unit_code) if unit_code else None
     for code in (unit.code, unit.parent_code) if unit else ():
         if code and template_dir(code).name == code:
@@ -235,10 +233,6 @@ def _template_for(session: Session, unit_code: str | None) -> str:
 
 def render_job(certificate_id: int) -> str:
     """The background job (RQ): render one certificate's PDF in its own transaction."""
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     try:
@@ -264,8 +258,6 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Settings,
     if cert.pdf_status == "ready":
         return "ready"
     if settings.redis_url:
-        from lms.jobs import enqueue
-
         after_commit(session, functools.partial(enqueue, settings.redis_url, "lms.services.certificates.render_job",
                                                 cert.id))
         return "queued"
@@ -298,8 +290,6 @@ def award_in_person(session: Session, learner: User, course: Course, *, issued_b
 
 def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[str, Any]:
     """The certificate as an Open Badges 3.0 credential."""
-    from lms.certificates.badges import BadgeFacts, open_badge_credential
-
     course = session.get(Course, cert.course_id)
     labels = competence_labels()
     return open_badge_credential(BadgeFacts(
@@ -311,8 +301,6 @@ def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[st
 
 
 def signed_credential(session: Session, cert: Certificate, *, base_url: str, signing: Signing) -> str:
-    from lms.certificates.badges import sign_credential
-
     return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)
 
 
@@ -320,10 +308,6 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     """Make one pending certificate's PDF: read and render in a read transaction, then store it
     with one conditional update, so the database's write lock is never held while WeasyPrint
     works, and a PDF another process stored first is kept."""
-    from sqlalchemy import update
-
-    from lms.store import write_intent
-
     with write_intent(False), sessions() as session:
         cert = session.get(Certificate, certificate_id)
         if cert is None or cert.pdf_status == "ready":
@@ -333,8 +317,6 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
             pdf = _signed_pdf(session, cert, signing=Signing.from_settings(settings),
                               verify_base_url=settings.public_url)
         except Exception:
-            import logging
-
             logging.getLogger("lms.certificates").exception("certificate %s: PDF failed", certificate_id)
     status = "ready" if pdf is not None else "failed"
     with write_intent(True), sessions() as session, session.begin():
@@ -345,8 +327,6 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
 
 def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
-    from lms.store import write_intent
-
     with write_intent(False), sessions() as session:
         ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == "pending")
                                    .order_by(Certificate.id).limit(limit)))

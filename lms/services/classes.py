@@ -12,19 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.config import Settings
+from lms.content.roster import read_table
 from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
+from lms.services.access import can_see_unit
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.store import Attendance, Certificate, Course, Quiz, Role, TeamMember, TrainingClass, Unit, User
-
-if TYPE_CHECKING:
-    from lms.config import Settings
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -182,8 +181,6 @@ def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
-    from lms.services.access import can_see_unit
-
     unit = session.get(Unit, commune_code)
     if unit is None or unit.level != "commune":
         raise Invalid("team.invalid", {"commune_code": "unit_code.unknown"})
@@ -213,8 +210,6 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     """Attendance from a CSV or XLSX sheet (``login`` and, when there was a paper test, ``passed``:
     đạt / không đạt, leave empty when there was none). Every row is checked first and reported as
     ``FILE:ROW:COLUMN: message``; a sheet with any error records nobody. Returns the rows recorded."""
-    from lms.content.roster import read_table
-
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lms.services.accounts import create_user
 from lms.services.errors import Forbidden
-from lms.store import User
+from lms.store import CoOwner, Course, User
 
 __all__ = ["DEMO_ACCOUNTS", "seed"]
 
@@ -44,8 +44,6 @@ def seed(session: Session, *, now: datetime, production: bool = False) -> int:
 
 def _demo_trainer_co_owns_the_courses(session: Session, *, now: datetime) -> None:
     """So that the demo shows the lesson editor: lessons are edited by a course's co-owners."""
-    from lms.store import CoOwner, Course
-
     trainer = session.scalar(select(User).where(User.login == "giangvien@demo.vn"))
     if trainer is None:
         return

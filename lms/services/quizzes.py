@@ -7,12 +7,14 @@ import functools
 import hashlib
 import random
 import secrets
+import tempfile
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,8 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.content.importers import read_questions
+from lms.content.problems import ContentError, Problem
 from lms.content.quizzes import QuizDoc, QuizSettings
 from lms.domain import grading
 from lms.domain import question_codec as codec
@@ -33,9 +37,10 @@ from lms.domain.questions import (
 )
 from lms.domain.questions import Question as QuestionModel
 from lms.domain.statistics import ItemStats, item_statistics
-from lms.services import access
+from lms.domain.text import nfc, normalise_login
+from lms.services import access, audit, certificates, figures, lti, statements
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
-from lms.store import Attempt, AttemptAnswer, Certificate, Course, Question, Quiz, User
+from lms.store import Attempt, AttemptAnswer, Certificate, CoOwner, Course, Question, Quiz, User
 
 __all__ = [
     "GRACE",
@@ -530,16 +535,12 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     session.refresh(attempt)
     graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
     if graded:
-        from lms.services import audit, figures
-
         figures.touch_activity(session, attempt.user_id, attempt.id, now)
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
-        from lms.services import lti
 
         lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
-        from lms.services import statements
 
         statements.attempt_graded(session, attempt, quiz, now=now)
     return graded
@@ -558,8 +559,6 @@ def submit(session: Session, user: User, attempt_id: str, *, now: datetime, sett
     """The learner submits (or a page finds the time is up): grade the attempt once and, when it
     passes a course's final, issue the certificate it earns and have its PDF made
     (lms.services.certificates.award). Raises (NotFound) only before any write."""
-    from lms.services import certificates
-
     attempt = submit_attempt(session, user, attempt_id, now=now)
     cert = None
     if attempt.passed:
@@ -640,9 +639,6 @@ def new_quiz_id() -> str:
 def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionModel], str, list[str], str]:
     """The file's questions (local ids made unique), its own title, what was skipped, its hash.
     Raises ContentError, naming file and line, on any problem."""
-    from lms.content.importers import read_questions
-    from lms.content.problems import ContentError, Problem
-
     result = read_questions(path, fmt)
     if result.problems:
         raise ContentError(sorted(result.problems))
@@ -664,8 +660,6 @@ def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionModel], str,
 def import_title(file_title: str, filename: str) -> str:
     """A title a person reads: the file's own (a GIFT category, a Moodle XML category, ...), else
     one that names the file; never a slug made from the file name."""
-    from lms.domain.text import nfc
-
     title = " ".join(nfc(file_title).split())[:300]
     return title or f"Câu hỏi nhập từ tệp {nfc(Path(filename).name)}"[:300]
 
@@ -683,7 +677,6 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
         raise NotFound("course.not_found")
     actor = session.get(User, owner_id) if owner_id is not None else None
     source = fmt or "import"
-    from lms.services import audit
 
     if replace is not None:
         target = session.get(Quiz, replace)
@@ -721,9 +714,6 @@ def get_quiz_for(session: Session, user: User | None, quiz_id: str, *, drafts: b
 def update_quiz(session: Session, user: User, quiz_id: str, *, title: str, pass_mark: float, publish: bool,
                 now: datetime) -> Quiz:
     """Rename an imported quiz, set its pass mark, and publish it (a published one stays so)."""
-    from lms.domain.text import nfc
-    from lms.services import audit
-
     quiz = get_quiz_for(session, user, quiz_id)
     if not access.can_edit_quiz(session, user, quiz):
         raise Forbidden("auth.forbidden")
@@ -747,10 +737,6 @@ def update_quiz(session: Session, user: User, quiz_id: str, *, title: str, pass_
 def grant_co_owner(session: Session, actor: User | None, object_type: str, object_id: str, login: str, *,
                    now: datetime) -> None:
     """Let ``login`` change a course's lessons or an imported quiz's bank beside its owner."""
-    from lms.domain.text import normalise_login
-    from lms.services import audit
-    from lms.store import CoOwner
-
     if object_type not in ("course", "quiz"):
         raise Invalid("co_owner.invalid")
     found = session.get(Course if object_type == "course" else Quiz, object_id)
@@ -793,8 +779,6 @@ def preview_questions(session: Session, user: User | None, quiz_id: str) -> list
 
 def answer_key(q: QuestionModel) -> list[dict[str, str]]:
     """The key as an author reads it: lines of (HTML, note). Only authors' pages show it."""
-    from html import escape
-
     if isinstance(q, ChoiceQuestion):
         if q.type is QuestionType.ORDERING:
             return [{"html": c.html, "note": str(n)} for n, c in enumerate(q.choices, start=1)]
@@ -813,10 +797,6 @@ def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str
                            now: datetime) -> int:
     """Replace an editable quiz's bank with questions written in GIFT (or Aiken / Moodle XML).
     Raises ContentError with line numbers and stores nothing when the text has a problem."""
-    import tempfile
-
-    from lms.services import audit
-
     quiz = get_quiz_for(session, user, quiz_id)
     if not access.can_edit_quiz(session, user, quiz):
         raise Forbidden("auth.forbidden")

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.certificates.report import render_report_pdf
 from lms.domain.calendar import VN, show_date, year_bounds
 from lms.services import reports
+from lms.services.access import unit_scope
 from lms.services.errors import NotFound
-from lms.store import User
+from lms.store import Certificate, Course, Unit, User
 
 __all__ = ["FORMATS", "ExportFile", "certificate_csv", "export_targets", "report_view"]
 
@@ -43,8 +45,6 @@ SOURCE_NAMES = {"online": "Học trực tuyến", "in_person": "Lớp tập hu�
 
 def _detail(session: Session, key: str, sub: str) -> str:
     """A figure's breakdown value as a person reads it: a course's title, a unit's name, a group."""
-    from lms.store import Course, Unit
-
     if key == "certificates_by_course":
         course = session.get(Course, sub)
         return course.title if course is not None else sub
@@ -75,8 +75,6 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
     report = reports.full_report(session, viewer, unit_code, year)
     name = f"bao-cao-chi-tieu-{unit_code}-{year}.{fmt}"
     if fmt == "pdf":
-        from lms.certificates.report import render_report_pdf
-
         return ExportFile(name, FORMATS[fmt], render_report_pdf(report_view(report, session)))
     places = [(report.unit_code, report.unit_name, report.indicators)]
     places += [(u["code"], u["name"], list(u["indicators"].values())) for u in report.units]
@@ -89,7 +87,7 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
         writer.writerow(list(header))
         writer.writerows([[_csv_safe(c) for c in row] for row in table])
         return ExportFile(name, FORMATS[fmt], ("\ufeff" + out.getvalue()).encode("utf-8"))
-    import openpyxl
+    import openpyxl  # heavy, and only the XLSX format needs it
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -175,9 +173,6 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
     """Every certificate issued in the unit (and its communes) in a year, as CSV chunks: rows
     are read from the database in batches and written out as they come, so a province's
     hundreds of thousands of rows never sit in memory at once."""
-    from lms.services.access import unit_scope
-    from lms.store import Certificate
-
     units = unit_scope(session, viewer, unit_code)
     start, end = year_bounds(year)
     query = (select(Certificate.code, Certificate.holder_name, Certificate.course_id, Certificate.course_version,
@@ -185,7 +180,6 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
                     Certificate.revoked_at)
              .where(Certificate.unit_code.in_(units), Certificate.issued_at >= start, Certificate.issued_at < end)
              .order_by(Certificate.id).execution_options(yield_per=2000))
-    from lms.store import Course
 
     titles = dict(session.execute(select(Course.id, Course.title)).tuples().all())
     out = io.StringIO()

@@ -21,18 +21,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lms.config import Settings
 from lms.domain import xapi
-from lms.services.unit_of_work import after_commit
-from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, write_intent
+from lms.domain.text import normalise_login
+from lms.jobs import enqueue, enqueue_in
+from lms.jobs.xapi import Lrs, SenderLoop
+from lms.services.unit_of_work import after_commit, make_sessionmaker
+from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, make_engine, write_intent
 from lms.store.models import XapiStatement
-
-if TYPE_CHECKING:
-    from lms.config import Settings
 
 __all__ = ["BATCH", "FlushResult", "Target", "actor_for_login", "attempt_graded", "bind", "certificate_issued",
            "certificate_revoked", "flush", "flush_job", "lesson_completed", "login_for_actor", "replay",
@@ -111,8 +112,6 @@ def _write(session: Session, target: Target, statement: dict[str, Any], verb: st
 
 def _wake(target: Target | None, wake: Callable[[], object] | None) -> None:
     if target is not None and target.redis_url:
-        from lms.jobs import enqueue
-
         try:
             enqueue(target.redis_url, "lms.services.statements.flush_job")
         except Exception:  # the rows are safe in the outbox; the next flush sends them
@@ -215,8 +214,6 @@ def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH
           limit: int | None = None) -> FlushResult:
     """Send what is pending now, page by page, until done, the LRS stops answering, or ``limit``
     statements went. Every page is its own short transaction; the HTTP call holds none."""
-    from lms.jobs.xapi import Lrs
-
     own = lrs is None
     client = lrs or Lrs(target.endpoint, target.username, target.password)
     result, after = FlushResult(), 0
@@ -284,8 +281,6 @@ def replay(session: Session, *, since: datetime) -> int:
 # ------------------------------------------------------------------ who is behind an opaque actor
 def actor_for_login(session: Session, settings: Settings, login: str) -> dict[str, str] | None:
     """The account an LRS holds for this person (for an authorised audit)."""
-    from lms.domain.text import normalise_login
-
     user = session.scalar(select(User).where(User.login == normalise_login(login)))
     if user is None:
         return None
@@ -312,8 +307,6 @@ def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
     is no LRS, or Redis has a worker for this)."""
     if not getattr(settings, "xapi_endpoint", None):
         return None
-    from lms.jobs.xapi import SenderLoop
-
     if settings.redis_url:
         bind(sessions, settings)
         return None
@@ -331,10 +324,6 @@ def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
 def flush_job(retry: int = 0) -> dict[str, Any]:
     """The RQ job: send what is pending; if the LRS is down, run again later, waiting longer
     each time (up to 5 minutes), until it answers."""
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     try:
@@ -344,8 +333,6 @@ def flush_job(retry: int = 0) -> dict[str, Any]:
             return {"sent": 0, "pending": 0}
         result = flush(sessions, target)
         if result.error and result.pending and settings.redis_url:
-            from lms.jobs import enqueue_in
-
             enqueue_in(settings.redis_url, timedelta(seconds=min(300, 5 * 2 ** min(retry, 6))),
                        "lms.services.statements.flush_job", retry + 1)
         return {"sent": result.sent, "pending": result.pending}

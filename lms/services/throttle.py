@@ -89,7 +89,7 @@ class Throttle:
     @classmethod
     def for_settings(cls, redis_url: str | None, limit: int = LIMIT) -> Throttle:
         if redis_url:
-            import redis
+            import redis  # only a site with Redis configured needs the client
 
             return cls(RedisCounter(redis.Redis.from_url(redis_url)), limit=limit)
         return cls(DatabaseCounter(), limit=limit)
