@@ -35,7 +35,7 @@ from lms.services.retention import purge
 from lms.services.roster import RosterError, import_roster
 from lms.services.unit_of_work import make_sessionmaker
 from lms.services.units import ensure_units
-from lms.store import Role, User, make_engine
+from lms.store import JobStatus, Role, User, make_engine
 from lms.store.backup import BackupError, backup_sqlite, restore_sqlite
 from lms.store.migrate import upgrade
 
@@ -362,7 +362,7 @@ def certificates_regenerate(everything: bool, resume_id: str | None) -> None:
             status = job_runner.execute(make_sessionmaker(engine), job_id, settings=settings, on_progress=_advance)
     finally:
         engine.dispose()
-    if status != "done":
+    if status != JobStatus.DONE:
         _fail([f"error: job {job_id} {status}"])
     _print({"scheduled": total, "job": job_id})
 

@@ -28,7 +28,7 @@ from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
 from lms.services.unit_of_work import after_commit, make_sessionmaker
-from lms.store import Attempt, Certificate, Course, Quiz, Unit, User, make_engine, write_intent
+from lms.store import Attempt, Certificate, Course, PdfStatus, Quiz, Role, Unit, User, make_engine, write_intent
 
 __all__ = [
     "ISSUER",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 ISSUER = "Phong trào Bình dân học vụ số"
-ISSUERS_BY_ROLE = ("trainer", "manager", "admin")
+ISSUERS_BY_ROLE = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def issue(session: Session, holder: User, course: Course, *, now: datetime, sour
                        course_version=course.version, competences=list(course.competences),
                        holder_name=holder.full_name, unit_code=holder.unit_code, issuer_name=ISSUER,
                        source=source, issued_by_id=issued_by.id if issued_by else None, issued_at=now,
-                       expires_at=rules.expiry(course.certificate_validity, now), pdf_status="pending")
+                       expires_at=rules.expiry(course.certificate_validity, now), pdf_status=PdfStatus.PENDING)
     session.add(cert)
     session.flush()
     audit.record(session, "certificate.issue", "certificate", cert.code, now=now, user_id=holder.id,
@@ -199,10 +199,10 @@ def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verif
     try:
         pdf = _signed_pdf(session, cert, signing=signing, verify_base_url=verify_base_url)
     except Exception:
-        cert.pdf_status = "failed"
+        cert.pdf_status = PdfStatus.FAILED
         session.flush()
         raise
-    cert.pdf, cert.pdf_status = pdf, "ready"
+    cert.pdf, cert.pdf_status = pdf, PdfStatus.READY
     session.flush()
 
 
@@ -240,7 +240,7 @@ def render_job(certificate_id: int) -> str:
             cert = session.get(Certificate, certificate_id)
             if cert is None:
                 return "missing"
-            if cert.pdf_status != "ready":
+            if cert.pdf_status != PdfStatus.READY:
                 generate_pdf(session, cert, signing=Signing.from_settings(settings),
                              verify_base_url=settings.public_url)
             return cert.pdf_status
@@ -255,7 +255,7 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Settings,
     the commit, so that the answer that earned the certificate does not wait seconds for it; the
     pending row is the queue, which the server drains again when it starts
     (:func:`render_pending`). Without either (a CLI command), it is made inline, now."""
-    if cert.pdf_status == "ready":
+    if cert.pdf_status == PdfStatus.READY:
         return "ready"
     if settings.redis_url:
         after_commit(session, functools.partial(enqueue, settings.redis_url, "lms.services.certificates.render_job",
@@ -310,7 +310,7 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     works, and a PDF another process stored first is kept."""
     with write_intent(False), sessions() as session:
         cert = session.get(Certificate, certificate_id)
-        if cert is None or cert.pdf_status == "ready":
+        if cert is None or cert.pdf_status == PdfStatus.READY:
             return "missing" if cert is None else "ready"
         pdf: bytes | None = None
         try:
@@ -318,9 +318,10 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
                               verify_base_url=settings.public_url)
         except Exception:
             logging.getLogger("lms.certificates").exception("certificate %s: PDF failed", certificate_id)
-    status = "ready" if pdf is not None else "failed"
+    status = PdfStatus.READY if pdf is not None else PdfStatus.FAILED
     with write_intent(True), sessions() as session, session.begin():
-        session.execute(update(Certificate).where(Certificate.id == certificate_id, Certificate.pdf_status != "ready")
+        session.execute(update(Certificate)
+                        .where(Certificate.id == certificate_id, Certificate.pdf_status != PdfStatus.READY)
                         .values(pdf=pdf, pdf_status=status).execution_options(synchronize_session=False))
     return status
 
@@ -328,6 +329,6 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
 def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
     with write_intent(False), sessions() as session:
-        ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == "pending")
+        ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == PdfStatus.PENDING)
                                    .order_by(Certificate.id).limit(limit)))
-    return sum(1 for i in ids if render_in_background(sessions, i, settings=settings) == "ready")
+    return sum(1 for i in ids if render_in_background(sessions, i, settings=settings) == PdfStatus.READY)

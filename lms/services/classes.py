@@ -23,7 +23,19 @@ from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
 from lms.services.access import can_see_unit
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.store import Attendance, Certificate, Course, Quiz, Role, TeamMember, TrainingClass, Unit, User
+from lms.store import (
+    Attendance,
+    Certificate,
+    Course,
+    PdfStatus,
+    Quiz,
+    Role,
+    TeamMember,
+    TrainingClass,
+    Unit,
+    UnitLevel,
+    User,
+)
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -161,7 +173,7 @@ def certificate_to_render(session: Session, row: Attendance) -> Certificate | No
     """The row's certificate while its PDF is still to be made (the use case that issued it has
     scheduled it already: lms.services.certificates.award_in_person)."""
     cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
-    return cert if cert is not None and cert.pdf_status != "ready" else None
+    return cert if cert is not None and cert.pdf_status != PdfStatus.READY else None
 
 
 def classes_for(session: Session, user: User, *, limit: int = 100) -> list[TrainingClass]:
@@ -182,7 +194,7 @@ def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
     unit = session.get(Unit, commune_code)
-    if unit is None or unit.level != "commune":
+    if unit is None or unit.level != UnitLevel.COMMUNE:
         raise Invalid("team.invalid", {"commune_code": "unit_code.unknown"})
     if not can_see_unit(session, manager, commune_code):
         raise Forbidden("auth.forbidden")

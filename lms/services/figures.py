@@ -36,6 +36,7 @@ from lms.domain.figures import (
 from lms.services.units import province_of
 from lms.store import (
     Attempt,
+    AttemptStatus,
     Attendance,
     Certificate,
     Course,
@@ -80,7 +81,7 @@ def _activity_changes(session: Session, pending: set[str]) -> set[str]:
         start = datetime(year, 1, 1, tzinfo=VN)
         end = datetime(year + 1, 1, 1, tzinfo=VN)
         earlier = session.scalar(select(Attempt.id).where(
-            Attempt.user_id == user_id, Attempt.status == "submitted", Attempt.id != attempt_id,
+            Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED, Attempt.id != attempt_id,
             Attempt.submitted_at >= start, Attempt.submitted_at < end).limit(1))
         if earlier is None:
             marks.add(mark)
@@ -94,7 +95,7 @@ def _collect(session: Session) -> None:
             marks.add(f"u:{obj.id}")
         elif isinstance(obj, Certificate | LessonCompletion | TeamMember):
             marks.add(f"u:{obj.user_id}")
-        elif isinstance(obj, Attempt) and obj.status == "submitted":
+        elif isinstance(obj, Attempt) and obj.status == AttemptStatus.SUBMITTED:
             marks.add(f"u:{obj.user_id}")
         elif isinstance(obj, Attendance):
             marks.update((f"u:{obj.user_id}", f"c:{obj.class_id}"))
@@ -211,7 +212,7 @@ def _people_figures(session: Session, user_ids: list[int]) -> dict[str, Counter[
                 select(LessonCompletion.user_id, LessonCompletion.completed_at).where(
                     LessonCompletion.user_id.in_(chunk)),
                 select(Attempt.user_id, Attempt.submitted_at).where(Attempt.user_id.in_(chunk),
-                                                                    Attempt.status == "submitted"),
+                                                                    Attempt.status == AttemptStatus.SUBMITTED),
                 select(Attendance.user_id, TrainingClass.held_on).join(
                     TrainingClass, TrainingClass.id == Attendance.class_id).where(Attendance.user_id.in_(chunk))):
             for uid, moment in session.execute(query):

@@ -40,7 +40,18 @@ from lms.domain.statistics import ItemStats, item_statistics
 from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates, figures, lti, statements
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
-from lms.store import Attempt, AttemptAnswer, Certificate, CoOwner, Course, Question, Quiz, User
+from lms.store import (
+    Attempt,
+    AttemptAnswer,
+    AttemptStatus,
+    Certificate,
+    CoOwner,
+    Course,
+    Question,
+    Quiz,
+    QuizKind,
+    User,
+)
 
 __all__ = [
     "GRACE",
@@ -158,18 +169,20 @@ def sync_quizzes(session: Session, docs: list[QuizDoc], *, now: datetime) -> Qui
     return report
 
 
+# Lesson checks first, the final last (Quiz.kind is stored as a plain string).
+_KIND_ORDER: dict[str, int] = {QuizKind.LESSON: 0, QuizKind.PRACTICE: 1, QuizKind.FINAL: 2}
+
+
 def list_course_quizzes(session: Session, course_id: str) -> list[Quiz]:
-    order = {"lesson": 0, "practice": 1, "final": 2}
     quizzes = list(session.scalars(select(Quiz).where(Quiz.course_id == course_id, Quiz.published)))
-    return sorted(quizzes, key=lambda q: (order.get(q.kind, 1), q.lesson_id or "", q.id))
+    return sorted(quizzes, key=lambda q: (_KIND_ORDER.get(q.kind, 1), q.lesson_id or "", q.id))
 
 
 def list_for_author(session: Session, user: User | None, course_id: str) -> list[Quiz]:
     """The course's published quizzes and the drafts ``user`` may change."""
-    order = {"lesson": 0, "practice": 1, "final": 2}
     rows = [q for q in session.scalars(select(Quiz).where(Quiz.course_id == course_id))
             if access.can_see_quiz(session, user, q)]
-    return sorted(rows, key=lambda q: (q.published, order.get(q.kind, 1), q.lesson_id or "", q.title))
+    return sorted(rows, key=lambda q: (q.published, _KIND_ORDER.get(q.kind, 1), q.lesson_id or "", q.title))
 
 
 def get_quiz(session: Session, quiz_id: str) -> Quiz:
@@ -239,7 +252,7 @@ def open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
 
 def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
-                                                Attempt.status == "in_progress"))
+                                                Attempt.status == AttemptStatus.IN_PROGRESS))
 
 
 def _expired(attempt: Attempt, now: datetime) -> bool:
@@ -270,7 +283,7 @@ def start(session: Session, user: User, quiz_id: str, *, now: datetime,
     # How many were submitted: one aggregate, not every earlier attempt with its layout and result
     # (a practice quiz may be taken hundreds of times).
     done_count = session.scalar(select(func.count()).where(
-        Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")) or 0
+        Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.SUBMITTED)) or 0
     try:
         opens_at = next_attempt_at(session, user, quiz, now=now)
     except ServiceError as refusal:
@@ -282,7 +295,7 @@ def start(session: Session, user: User, quiz_id: str, *, now: datetime,
         return StartOutcome(None, Conflict("quiz.empty"))
     layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
     attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
-                      status="in_progress", started_at=now, layout=layout,
+                      status=AttemptStatus.IN_PROGRESS, started_at=now, layout=layout,
                       deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
     try:
         with session.begin_nested():
@@ -317,7 +330,7 @@ class AttemptsUsed(Throttled):
 
 def limited(quiz: Quiz) -> bool:
     """Attempt limits and waits bind a course's final only; every other quiz is practice."""
-    return quiz.kind == "final"
+    return quiz.kind == QuizKind.FINAL
 
 
 def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) -> datetime | None:
@@ -432,7 +445,7 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
         .with_for_update()).one_or_none() if len(attempt_id) <= 32 else None
     if head is None or head.user_id != user.id:
         raise NotFound("attempt.not_found")
-    if head.status != "in_progress":
+    if head.status != AttemptStatus.IN_PROGRESS:
         raise Conflict("attempt.closed")
     if head.deadline_at is not None and now > head.deadline_at + GRACE:
         attempt = get_attempt(session, user, attempt_id, lock=True)
@@ -528,8 +541,8 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
                              "feedback_html": "\n".join(f"<p>{f}</p>" if not f.startswith("<") else f
                                                         for f in r.feedback_html)} for r in result.questions]}
     moved = session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now, finished_by=by, score=result.score,
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=now, finished_by=by, score=result.score,
                 max_score=result.max_score, percent=result.percent, passed=result.passed, result=stored)
         .execution_options(synchronize_session=False))
     session.refresh(attempt)
@@ -549,7 +562,7 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
     """Grade the learner's attempt now (once: an attempt already graded is returned as it is)."""
     attempt = get_attempt(session, user, attempt_id, lock=True)
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
     return attempt
 
@@ -563,7 +576,7 @@ def submit(session: Session, user: User, attempt_id: str, *, now: datetime, sett
     cert = None
     if attempt.passed:
         quiz = get_quiz(session, attempt.quiz_id)
-        if quiz.kind == "final":
+        if quiz.kind == QuizKind.FINAL:
             cert = certificates.award(session, user, quiz.course_id, now=now, settings=settings,
                                       background=background)
     return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
@@ -598,14 +611,16 @@ def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
 
 def finish_expired(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Close attempts left open past their deadline, grading the answers they saved."""
-    stale = session.scalars(select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline_at.is_not(None),
+    stale = session.scalars(select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS,
+                                                  Attempt.deadline_at.is_not(None),
                                                   Attempt.deadline_at < now - GRACE).limit(limit)).all()
     return sum(1 for a in stale if _finish(session, a, now, by="deadline"))
 
 
 # ------------------------------------------------------------------ statistics for trainers
 def item_analysis(session: Session, quiz_id: str) -> list[ItemStats]:
-    attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id, Attempt.status == "submitted")).all()
+    attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id,
+                                                     Attempt.status == AttemptStatus.SUBMITTED)).all()
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
     rows: list[tuple[str, float, float, float, Any]] = []
     for attempt in attempts:
@@ -693,7 +708,7 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
     qid = new_quiz_id()
     settings = QuizSettings(pass_mark=IMPORT_PASS_MARK, shuffle_questions=False, shuffle_choices=True,
                             review="feedback")
-    store_quiz(session, quiz_id=qid, course_id=course_id, kind="practice", lesson_id=None, settings=settings,
+    store_quiz(session, quiz_id=qid, course_id=course_id, kind=QuizKind.PRACTICE, lesson_id=None, settings=settings,
                title=(title or "").strip()[:300] or import_title(file_title, filename or path.name),
                questions=docs, source=source, content_hash=digest, now=now, owner_id=owner_id,
                published=not draft)

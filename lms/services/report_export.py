@@ -18,7 +18,7 @@ from lms.domain.calendar import VN, show_date, year_bounds
 from lms.services import reports
 from lms.services.access import unit_scope
 from lms.services.errors import NotFound
-from lms.store import Certificate, Course, Unit, User
+from lms.store import Certificate, Course, Role, Unit, User
 
 __all__ = ["FORMATS", "ExportFile", "certificate_csv", "export_targets", "report_view"]
 
@@ -34,8 +34,9 @@ FIGURE_NAMES = {"classes_held": "Lớp tập huấn đã mở", "participant_tim
                 "team_members": "Thành viên tổ", "certificates_by_course": "Chứng nhận theo khóa học",
                 "certificates_by_unit": "Chứng nhận theo đơn vị", "certificates_by_month": "Chứng nhận theo tháng",
                 "certificates_by_group": "Chứng nhận theo nhóm người học"}
-GROUP_NAMES = {"citizen": "Người dân", "official": "Cán bộ, công chức", "trainer": "Giảng viên, tổ công nghệ số",
-               "manager": "Cán bộ quản lý", "admin": "Quản trị"}
+GROUP_NAMES: dict[str, str] = {Role.CITIZEN: "Người dân", Role.OFFICIAL: "Cán bộ, công chức",
+                               Role.TRAINER: "Giảng viên, tổ công nghệ số", Role.MANAGER: "Cán bộ quản lý",
+                               Role.ADMIN: "Quản trị"}
 MONTH_COLUMNS = (("month", "Tháng"), ("officials", "Cán bộ được cấp trong tháng"),
                  ("citizens", "Người dân được cấp trong tháng"), ("officials_total", "Cán bộ, cộng dồn"),
                  ("citizens_total", "Người dân, cộng dồn"))

@@ -14,7 +14,7 @@ from lms.domain.targets import IndicatorResult, PlanSpec, measure
 from lms.services import plans
 from lms.services.access import unit_scope
 from lms.services.figures import ONLINE_SERVICES_COURSE, By, FigureQuery, sum_figures, sum_figures_by
-from lms.store import Course, Role, Unit, User
+from lms.store import Course, Role, Unit, UnitLevel, User
 
 __all__ = ["ONLINE_SERVICES_COURSE", "Report", "full_report", "published_figures", "target_report"]
 
@@ -35,7 +35,7 @@ def _indicators(session: Session, plan: PlanSpec, units: list[str], year: int) -
     denominator_source = {"citizens_online_services": "population" if population is not None else "registered"}
     if population is None:
         population = sum_figures(session, FigureQuery("citizens", scope, working_age=born))
-    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == UnitLevel.COMMUNE)))
     certified_members = _by_unit(session, FigureQuery("team_certified", tuple(communes)))
     counts = {
         "officials_trained": (sum_figures(session, FigureQuery("officials_certified", scope, year=year)),
@@ -56,7 +56,7 @@ def published_figures(session: Session, viewer: User, unit_code: str, year: int)
     """The figures a province publishes: classes held, participant-times, unique learners, teams
     and their members, and certificates by course, unit, month and learner group."""
     units = unit_scope(session, viewer, unit_code)
-    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == UnitLevel.COMMUNE)))
     members = _by_unit(session, FigureQuery("team_members", tuple(communes)))
     scope = tuple(units)
 
@@ -110,7 +110,7 @@ def full_report(session: Session, viewer: User, unit_code: str, year: int, *, wi
         trend.append({"month": month, "officials": officials, "citizens": citizens,
                       "officials_total": run_o, "citizens_total": run_c})
     rows = []
-    if with_units and unit.level == "province":
+    if with_units and unit.level == UnitLevel.PROVINCE:
         rows = _commune_rows(session, plan, unit_code, year)
         first = plan.indicators[0].id if plan.indicators else ""
 

@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from lms.services.throttle import WINDOW
-from lms.store import ApiToken, AuditEvent, Job, LoginFailure, PasswordSetupCode, WebSession
+from lms.store import ApiToken, AuditEvent, Job, JobStatus, LoginFailure, PasswordSetupCode, WebSession
 
 __all__ = ["Purged", "purge"]
 
@@ -29,7 +29,7 @@ def purge(session: Session, *, now: datetime, audit_days: int, token_days: int, 
     token_cut = now - timedelta(days=token_days)
     tokens = session.execute(delete(ApiToken).where(or_(ApiToken.expires_at < token_cut,
                                                          ApiToken.revoked_at < token_cut)))
-    jobs = session.execute(delete(Job).where(Job.status.in_(("done", "failed")),
+    jobs = session.execute(delete(Job).where(Job.status.in_((JobStatus.DONE, JobStatus.FAILED)),
                                              Job.updated_at < now - timedelta(days=job_days)))
     _purge_sign_in_records(session, now)
     return Purged(int(events.rowcount), int(tokens.rowcount), int(jobs.rowcount))  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from lms.domain.text import normalise_login
 from lms.jobs import enqueue, enqueue_in
 from lms.jobs.xapi import Lrs, SenderLoop
 from lms.services.unit_of_work import after_commit, make_sessionmaker
-from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, make_engine, write_intent
+from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, UnitLevel, User, make_engine, write_intent
 from lms.store.models import XapiStatement
 
 __all__ = ["BATCH", "FlushResult", "Target", "actor_for_login", "attempt_graded", "bind", "certificate_issued",
@@ -94,7 +94,7 @@ def _place(session: Session, target: Target, user_id: int, unit_code: str | None
     commune = province = None
     unit = session.get(Unit, unit_code) if unit_code else None
     if unit is not None:
-        if unit.level == "province":
+        if unit.level == UnitLevel.PROVINCE:
             province = unit.code
         else:
             commune, province = unit.code, unit.parent_code

@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from lms.services import catalogue, quizzes
 from lms.services.errors import ServiceError
-from lms.services.records import Attempt, User
+from lms.services.records import Attempt, AttemptStatus, QuizKind, User
 from lms.web.api import error_response
 from lms.web.attempt_limits import opens_text
 from lms.web.auth import current_account
@@ -46,7 +46,7 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
             if opens_at is not None:
                 opens = opens_text(opens_at)
     needs = None
-    if q.kind == "final":
+    if q.kind == QuizKind.FINAL:
         needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
     return render_template("lms/quiz.html", needs=needs, quiz={
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
@@ -147,7 +147,7 @@ def _own_attempt(attempt_id: str) -> tuple[User, Attempt]:
 @login_required
 def attempt(attempt_id: str) -> ResponseReturnValue:
     user, current = _own_attempt(attempt_id)
-    if current.status == "submitted":
+    if current.status == AttemptStatus.SUBMITTED:
         return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
     served = quizzes.learner_questions(current)
     errors: dict[str, str] = {}
@@ -226,7 +226,7 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
 def result(attempt_id: str) -> ResponseReturnValue:
     _, done = _own_attempt(attempt_id)
     session = db()
-    if done.status != "submitted":
+    if done.status != AttemptStatus.SUBMITTED:
         return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt_id))
     res = quizzes.attempt_result(session, done)
     texts = {q["id"]: q["text_html"] for q in quizzes.learner_questions(done)}
@@ -236,7 +236,7 @@ def result(attempt_id: str) -> ResponseReturnValue:
     q = quizzes.get_quiz(session, done.quiz_id)
 
     needs = None
-    if q.kind == "final":
+    if q.kind == QuizKind.FINAL:
         needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
     return render_template("lms/result.html", result=res, rows=rows, needs=needs,
                            score=score_text(float(res["score"]), float(res["max_score"])),

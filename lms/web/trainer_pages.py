@@ -16,7 +16,7 @@ from lms.domain.calendar import local_date
 from lms.services import access, catalogue, jobs, lessons, quizzes
 from lms.services.content import lessons_due_for_review
 from lms.services.errors import ServiceError
-from lms.services.records import JobKind, Quiz
+from lms.services.records import JobKind, JobStatus, Quiz
 from lms.web.auth import authors_only, current_account
 from lms.web.db import db, now, state, transaction
 from lms.web.job_pages import job_rows, launch
@@ -89,9 +89,9 @@ def quiz_import() -> ResponseReturnValue:
                                              "title": title, "draft": True}).id
             launch(job_id)
             job = jobs.get_for(db(), user, job_id)
-            if job.status == "failed":
+            if job.status == JobStatus.FAILED:
                 problems = [str(p) for p in (job.result or {}).get("problems", [])] or [job.message or ""]
-            elif job.status == "done" and job.result:
+            elif job.status == JobStatus.DONE and job.result:
                 flash(_("Đã nhập %(n)s câu hỏi thành một bản nháp: học viên chưa thấy. Hãy xem lại rồi bấm "
                         "\"Xuất bản\".", n=job.result["questions"]), "success")
                 for line in job.result.get("skipped", []):
