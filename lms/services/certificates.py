@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from lms.store import Attempt, Certificate, Course, PdfStatus, Quiz, Role, Unit,
 __all__ = [
     "ISSUER",
     "Signing",
+    "Verification",
     "award",
     "award_in_person",
     "certificate_status",
@@ -179,7 +180,21 @@ def get_own(session: Session, user: User, code: str) -> Certificate:
     return cert
 
 
-def verify(session: Session, code: str, *, now: datetime) -> dict[str, Any] | None:
+class Verification(TypedDict):
+    """The public answer about one certificate code (the API's /verify body, as it is)."""
+
+    valid: bool
+    status: str
+    holder: str
+    course: str
+    course_id: str
+    course_version: str
+    issued_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+def verify(session: Session, code: str, *, now: datetime) -> Verification | None:
     """What anyone may learn from a code: status, name, course, dates. Nothing more personal."""
     if not code or len(code) > 40:
         return None

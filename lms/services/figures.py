@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -160,12 +160,12 @@ def settle(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _row(key: FigureKey, value: int, **extra: Any) -> dict[str, Any]:
+def _row(key: FigureKey, value: int, **extra: object) -> dict[str, object]:
     return {"metric": key.metric, "unit_code": key.unit_code, "year": key.year, "month": key.month,
             "course_id": key.course_id, "grp": key.group, "birth_year": key.birth_year, "value": value, **extra}
 
 
-def _key(row: Any) -> FigureKey:
+def _key(row: ReportFigure | FigureShare) -> FigureKey:
     return FigureKey(row.metric, row.unit_code, row.year, row.month, row.course_id, row.grp, row.birth_year)
 
 
@@ -185,7 +185,10 @@ def _shares(session: Session, contributors: list[str]) -> dict[str, Counter[Figu
     return out
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: list[_T], size: int) -> Iterable[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -287,8 +290,8 @@ def rebuild(session: Session, *, batch: int = 2000, progress: Callable[[int, int
             if progress:
                 progress(done, total)
     rows = [_row(k, v) for k, v in sorted(totals.items()) if v]
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(ReportFigure), chunk)
+    for page in _chunks(rows, 5000):
+        session.execute(insert(ReportFigure), page)
     session.flush()
     return total
 

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +49,7 @@ def _now() -> datetime:
 class _Run:
     sessions: sessionmaker[Session]
     job_id: str
-    settings: Any
+    settings: Settings
     on_progress: Progress | None
 
     @contextmanager
@@ -142,7 +141,7 @@ HANDLERS: dict[str, Callable[[_Run], None]] = {  # JobKind.ROSTER_IMPORT runs wi
 }
 
 
-def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Any,
+def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Settings,
             on_progress: Progress | None = None) -> str:
     """Run a queued job to its end (or failure); returns its final status. A job that another
     runner already took, or that has finished, is left alone."""
@@ -176,7 +175,7 @@ def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Any,
         return run.job(session).status
 
 
-def start(sessions: sessionmaker[Session], job_id: str, *, settings: Any, inline: bool = False) -> str:
+def start(sessions: sessionmaker[Session], job_id: str, *, settings: Settings, inline: bool = False) -> str:
     """Hand a committed job to whatever runs jobs here: the Redis queue when configured, else a
     thread of this process, or this very call when ``inline``. Returns how it was started."""
     if settings.redis_url:
@@ -200,7 +199,7 @@ def run_job(job_id: str) -> str:
         engine.dispose()
 
 
-def resume_stale(sessions: sessionmaker[Session], *, settings: Any, inline: bool = False,
+def resume_stale(sessions: sessionmaker[Session], *, settings: Settings, inline: bool = False,
                  after: timedelta = jobs.STALE_AFTER, now: datetime | None = None) -> list[str]:
     """Pick up the jobs a dead process left behind (``lms worker`` and the web server call this
     when they start); returns the ids started again."""

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
+from lms.config import Settings
 from lms.content.importers import read_questions
 from lms.content.problems import ContentError, Problem
 from lms.content.quizzes import QuizDoc, QuizSettings
@@ -57,6 +59,7 @@ __all__ = [
     "GRACE",
     "IMPORT_PASS_MARK",
     "AttemptOutcome",
+    "AttemptPolicy",
     "AttemptsUsed",
     "QuizSyncReport",
     "StartOutcome",
@@ -360,7 +363,16 @@ def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) 
     return max(opens) if opens else None
 
 
-def attempt_policy(quiz: Quiz) -> dict[str, Any]:
+class AttemptPolicy(TypedDict):
+    """A quiz's limits on attempts, as the quiz page and the API's quiz answer show them."""
+
+    limited: bool
+    max_attempts: int
+    attempt_window_hours: int
+    cooldown_minutes: int
+
+
+def attempt_policy(quiz: Quiz) -> AttemptPolicy:
     """What a learner is told before starting (and the API's quiz answer)."""
     if not limited(quiz):
         return {"limited": False, "max_attempts": 0, "attempt_window_hours": 0, "cooldown_minutes": 0}
@@ -484,7 +496,7 @@ def save_answers(session: Session, user: User, attempt_id: str, responses: list[
 
 
 @functools.cache
-def _upsert_answer(dialect: str) -> Any:
+def _upsert_answer(dialect: str) -> TextClause:
     """INSERT ... ON CONFLICT DO UPDATE, the same SQL on SQLite and PostgreSQL. Written out once:
     SQLAlchemy compiles an upsert construct afresh on every execution (it has no cache key), which
     profiled at a third of an autosave."""
@@ -567,7 +579,7 @@ def submit_attempt(session: Session, user: User, attempt_id: str, *, now: dateti
     return attempt
 
 
-def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Any,
+def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Settings,
            background: Callable[[int], object] | None = None) -> AttemptOutcome:
     """The learner submits (or a page finds the time is up): grade the attempt once and, when it
     passes a course's final, issue the certificate it earns and have its PDF made
@@ -622,7 +634,7 @@ def item_analysis(session: Session, quiz_id: str) -> list[ItemStats]:
     attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id,
                                                      Attempt.status == AttemptStatus.SUBMITTED)).all()
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
-    rows: list[tuple[str, float, float, float, Any]] = []
+    rows: list[tuple[str, float, float, float, object]] = []
     for attempt in attempts:
         result = attempt.result or {}
         answers = {a.question_id: a.response for a in session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,7 +110,8 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
     months = book.create_sheet(titles[1])
     months.append([title for _, title in MONTH_COLUMNS])
     for t in report.trend:
-        months.append([t[key] for key, _ in MONTH_COLUMNS])
+        month: Mapping[str, object] = t
+        months.append([month[key] for key, _ in MONTH_COLUMNS])
     keys = book.create_sheet("Mã cột (cho máy)")
     keys.append(["Trang tính", "Cột", "Mã"])
     for key, title in MONTH_COLUMNS:
@@ -196,5 +197,5 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
         yield out.getvalue().encode("utf-8")
 
 
-def _day(moment: Any) -> str:
+def _day(moment: datetime | None) -> str:
     return show_date(moment) if moment is not None else ""

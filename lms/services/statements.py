@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from lms.config import Settings
 from lms.domain import xapi
@@ -185,7 +186,7 @@ class FlushResult:
     error: str | None = None
 
 
-def _pending_filter() -> Any:
+def _pending_filter() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (XapiStatement.sent_at.is_(None), XapiStatement.rejected_at.is_(None))
 
 
@@ -203,14 +204,14 @@ def _claim(session: Session, after: int, token: str, now: datetime, size: int) -
     return sorted((int(seq), str(body)) for seq, body in taken)
 
 
-def _release(session: Session, where: Any, **values: Any) -> None:
+def _release(session: Session, where: ColumnElement[bool], **values: object) -> None:
     """Record what became of rows this sender held, and let go of them."""
     session.execute(update(XapiStatement).where(where)
                     .values(claimed_until=None, claimed_by=None, tries=XapiStatement.tries + 1, **values)
                     .execution_options(synchronize_session=False))
 
 
-def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH, lrs: Any = None,
+def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH, lrs: Lrs | None = None,
           limit: int | None = None) -> FlushResult:
     """Send what is pending now, page by page, until done, the LRS stops answering, or ``limit``
     statements went. Every page is its own short transaction; the HTTP call holds none."""
@@ -255,7 +256,7 @@ def _count_pending(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(XapiStatement).where(*_pending_filter())) or 0)
 
 
-def status(session: Session) -> dict[str, Any]:
+def status(session: Session) -> dict[str, object]:
     """What the admin page and ``/healthz/xapi`` show: cheap counts over the pending index."""
     oldest = session.scalar(select(func.min(XapiStatement.created_at)).where(*_pending_filter()))
     error = session.scalar(select(XapiStatement.last_error).where(*_pending_filter(),
@@ -301,7 +302,7 @@ def login_for_actor(session: Session, settings: Settings, name: str) -> str | No
 
 
 # ------------------------------------------------------------------ runners
-def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
+def start_sender(sessions: sessionmaker[Session], settings: Settings) -> SenderLoop | None:
     """The embedded default's sender (no Redis): a thread of the web process, woken after each
     commit that wrote statements, backing off while the LRS is down. Returns it (None if there
     is no LRS, or Redis has a worker for this)."""
@@ -321,7 +322,7 @@ def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
     return loop.start()
 
 
-def flush_job(retry: int = 0) -> dict[str, Any]:
+def flush_job(retry: int = 0) -> dict[str, int]:
     """The RQ job: send what is pending; if the LRS is down, run again later, waiting longer
     each time (up to 5 minutes), until it answers."""
     settings = Settings.load()

@@ -62,7 +62,7 @@ class DatabaseCounter:
 class RedisCounter:
     """A sorted set per login (score: the failure's time), expiring with the window."""
 
-    client: Any
+    client: Any  # a redis.Redis; its stubs type every reply as maybe-awaitable
     prefix: str = "lms:login-failures:"
     window: timedelta = field(default=WINDOW)
 

@@ -113,7 +113,7 @@ def _basis(indicator: str, source: str | None) -> str:
     return ""
 
 
-def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
+def _trend_chart(trend: list[reports.MonthTrend]) -> dict[str, Any]:
     """Cumulative certificates by month as a line chart with axes and a legend; the numbers are
     also given as a table (one row per month, so it fits a phone) for reading without the picture."""
     chart = line_chart(trend, [("officials_total", str(_("Cán bộ: chứng nhận khóa bắt buộc"))),
