@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session
 
 from lms.config import Settings
+from lms.content.gift_export import export_gift
 from lms.content.problems import ContentError
+from lms.domain.calendar import VN
+from lms.jobs import enqueue, run_worker
+from lms.services import audit, figures, job_runner, reports, statements
+from lms.services import certificates as certificate_service
+from lms.services import jobs as job_service
+from lms.services import lti as lti_service
+from lms.services import plans as plan_service
+from lms.services.accounts import create_user
+from lms.services.content import check_all, sync_all
+from lms.services.demo import seed
 from lms.services.errors import ServiceError
+from lms.services.first_password import issue_code
+from lms.services.job_runner import resume_stale
+from lms.services.plans import ensure_default_plan
+from lms.services.quizzes import finish_expired, get_quiz_for, grant_co_owner, import_file, question_docs
+from lms.services.retention import purge
+from lms.services.roster import RosterError, import_roster
 from lms.services.unit_of_work import make_sessionmaker
-from lms.store import Role, make_engine
+from lms.services.units import ensure_units
+from lms.store import JobStatus, Role, User, make_engine
+from lms.store.backup import BackupError, backup_sqlite, restore_sqlite
+from lms.store.migrate import upgrade
 
 __all__ = ["main"]
 
@@ -31,8 +52,6 @@ def _settings() -> Settings:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from lms.services import statements
-
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
@@ -73,11 +92,6 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and load the administrative units."""
-    from lms.services import figures
-    from lms.services.plans import ensure_default_plan
-    from lms.services.units import ensure_units
-    from lms.store.migrate import upgrade
-
     upgrade(_settings().database_url)
     with _session() as session:
         added = ensure_units(session)
@@ -91,8 +105,6 @@ def db_upgrade() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def backup(path: Path) -> None:
     """Copy the SQLite database to PATH (a file, or a folder) while the site keeps running."""
-    from lms.store.backup import BackupError, backup_sqlite
-
     try:
         report = backup_sqlite(_settings().database_url, path, now=_now())
     except BackupError as exc:
@@ -104,8 +116,6 @@ def backup(path: Path) -> None:
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 def restore(path: Path) -> None:
     """Replace the SQLite database with the backup PATH, after checking it; keeps the old one as .bak."""
-    from lms.store.backup import BackupError, restore_sqlite
-
     try:
         report = restore_sqlite(_settings().database_url, path)
     except BackupError as exc:
@@ -132,9 +142,6 @@ def _content_paths(path: str | None) -> tuple[Path, Path | None]:
 @click.argument("path", required=False)
 def content_check(path: str | None) -> None:
     """Check every course (and quiz) under PATH; print FILE:LINE: message per problem."""
-    from lms.domain.calendar import VN
-    from lms.services.content import check_all
-
     courses_root, quizzes_root = _content_paths(path)
     problems, summary, warnings = check_all(courses_root, quizzes_root, today=datetime.now(VN).date())
     for warning in warnings:
@@ -148,8 +155,6 @@ def content_check(path: str | None) -> None:
 @click.argument("path", required=False)
 def content_sync(path: str | None) -> None:
     """Load or refresh courses and quizzes into the database (idempotent)."""
-    from lms.services.content import sync_all
-
     courses_root, quizzes_root = _content_paths(path)
     try:
         with _session() as session:
@@ -176,8 +181,6 @@ def users() -> None:
 @click.option("--unit", "unit_code", default=None, help="NSO code of the unit (province or commune)")
 def users_create(role: str, login: str, password: str, name: str | None, unit_code: str | None) -> None:
     """Create an account."""
-    from lms.services.accounts import create_user
-
     try:
         with _session() as session:
             user = create_user(session, role=role, login=login, password=password, full_name=name,
@@ -192,8 +195,6 @@ def users_create(role: str, login: str, password: str, name: str | None, unit_co
 @click.option("--login", required=True)
 def users_setup_code(login: str) -> None:
     """A one-time code for LOGIN to set a first password at /first-password (72 hours, once)."""
-    from lms.services.first_password import issue_code
-
     try:
         with _session() as session:
             code, row = issue_code(session, None, login, now=_now())
@@ -220,8 +221,6 @@ def quiz_import(file: str, course_id: str, fmt: str | None, draft: bool, replace
     """Import GIFT, Moodle XML or Aiken questions as a NEW practice quiz of the course, published
     at once unless --draft; nothing is stored if the file has a problem or the quiz to replace
     may not be replaced."""
-    from lms.services.quizzes import import_file
-
     path = Path(file)
     if not path.is_file():
         _fail([f"{file}:1: file not found"])
@@ -256,8 +255,6 @@ def quiz_co_owner(quiz_id: str, login: str) -> None:
 
 
 def _grant_co_owner(kind: str, object_id: str, login: str) -> None:
-    from lms.services.quizzes import grant_co_owner
-
     try:
         with _session() as session:
             grant_co_owner(session, None, kind, object_id, login, now=_now())
@@ -271,9 +268,6 @@ def _grant_co_owner(kind: str, object_id: str, login: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
 def quiz_export(quiz_id: str, output: str | None) -> None:
     """Write a quiz's question bank as GIFT."""
-    from lms.content.gift_export import export_gift
-    from lms.services.quizzes import get_quiz_for, question_docs
-
     try:
         with _session() as session:
             title = get_quiz_for(session, None, quiz_id, drafts=True).title
@@ -289,8 +283,6 @@ def quiz_export(quiz_id: str, output: str | None) -> None:
 @quiz.command("finish-expired")
 def quiz_finish_expired() -> None:
     """Grade and close attempts left open past their deadline (run it from cron or the worker)."""
-    from lms.services.quizzes import finish_expired
-
     with _session() as session:
         n = finish_expired(session, now=_now())
     _print({"finished": n})
@@ -306,12 +298,10 @@ def certificates() -> None:
 @click.option("--course", "course_id", required=True)
 def certificates_issue(login: str, course_id: str) -> None:
     """Issue a course certificate to a learner who passed outside the site (an in-person class)."""
-    from lms.services import certificates as service
-
     try:
         with _session() as session:
-            cert = service.issue_by_staff(session, None, login, course_id, now=_now())
-            state = service.schedule_pdf(session, cert, settings=_settings())
+            cert = certificate_service.issue_by_staff(session, None, login, course_id, now=_now())
+            state = certificate_service.schedule_pdf(session, cert, settings=_settings())
             code = cert.code
     except ServiceError as exc:
         _fail([f"error: {exc.key}: {login} {course_id}"])
@@ -323,11 +313,9 @@ def certificates_issue(login: str, course_id: str) -> None:
 @click.option("--reason", required=True)
 def certificates_revoke(code: str, reason: str) -> None:
     """Revoke a certificate; the verify page then says revoked."""
-    from lms.services import certificates as service
-
     try:
         with _session() as session:
-            service.revoke(session, code, reason, now=_now())
+            certificate_service.revoke(session, code, reason, now=_now())
     except ServiceError as exc:
         _fail([f"error: {exc.key}: {code}"])
     _print({"code": code, "status": "revoked"})
@@ -337,12 +325,10 @@ def certificates_revoke(code: str, reason: str) -> None:
 @click.argument("code")
 def certificates_reissue(code: str) -> None:
     """Issue a corrected certificate (e.g. after a name correction); the old one is kept, revoked."""
-    from lms.services import certificates as service
-
     try:
         with _session() as session:
-            new = service.reissue(session, code, now=_now())
-            service.schedule_pdf(session, new, settings=_settings())
+            new = certificate_service.reissue(session, code, now=_now())
+            certificate_service.schedule_pdf(session, new, settings=_settings())
             new_code = new.code
     except ServiceError as exc:
         _fail([f"error: {exc.key}: {code}"])
@@ -355,9 +341,6 @@ def certificates_reissue(code: str) -> None:
 def certificates_regenerate(everything: bool, resume_id: str | None) -> None:
     """Make (or remake) certificate PDFs, with a progress bar; queued when LMS_REDIS_URL is set.
     The run is recorded as a job: `lms jobs resume` (or --resume ID) continues it after a crash."""
-    from lms.services import job_runner
-    from lms.services import jobs as job_service
-
     settings = _settings()
     with _session() as session:
         if resume_id is None:
@@ -379,7 +362,7 @@ def certificates_regenerate(everything: bool, resume_id: str | None) -> None:
             status = job_runner.execute(make_sessionmaker(engine), job_id, settings=settings, on_progress=_advance)
     finally:
         engine.dispose()
-    if status != "done":
+    if status != JobStatus.DONE:
         _fail([f"error: job {job_id} {status}"])
     _print({"scheduled": total, "job": job_id})
 
@@ -389,9 +372,6 @@ def certificates_regenerate(everything: bool, resume_id: str | None) -> None:
 def worker(burst: bool) -> None:
     """Run background jobs (certificate PDFs, imports, exports) from Redis (LMS_REDIS_URL); first
     queues again the jobs a stopped process left unfinished."""
-    from lms.jobs import run_worker
-    from lms.services.job_runner import resume_stale
-
     settings = _settings()
     if not settings.redis_url:
         _fail(["error: LMS_REDIS_URL is not set; jobs run inline in the embedded default"])
@@ -404,7 +384,6 @@ def worker(burst: bool) -> None:
     if resumed:
         click.echo(f"resumed {len(resumed)} unfinished job(s)", err=True)
     if settings.xapi_endpoint:  # statements left pending by a stopped worker or the CLI
-        from lms.jobs import enqueue
 
         enqueue(settings.redis_url, "lms.services.statements.flush_job")
     run_worker(settings.redis_url, burst=burst)
@@ -420,10 +399,6 @@ def jobs() -> None:
               help="seconds without progress after which a running job counts as abandoned")
 def jobs_resume(stale_after: int) -> None:
     """Run again the jobs a stopped process left unfinished (here, or on the queue with Redis)."""
-    from datetime import timedelta
-
-    from lms.services.job_runner import resume_stale
-
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
@@ -444,8 +419,6 @@ def roster() -> None:
 @click.option("--dry-run", is_flag=True, help="say what would change, store nothing")
 def roster_import(file: str, dry_run: bool) -> None:
     """Import officials from CSV or XLSX (full_name, login, unit_code, agency, position)."""
-    from lms.services.roster import RosterError, import_roster
-
     path = Path(file)
     if not path.is_file():
         _fail([f"{file}:1:-: file not found"])
@@ -476,8 +449,6 @@ def report() -> None:
 @report.command("rebuild")
 def report_rebuild() -> None:
     """Recompute every summary figure from the raw records, with a progress bar."""
-    from lms.services import figures
-
     with _session() as session:
         before = figures.kept(session)
         with click.progressbar(length=1, label="Figures", show_pos=True) as bar:
@@ -496,9 +467,6 @@ def report_rebuild() -> None:
 @click.option("--year", type=int, default=None, help="Year (default: this year).")
 def report_show(unit_code: str, year: int | None) -> None:
     """Print a unit's report (indicators against the plan, and the published figures) as JSON."""
-    from lms.services import reports
-    from lms.store import User
-
     with _session() as session:
         viewer = User(role=Role.ADMIN.value, login="cli", full_name="cli", password_hash="!")  # noqa: S106 - not stored
         try:
@@ -516,8 +484,6 @@ def report_show(unit_code: str, year: int | None) -> None:
 def retention(dry_run: bool) -> None:
     """Delete audit events, dead API tokens and finished jobs older than the retention settings
     (LMS_AUDIT_RETENTION_DAYS, LMS_TOKEN_RETENTION_DAYS, LMS_JOB_RETENTION_DAYS). Run it daily."""
-    from lms.services.retention import purge
-
     settings = _settings()
     with _session() as session:
         purged = purge(session, now=_now(), audit_days=settings.audit_retention_days,
@@ -538,8 +504,6 @@ def plans() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def plans_import(file: Path) -> None:
     """Store a plan written in TOML (see docs/reports.md); a plan of the same slug is replaced."""
-    from lms.services import plans as plan_service
-
     with _session() as session:
         try:
             plan = plan_service.import_plan(session, file, now=_now())
@@ -553,8 +517,6 @@ def plans_import(file: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change; store nothing.")
 def plans_population(file: Path, dry_run: bool) -> None:
     """Import working-age population figures (CSV or XLSX: unit_code, year, working_age[, source])."""
-    from lms.services import plans as plan_service
-
     with _session() as session:
         try:
             result = plan_service.import_populations(session, None, file, now=_now(), dry_run=dry_run)
@@ -583,8 +545,6 @@ def lti_platforms() -> None:
 @click.option("--name", default="", help="a name to show (default: the issuer's host)")
 def lti_platforms_add(issuer: str, client_id: str, deployment_id: str, auth_login_url: str, auth_token_url: str,
                       keyset_url: str, name: str) -> None:
-    from lms.services import lti as lti_service
-
     try:
         with _session() as session:
             platform = lti_service.add_platform(session, issuer=issuer, client_id=client_id,
@@ -599,8 +559,6 @@ def lti_platforms_add(issuer: str, client_id: str, deployment_id: str, auth_logi
 
 @lti_platforms.command("list")
 def lti_platforms_list() -> None:
-    from lms.services import lti as lti_service
-
     with _session() as session:
         _print(lti_service.list_platforms(session))
 
@@ -610,10 +568,6 @@ def lti_platforms_list() -> None:
               help="hours the new key is published before it starts signing")
 def lti_rotate_key(grace_hours: int) -> None:
     """Publish a new key pair in /lti/jwks; it replaces the signing key after the grace period."""
-    from datetime import timedelta
-
-    from lms.services import lti as lti_service
-
     with _session() as session:
         _print(lti_service.rotate_keys(session, now=_now(), grace=timedelta(hours=grace_hours)))
 
@@ -622,8 +576,6 @@ def lti_rotate_key(grace_hours: int) -> None:
 @click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True, help="how long it stays valid")
 def lti_registration_url(days: int) -> None:
     """The URL to paste into Moodle's "Tool URL" for LTI Dynamic Registration."""
-    from lms.services import lti as lti_service
-
     settings = _settings()
     _print(lti_service.registration_url(settings.public_url, secret_key=settings.secret_key, days=days))
 
@@ -631,8 +583,6 @@ def lti_registration_url(days: int) -> None:
 @lti.command("flush")
 def lti_flush() -> None:
     """Send the scores that are due to the platforms now; prints {"sent", "failed", "pending"}."""
-    from lms.services import lti as lti_service
-
     engine = make_engine(_settings().database_url)
     try:
         _print(lti_service.deliver_due(make_sessionmaker(engine), now=_now))
@@ -644,8 +594,6 @@ def lti_flush() -> None:
 def lti_roster_sync() -> None:
     """Read the members of every platform course seen in a launch (Names and Role Provisioning)
     and link an account to each."""
-    from lms.services import lti as lti_service
-
     with _session() as session:
         report = lti_service.roster_sync(session, now=_now())
     _print(report)
@@ -662,10 +610,6 @@ def demo() -> None:
 def demo_seed() -> None:
     """Create the demo accounts listed in README.md (idempotent). Refused when LMS_ENV=production:
     their passwords are public."""
-    import os
-
-    from lms.services.demo import seed
-
     if (os.environ.get("LMS_ENV") or "").strip() == "production":  # before anything else can fail
         _fail(["error: LMS_ENV=production: demo accounts with published passwords are never created"])
     try:
@@ -685,8 +629,6 @@ def xapi() -> None:
 def xapi_flush() -> None:
     """Send the statements queued now; prints {"sent": N, "pending": N}. While the LRS is down
     they stay queued (nothing is lost) and the command still ends normally."""
-    from lms.services import statements
-
     settings = _settings()
     if not settings.xapi_endpoint:
         _fail(["error: LMS_XAPI_ENDPOINT is not set"])
@@ -706,8 +648,6 @@ def xapi_flush() -> None:
 @xapi.command("status")
 def xapi_status() -> None:
     """Pending and refused statements, the oldest waiting and the last error."""
-    from lms.services import statements
-
     with _session() as session:
         _print(statements.status(session))
 
@@ -716,8 +656,6 @@ def xapi_status() -> None:
 @click.option("--since", required=True, help="date (YYYY-MM-DD, UTC) or ISO time")
 def xapi_replay(since: str) -> None:
     """Queue again every statement recorded since DATE, for a new LRS (same ids: no duplicates)."""
-    from lms.services import statements
-
     try:
         when = datetime.fromisoformat(since)
     except ValueError:
@@ -735,8 +673,6 @@ def xapi_replay(since: str) -> None:
 def xapi_actor(login: str | None, name: str | None) -> None:
     """For an authorised audit: the LRS account of LOGIN, or (--name) the login behind an account.
     Each look-up is written to the audit log."""
-    from lms.services import audit, statements
-
     if bool(login) == bool(name):
         _fail(["error: give either LOGIN or --name"])
     settings = _settings()

@@ -7,6 +7,8 @@ and database URL, because a generated secret on a cluster of servers would diffe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -178,9 +180,6 @@ def _days(value: str | None, default: int, name: str) -> int:
 
 def _derived(secret: str, purpose: str) -> str:
     """A key for one purpose derived from the secret key, so one leaked use reveals no other."""
-    import hashlib
-    import hmac
-
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 

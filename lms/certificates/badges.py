@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -145,8 +146,6 @@ def encode_bitstring(set_bits: Iterable[int], size: int = STATUS_LIST_BITS) -> s
 
 
 def decode_bitstring(encoded: str, limit: int = 1 << 20) -> bytes:
-    import zlib
-
     if not encoded.startswith("u"):
         raise ValueError("encodedList is not multibase base64url")
     body = encoded[1:]

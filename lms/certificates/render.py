@@ -4,6 +4,7 @@ data: URLs and the template's own files: no file:, no http:, no redirects."""
 from __future__ import annotations
 
 import functools
+import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -75,8 +76,6 @@ def _mime(path: Path) -> str:
 
 def template_settings(template: str) -> dict[str, str]:
     """``template.toml`` of a unit's template: issuer, signatory and place, when it sets them."""
-    import tomllib
-
     path = template_dir(template) / "template.toml"
     if not path.is_file():
         return {}

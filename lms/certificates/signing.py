@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import io
+import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,6 @@ def ensure_dev_signer(folder: Path, organisation: str) -> tuple[Path, Path]:
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .sign(key, hashes.SHA256()))
-    import os
-    import secrets
 
     # Created 0600 by the open call itself: no moment when the private key is readable by others
     # (writing first and chmod-ing after leaves one). A unique name, so two workers starting at

@@ -115,7 +115,7 @@ def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
     return int(m.group(1)) if m else 1
 
 
-def _codes(value: Any) -> list[str] | None:
+def _codes(value: object) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
         return None
     return [str(v) for v in value]
@@ -333,7 +333,7 @@ def _load_lesson(out: _Collector, path: Path, course_id: str, position: int,
                      sources=sources, review_by=review_by)
 
 
-def _sources(out: _Collector, path: Path, value: Any, line: int) -> tuple[SourceDoc, ...]:
+def _sources(out: _Collector, path: Path, value: object, line: int) -> tuple[SourceDoc, ...]:
     """``sources``: a list of mappings with ``title``, ``checked`` (a date) and an optional https ``url``."""
     if value is None:
         return ()

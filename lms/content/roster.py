@@ -61,7 +61,7 @@ def _check_zip(path: Path) -> None:
 
 
 def _cells_xlsx(path: Path) -> list[list[str]]:
-    import openpyxl
+    import openpyxl  # heavy at import time, and only spreadsheets need it
 
     _check_zip(path)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)

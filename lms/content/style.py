@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lms.content.courses import CourseDoc, LessonDoc
+from lms.content.courses import CourseDoc, LessonDoc, load_courses
 from lms.content.problems import Problem
-from lms.content.quizzes import QuizDoc
+from lms.content.quizzes import QuizDoc, check_quizzes
 from lms.domain.questions import ChoiceQuestion, QuestionType
 
 __all__ = [
@@ -239,10 +240,7 @@ def figures_table(courses: list[CourseDoc], quizzes: list[QuizDoc]) -> str:
 
 
 if __name__ == "__main__":  # python -m lms.content.style [COURSES QUIZZES]: the figures table
-    import sys
 
-    from lms.content.courses import load_courses
-    from lms.content.quizzes import check_quizzes
 
     args = sys.argv[1:] or ["course_content", "quizzes"]
     print(figures_table(load_courses(Path(args[0])), check_quizzes(Path(args[1]))[0]))

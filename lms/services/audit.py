@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ def done(token: Token[tuple[User | None, str]]) -> None:
 
 
 def record(session: Session, action: str, object_type: str, object_id: object, *, now: datetime,
-           **detail: Any) -> AuditEvent:
+           **detail: object) -> AuditEvent:
     user, source = _ACTOR.get()
     event = AuditEvent(at=now, actor_id=user.id if user else None, actor_label=user.login if user else "cli",
                        action=action, object_type=object_type, object_id=str(object_id)[:160], detail=detail,

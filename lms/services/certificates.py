@@ -5,32 +5,35 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lms.certificates.render import CertificateView, render_pdf, template_settings
+from lms.certificates.badges import BadgeFacts, open_badge_credential, sign_credential
+from lms.certificates.render import CertificateView, render_pdf, template_dir, template_settings
 from lms.certificates.signing import ensure_dev_signer, sign_pdf
+from lms.config import Settings
 from lms.content.competences import competences as competence_labels
 from lms.domain import certificates as rules
+from lms.domain.text import normalise_login
+from lms.jobs import enqueue
 from lms.services import audit, statements
 from lms.services.catalogue import course_progress, get_course
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.services.unit_of_work import after_commit
-from lms.store import Attempt, Certificate, Course, Quiz, User
-
-if TYPE_CHECKING:
-    from lms.config import Settings
+from lms.services.unit_of_work import after_commit, make_sessionmaker
+from lms.store import Attempt, Certificate, Course, PdfStatus, Quiz, Role, Unit, User, make_engine, write_intent
 
 __all__ = [
     "ISSUER",
     "Signing",
+    "Verification",
     "award",
     "award_in_person",
     "certificate_status",
@@ -45,7 +48,7 @@ __all__ = [
 ]
 
 ISSUER = "Phong trào Bình dân học vụ số"
-ISSUERS_BY_ROLE = ("trainer", "manager", "admin")
+ISSUERS_BY_ROLE = (Role.TRAINER, Role.MANAGER, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def issue(session: Session, holder: User, course: Course, *, now: datetime, sour
                        course_version=course.version, competences=list(course.competences),
                        holder_name=holder.full_name, unit_code=holder.unit_code, issuer_name=ISSUER,
                        source=source, issued_by_id=issued_by.id if issued_by else None, issued_at=now,
-                       expires_at=rules.expiry(course.certificate_validity, now), pdf_status="pending")
+                       expires_at=rules.expiry(course.certificate_validity, now), pdf_status=PdfStatus.PENDING)
     session.add(cert)
     session.flush()
     audit.record(session, "certificate.issue", "certificate", cert.code, now=now, user_id=holder.id,
@@ -114,7 +117,6 @@ def issue_by_staff(session: Session, staff: User | None, login: str, course_id: 
     (lms.services.classes), where the unit, the score and a second person are checked."""
     if staff is not None:
         raise Forbidden("auth.forbidden")
-    from lms.domain.text import normalise_login
 
     holder = session.scalar(select(User).where(User.login == normalise_login(login)))
     if holder is None:
@@ -178,7 +180,21 @@ def get_own(session: Session, user: User, code: str) -> Certificate:
     return cert
 
 
-def verify(session: Session, code: str, *, now: datetime) -> dict[str, Any] | None:
+class Verification(TypedDict):
+    """The public answer about one certificate code (the API's /verify body, as it is)."""
+
+    valid: bool
+    status: str
+    holder: str
+    course: str
+    course_id: str
+    course_version: str
+    issued_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+def verify(session: Session, code: str, *, now: datetime) -> Verification | None:
     """What anyone may learn from a code: status, name, course, dates. Nothing more personal."""
     if not code or len(code) > 40:
         return None
@@ -198,10 +214,10 @@ def generate_pdf(session: Session, cert: Certificate, *, signing: Signing, verif
     try:
         pdf = _signed_pdf(session, cert, signing=signing, verify_base_url=verify_base_url)
     except Exception:
-        cert.pdf_status = "failed"
+        cert.pdf_status = PdfStatus.FAILED
         session.flush()
         raise
-    cert.pdf, cert.pdf_status = pdf, "ready"
+    cert.pdf, cert.pdf_status = pdf, PdfStatus.READY
     session.flush()
 
 
@@ -223,9 +239,6 @@ def _signed_pdf(session: Session, cert: Certificate, *, signing: Signing, verify
 
 def _template_for(session: Session, unit_code: str | None) -> str:
     """The holder's commune's template if it has one, else its province's, else the default."""
-    from lms.certificates.render import template_dir
-    from lms.store import Unit
-
     unit = session.get(Unit, unit_code) if unit_code else None
     for code in (unit.code, unit.parent_code) if unit else ():
         if code and template_dir(code).name == code:
@@ -235,10 +248,6 @@ def _template_for(session: Session, unit_code: str | None) -> str:
 
 def render_job(certificate_id: int) -> str:
     """The background job (RQ): render one certificate's PDF in its own transaction."""
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     try:
@@ -246,7 +255,7 @@ def render_job(certificate_id: int) -> str:
             cert = session.get(Certificate, certificate_id)
             if cert is None:
                 return "missing"
-            if cert.pdf_status != "ready":
+            if cert.pdf_status != PdfStatus.READY:
                 generate_pdf(session, cert, signing=Signing.from_settings(settings),
                              verify_base_url=settings.public_url)
             return cert.pdf_status
@@ -261,11 +270,9 @@ def schedule_pdf(session: Session, cert: Certificate, *, settings: Settings,
     the commit, so that the answer that earned the certificate does not wait seconds for it; the
     pending row is the queue, which the server drains again when it starts
     (:func:`render_pending`). Without either (a CLI command), it is made inline, now."""
-    if cert.pdf_status == "ready":
+    if cert.pdf_status == PdfStatus.READY:
         return "ready"
     if settings.redis_url:
-        from lms.jobs import enqueue
-
         after_commit(session, functools.partial(enqueue, settings.redis_url, "lms.services.certificates.render_job",
                                                 cert.id))
         return "queued"
@@ -298,8 +305,6 @@ def award_in_person(session: Session, learner: User, course: Course, *, issued_b
 
 def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[str, Any]:
     """The certificate as an Open Badges 3.0 credential."""
-    from lms.certificates.badges import BadgeFacts, open_badge_credential
-
     course = session.get(Course, cert.course_id)
     labels = competence_labels()
     return open_badge_credential(BadgeFacts(
@@ -311,8 +316,6 @@ def credential(session: Session, cert: Certificate, *, base_url: str) -> dict[st
 
 
 def signed_credential(session: Session, cert: Certificate, *, base_url: str, signing: Signing) -> str:
-    from lms.certificates.badges import sign_credential
-
     return sign_credential(credential(session, cert, base_url=base_url), signing.key_path, signing.cert_path)
 
 
@@ -320,34 +323,27 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     """Make one pending certificate's PDF: read and render in a read transaction, then store it
     with one conditional update, so the database's write lock is never held while WeasyPrint
     works, and a PDF another process stored first is kept."""
-    from sqlalchemy import update
-
-    from lms.store import write_intent
-
     with write_intent(False), sessions() as session:
         cert = session.get(Certificate, certificate_id)
-        if cert is None or cert.pdf_status == "ready":
+        if cert is None or cert.pdf_status == PdfStatus.READY:
             return "missing" if cert is None else "ready"
         pdf: bytes | None = None
         try:
             pdf = _signed_pdf(session, cert, signing=Signing.from_settings(settings),
                               verify_base_url=settings.public_url)
         except Exception:
-            import logging
-
             logging.getLogger("lms.certificates").exception("certificate %s: PDF failed", certificate_id)
-    status = "ready" if pdf is not None else "failed"
+    status = PdfStatus.READY if pdf is not None else PdfStatus.FAILED
     with write_intent(True), sessions() as session, session.begin():
-        session.execute(update(Certificate).where(Certificate.id == certificate_id, Certificate.pdf_status != "ready")
+        session.execute(update(Certificate)
+                        .where(Certificate.id == certificate_id, Certificate.pdf_status != PdfStatus.READY)
                         .values(pdf=pdf, pdf_status=status).execution_options(synchronize_session=False))
     return status
 
 
 def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
-    from lms.store import write_intent
-
     with write_intent(False), sessions() as session:
-        ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == "pending")
+        ids = list(session.scalars(select(Certificate.id).where(Certificate.pdf_status == PdfStatus.PENDING)
                                    .order_by(Certificate.id).limit(limit)))
-    return sum(1 for i in ids if render_in_background(sessions, i, settings=settings) == "ready")
+    return sum(1 for i in ids if render_in_background(sessions, i, settings=settings) == PdfStatus.READY)

@@ -12,19 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.config import Settings
+from lms.content.roster import read_table
 from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates
+from lms.services.access import can_see_unit
 from lms.services.errors import Forbidden, Invalid, NotFound
-from lms.store import Attendance, Certificate, Course, Quiz, Role, TeamMember, TrainingClass, Unit, User
-
-if TYPE_CHECKING:
-    from lms.config import Settings
+from lms.store import (
+    Attendance,
+    Certificate,
+    Course,
+    PdfStatus,
+    Quiz,
+    Role,
+    TeamMember,
+    TrainingClass,
+    Unit,
+    UnitLevel,
+    User,
+)
 
 __all__ = [
     "DEFAULT_PASS_MARK",
@@ -162,7 +173,7 @@ def certificate_to_render(session: Session, row: Attendance) -> Certificate | No
     """The row's certificate while its PDF is still to be made (the use case that issued it has
     scheduled it already: lms.services.certificates.award_in_person)."""
     cert = session.get(Certificate, row.certificate_id) if row.certificate_id is not None else None
-    return cert if cert is not None and cert.pdf_status != "ready" else None
+    return cert if cert is not None and cert.pdf_status != PdfStatus.READY else None
 
 
 def classes_for(session: Session, user: User, *, limit: int = 100) -> list[TrainingClass]:
@@ -182,10 +193,8 @@ def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
-    from lms.services.access import can_see_unit
-
     unit = session.get(Unit, commune_code)
-    if unit is None or unit.level != "commune":
+    if unit is None or unit.level != UnitLevel.COMMUNE:
         raise Invalid("team.invalid", {"commune_code": "unit_code.unknown"})
     if not can_see_unit(session, manager, commune_code):
         raise Forbidden("auth.forbidden")
@@ -213,8 +222,6 @@ def import_attendance(session: Session, trainer: User, class_id: int, path: Path
     """Attendance from a CSV or XLSX sheet (``login`` and, when there was a paper test, ``passed``:
     đạt / không đạt, leave empty when there was none). Every row is checked first and reported as
     ``FILE:ROW:COLUMN: message``; a sheet with any error records nobody. Returns the rows recorded."""
-    from lms.content.roster import read_table
-
     klass = session.get(TrainingClass, class_id)
     if klass is None:
         raise NotFound("class.not_found")

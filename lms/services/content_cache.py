@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,10 +25,13 @@ from sqlalchemy.orm import Session
 
 from lms.store import Course, Lesson, Quiz
 
-__all__ = ["ContentStamp", "RenderedCache", "fingerprint"]
+__all__ = ["ContentStamp", "RenderedCache", "Stamp", "fingerprint"]
+
+# What the catalogue looked like when something was rendered: counts, version sums, latest times.
+Stamp = tuple[object, ...]
 
 
-def fingerprint(session: Session) -> tuple[Any, ...]:
+def fingerprint(session: Session) -> Stamp:
     """One round trip over the small catalogue tables; changes whenever published content does."""
     row = session.execute(select(
         select(func.count()).select_from(Course).where(Course.published).scalar_subquery(),
@@ -52,10 +55,10 @@ class ContentStamp:
         self.interval = interval
         self._clock = clock
         self._lock = threading.Lock()
-        self._value: tuple[Any, ...] | None = None
+        self._value: Stamp | None = None
         self._read_at = float("-inf")
 
-    def current(self, session: Session | None = None) -> tuple[Any, ...]:
+    def current(self, session: Session | None = None) -> Stamp:
         now = self._clock()
         value = self._value
         if value is not None and now - self._read_at < self.interval:
@@ -89,10 +92,11 @@ class RenderedCache:
 
     def __init__(self, size: int = 2048) -> None:
         self._size = size
-        self._items: OrderedDict[Any, tuple[tuple[Any, ...], Any]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Stamp, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any, stamp: tuple[Any, ...]) -> Any | None:
+    # The values are whatever the web layer renders (kept opaque here).
+    def get(self, key: Hashable, stamp: Stamp) -> Any | None:
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -103,7 +107,7 @@ class RenderedCache:
             self._items.move_to_end(key)
             return item[1]
 
-    def put(self, key: Any, stamp: tuple[Any, ...], value: Any) -> None:
+    def put(self, key: Hashable, stamp: Stamp, value: Any) -> None:
         with self._lock:
             self._items[key] = (stamp, value)
             self._items.move_to_end(key)

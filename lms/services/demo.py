@@ -9,17 +9,17 @@ from sqlalchemy.orm import Session
 
 from lms.services.accounts import create_user
 from lms.services.errors import Forbidden
-from lms.store import User
+from lms.store import CoOwner, Course, Role, User
 
 __all__ = ["DEMO_ACCOUNTS", "seed"]
 
 # login, password, role, name, unit (Vĩnh Long and one of its communes)
 DEMO_ACCOUNTS = [
-    ("admin@demo.vn", "Demo-2026!", "admin", "Quản trị viên", "86"),
-    ("quanly@demo.vn", "Demo-2026!", "manager", "Trần Thị Quản Lý", "86"),
-    ("giangvien@demo.vn", "Demo-2026!", "trainer", "Lê Văn Giảng", "86"),
-    ("canbo@demo.vn", "Demo-2026!", "official", "Phạm Minh Cán Bộ", "28756"),
-    ("0912345678", "Demo-2026!", "citizen", "Nguyễn Thị Hồng Nhung", "28756"),
+    ("admin@demo.vn", "Demo-2026!", Role.ADMIN, "Quản trị viên", "86"),
+    ("quanly@demo.vn", "Demo-2026!", Role.MANAGER, "Trần Thị Quản Lý", "86"),
+    ("giangvien@demo.vn", "Demo-2026!", Role.TRAINER, "Lê Văn Giảng", "86"),
+    ("canbo@demo.vn", "Demo-2026!", Role.OFFICIAL, "Phạm Minh Cán Bộ", "28756"),
+    ("0912345678", "Demo-2026!", Role.CITIZEN, "Nguyễn Thị Hồng Nhung", "28756"),
 ]
 
 
@@ -34,7 +34,7 @@ def seed(session: Session, *, now: datetime, production: bool = False) -> int:
             continue
         user = create_user(session, role=role, login=login, password=password, full_name=name, unit_code=unit,
                            now=now)
-        if role == "citizen":
+        if role == Role.CITIZEN:
             user.birth_year, user.consent_at = 1958, now
         created += 1
     session.flush()
@@ -44,8 +44,6 @@ def seed(session: Session, *, now: datetime, production: bool = False) -> int:
 
 def _demo_trainer_co_owns_the_courses(session: Session, *, now: datetime) -> None:
     """So that the demo shows the lesson editor: lessons are edited by a course's co-owners."""
-    from lms.store import CoOwner, Course
-
     trainer = session.scalar(select(User).where(User.login == "giangvien@demo.vn"))
     if trainer is None:
         return

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,6 +36,7 @@ from lms.domain.figures import (
 from lms.services.units import province_of
 from lms.store import (
     Attempt,
+    AttemptStatus,
     Attendance,
     Certificate,
     Course,
@@ -80,7 +81,7 @@ def _activity_changes(session: Session, pending: set[str]) -> set[str]:
         start = datetime(year, 1, 1, tzinfo=VN)
         end = datetime(year + 1, 1, 1, tzinfo=VN)
         earlier = session.scalar(select(Attempt.id).where(
-            Attempt.user_id == user_id, Attempt.status == "submitted", Attempt.id != attempt_id,
+            Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED, Attempt.id != attempt_id,
             Attempt.submitted_at >= start, Attempt.submitted_at < end).limit(1))
         if earlier is None:
             marks.add(mark)
@@ -94,7 +95,7 @@ def _collect(session: Session) -> None:
             marks.add(f"u:{obj.id}")
         elif isinstance(obj, Certificate | LessonCompletion | TeamMember):
             marks.add(f"u:{obj.user_id}")
-        elif isinstance(obj, Attempt) and obj.status == "submitted":
+        elif isinstance(obj, Attempt) and obj.status == AttemptStatus.SUBMITTED:
             marks.add(f"u:{obj.user_id}")
         elif isinstance(obj, Attendance):
             marks.update((f"u:{obj.user_id}", f"c:{obj.class_id}"))
@@ -159,12 +160,12 @@ def settle(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _row(key: FigureKey, value: int, **extra: Any) -> dict[str, Any]:
+def _row(key: FigureKey, value: int, **extra: object) -> dict[str, object]:
     return {"metric": key.metric, "unit_code": key.unit_code, "year": key.year, "month": key.month,
             "course_id": key.course_id, "grp": key.group, "birth_year": key.birth_year, "value": value, **extra}
 
 
-def _key(row: Any) -> FigureKey:
+def _key(row: ReportFigure | FigureShare) -> FigureKey:
     return FigureKey(row.metric, row.unit_code, row.year, row.month, row.course_id, row.grp, row.birth_year)
 
 
@@ -184,7 +185,10 @@ def _shares(session: Session, contributors: list[str]) -> dict[str, Counter[Figu
     return out
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: list[_T], size: int) -> Iterable[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -211,7 +215,7 @@ def _people_figures(session: Session, user_ids: list[int]) -> dict[str, Counter[
                 select(LessonCompletion.user_id, LessonCompletion.completed_at).where(
                     LessonCompletion.user_id.in_(chunk)),
                 select(Attempt.user_id, Attempt.submitted_at).where(Attempt.user_id.in_(chunk),
-                                                                    Attempt.status == "submitted"),
+                                                                    Attempt.status == AttemptStatus.SUBMITTED),
                 select(Attendance.user_id, TrainingClass.held_on).join(
                     TrainingClass, TrainingClass.id == Attendance.class_id).where(Attendance.user_id.in_(chunk))):
             for uid, moment in session.execute(query):
@@ -286,8 +290,8 @@ def rebuild(session: Session, *, batch: int = 2000, progress: Callable[[int, int
             if progress:
                 progress(done, total)
     rows = [_row(k, v) for k, v in sorted(totals.items()) if v]
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(ReportFigure), chunk)
+    for page in _chunks(rows, 5000):
+        session.execute(insert(ReportFigure), page)
     session.flush()
     return total
 

@@ -14,13 +14,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lms.services import audit, jobs
+from lms.config import Settings
+from lms.content.problems import ContentError
+from lms.jobs import enqueue, run_in_thread
+from lms.services import audit, certificates, jobs, quizzes
 from lms.services.errors import ServiceError
-from lms.store import Certificate, Job, JobKind, PdfStatus, User, write_intent
+from lms.services.report_export import export_targets
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Certificate, Job, JobKind, PdfStatus, User, make_engine, write_intent
 
 __all__ = ["JobFailed", "execute", "resume_stale", "run_job", "start"]
 
@@ -45,7 +49,7 @@ def _now() -> datetime:
 class _Run:
     sessions: sessionmaker[Session]
     job_id: str
-    settings: Any
+    settings: Settings
     on_progress: Progress | None
 
     @contextmanager
@@ -76,9 +80,6 @@ class _Run:
 
 
 def _quiz_import(run: _Run) -> None:
-    from lms.content.problems import ContentError
-    from lms.services import quizzes
-
     with run.transaction() as session:
         job = run.job(session)
         name = Path(str(job.params.get("filename") or "cau-hoi.txt")).name
@@ -101,8 +102,6 @@ def _quiz_import(run: _Run) -> None:
 
 
 def _report_export(run: _Run) -> None:
-    from lms.services.report_export import export_targets
-
     with run.transaction() as session:
         job = run.job(session)
         p = job.params
@@ -118,8 +117,6 @@ def _report_export(run: _Run) -> None:
 
 def _certificates_regenerate(run: _Run) -> None:
     """One certificate per committed step; a resumed run starts after the last one done."""
-    from lms.services import certificates
-
     with run.transaction() as session:
         job = run.job(session)
         ids = [int(i) for i in job.params.get("ids", [])]
@@ -144,7 +141,7 @@ HANDLERS: dict[str, Callable[[_Run], None]] = {  # JobKind.ROSTER_IMPORT runs wi
 }
 
 
-def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Any,
+def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Settings,
             on_progress: Progress | None = None) -> str:
     """Run a queued job to its end (or failure); returns its final status. A job that another
     runner already took, or that has finished, is left alone."""
@@ -178,18 +175,15 @@ def execute(sessions: sessionmaker[Session], job_id: str, *, settings: Any,
         return run.job(session).status
 
 
-def start(sessions: sessionmaker[Session], job_id: str, *, settings: Any, inline: bool = False) -> str:
+def start(sessions: sessionmaker[Session], job_id: str, *, settings: Settings, inline: bool = False) -> str:
     """Hand a committed job to whatever runs jobs here: the Redis queue when configured, else a
     thread of this process, or this very call when ``inline``. Returns how it was started."""
     if settings.redis_url:
-        from lms.jobs import enqueue
-
         enqueue(settings.redis_url, "lms.services.job_runner.run_job", job_id)
         return "queued"
     if inline:
         execute(sessions, job_id, settings=settings)
         return "inline"
-    from lms.jobs import run_in_thread
 
     run_in_thread(execute, sessions, job_id, settings=settings)
     return "thread"
@@ -197,10 +191,6 @@ def start(sessions: sessionmaker[Session], job_id: str, *, settings: Any, inline
 
 def run_job(job_id: str) -> str:
     """The Redis queue's entry point: run one job with this process's settings."""
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     try:
@@ -209,7 +199,7 @@ def run_job(job_id: str) -> str:
         engine.dispose()
 
 
-def resume_stale(sessions: sessionmaker[Session], *, settings: Any, inline: bool = False,
+def resume_stale(sessions: sessionmaker[Session], *, settings: Settings, inline: bool = False,
                  after: timedelta = jobs.STALE_AFTER, now: datetime | None = None) -> list[str]:
     """Pick up the jobs a dead process left behind (``lms worker`` and the web server call this
     when they start); returns the ids started again."""

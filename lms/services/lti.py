@@ -21,18 +21,22 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lms.config import Settings
 from lms.domain.text import nfc
+from lms.jobs import enqueue
 from lms.services.errors import Invalid, NotFound
-from lms.store import Attempt, Course, Lesson, Quiz, Role, User, write_intent
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Attempt, Course, Lesson, Quiz, Role, User, make_engine, write_intent
 from lms.store.models import (
     Identity,
     LtiContext,
@@ -677,12 +681,6 @@ def next_due(session: Session) -> datetime | None:
 def deliver_job() -> dict[str, int]:
     """The Redis queue's entry point (run by `lms worker`): send what is due, with this
     process's settings."""
-    from datetime import UTC
-
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     engine = make_engine(Settings.load().database_url)
     try:
         return deliver_due(make_sessionmaker(engine), now=lambda: datetime.now(UTC))
@@ -713,8 +711,6 @@ class DeliveryRounds:
         wait = (due - self.now()).total_seconds()
         if self.redis_url and wait <= 0:
             if time.monotonic() - self._last_enqueued >= self.requeue_after:
-                from lms.jobs import enqueue
-
                 enqueue(self.redis_url, "lms.services.lti.deliver_job")
                 self._last_enqueued = time.monotonic()
             return self.requeue_after
@@ -772,15 +768,11 @@ REGISTRATION_SALT = "lms-lti-dynamic-registration"
 def registration_url(base_url: str, *, secret_key: str, days: int = 7) -> dict[str, str | int]:
     """The URL an LMS administrator gives to a platform's administrator for Dynamic Registration:
     it carries a signed grant, so that nobody else can register a platform by opening it."""
-    from itsdangerous import URLSafeTimedSerializer
-
     grant = URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT).dumps({"days": days})
     return {"url": f"{base_url}/lti/register?{urllib.parse.urlencode({'grant': grant})}", "valid_days": days}
 
 
 def registration_allowed(grant: str, *, secret_key: str) -> bool:
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
     signer = URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT)
     try:
         days = int(signer.loads(grant, max_age=None)["days"])

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lms.services import audit
-from lms.store import ApiToken, Attempt, AttemptAnswer, Certificate, LessonCompletion, User
+from lms.store import ApiToken, Attempt, AttemptAnswer, AttemptStatus, Certificate, LessonCompletion, User
 
 __all__ = ["close_account", "export"]
 
@@ -53,7 +53,7 @@ def close_account(session: Session, user: User, *, now: datetime) -> None:
     attempt_ids = list(session.scalars(select(Attempt.id).where(Attempt.user_id == user.id)))
     if attempt_ids:
         session.execute(delete(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(attempt_ids)))
-    session.execute(delete(Attempt).where(Attempt.user_id == user.id, Attempt.status == "in_progress"))
+    session.execute(delete(Attempt).where(Attempt.user_id == user.id, Attempt.status == AttemptStatus.IN_PROGRESS))
     session.execute(delete(LessonCompletion).where(LessonCompletion.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     audit.record(session, "user.close", "user", user.id, now=now)

@@ -19,7 +19,7 @@ from lms.domain.text import nfc
 from lms.services import audit
 from lms.services.access import can_see_unit
 from lms.services.errors import Forbidden, Invalid
-from lms.store import Plan, PlanIndicator, Unit, UnitPopulation, User
+from lms.store import Plan, PlanIndicator, Unit, UnitLevel, UnitPopulation, User
 
 __all__ = ["PopulationResult", "ensure_default_plan", "import_plan", "import_populations", "plan_for",
            "population", "populations", "recent_populations", "set_population"]
@@ -116,7 +116,7 @@ def _plan_problems(session: Session, data: dict[str, Any]) -> list[str]:
         problems.append("start_year and end_year must be years, start first")
     unit = data.get("unit_code")
     province = session.get(Unit, str(unit)) if unit is not None else None
-    if unit is not None and (province is None or province.level != "province"):
+    if unit is not None and (province is None or province.level != UnitLevel.PROVINCE):
         problems.append(f"unit_code '{unit}' is not a province code")
     for key in ("working_age_min", "working_age_max", "team_min_certified"):
         if key in data and (not isinstance(data[key], int) or not 0 <= data[key] <= 120):

@@ -7,19 +7,25 @@ import functools
 import hashlib
 import random
 import secrets
+import tempfile
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
+from lms.config import Settings
+from lms.content.importers import read_questions
+from lms.content.problems import ContentError, Problem
 from lms.content.quizzes import QuizDoc, QuizSettings
 from lms.domain import grading
 from lms.domain import question_codec as codec
@@ -33,14 +39,27 @@ from lms.domain.questions import (
 )
 from lms.domain.questions import Question as QuestionModel
 from lms.domain.statistics import ItemStats, item_statistics
-from lms.services import access
+from lms.domain.text import nfc, normalise_login
+from lms.services import access, audit, certificates, figures, lti, statements
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
-from lms.store import Attempt, AttemptAnswer, Certificate, Course, Question, Quiz, User
+from lms.store import (
+    Attempt,
+    AttemptAnswer,
+    AttemptStatus,
+    Certificate,
+    CoOwner,
+    Course,
+    Question,
+    Quiz,
+    QuizKind,
+    User,
+)
 
 __all__ = [
     "GRACE",
     "IMPORT_PASS_MARK",
     "AttemptOutcome",
+    "AttemptPolicy",
     "AttemptsUsed",
     "QuizSyncReport",
     "StartOutcome",
@@ -153,18 +172,20 @@ def sync_quizzes(session: Session, docs: list[QuizDoc], *, now: datetime) -> Qui
     return report
 
 
+# Lesson checks first, the final last (Quiz.kind is stored as a plain string).
+_KIND_ORDER: dict[str, int] = {QuizKind.LESSON: 0, QuizKind.PRACTICE: 1, QuizKind.FINAL: 2}
+
+
 def list_course_quizzes(session: Session, course_id: str) -> list[Quiz]:
-    order = {"lesson": 0, "practice": 1, "final": 2}
     quizzes = list(session.scalars(select(Quiz).where(Quiz.course_id == course_id, Quiz.published)))
-    return sorted(quizzes, key=lambda q: (order.get(q.kind, 1), q.lesson_id or "", q.id))
+    return sorted(quizzes, key=lambda q: (_KIND_ORDER.get(q.kind, 1), q.lesson_id or "", q.id))
 
 
 def list_for_author(session: Session, user: User | None, course_id: str) -> list[Quiz]:
     """The course's published quizzes and the drafts ``user`` may change."""
-    order = {"lesson": 0, "practice": 1, "final": 2}
     rows = [q for q in session.scalars(select(Quiz).where(Quiz.course_id == course_id))
             if access.can_see_quiz(session, user, q)]
-    return sorted(rows, key=lambda q: (q.published, order.get(q.kind, 1), q.lesson_id or "", q.title))
+    return sorted(rows, key=lambda q: (q.published, _KIND_ORDER.get(q.kind, 1), q.lesson_id or "", q.title))
 
 
 def get_quiz(session: Session, quiz_id: str) -> Quiz:
@@ -234,7 +255,7 @@ def open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
 
 def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
-                                                Attempt.status == "in_progress"))
+                                                Attempt.status == AttemptStatus.IN_PROGRESS))
 
 
 def _expired(attempt: Attempt, now: datetime) -> bool:
@@ -265,7 +286,7 @@ def start(session: Session, user: User, quiz_id: str, *, now: datetime,
     # How many were submitted: one aggregate, not every earlier attempt with its layout and result
     # (a practice quiz may be taken hundreds of times).
     done_count = session.scalar(select(func.count()).where(
-        Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")) or 0
+        Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.SUBMITTED)) or 0
     try:
         opens_at = next_attempt_at(session, user, quiz, now=now)
     except ServiceError as refusal:
@@ -277,7 +298,7 @@ def start(session: Session, user: User, quiz_id: str, *, now: datetime,
         return StartOutcome(None, Conflict("quiz.empty"))
     layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
     attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
-                      status="in_progress", started_at=now, layout=layout,
+                      status=AttemptStatus.IN_PROGRESS, started_at=now, layout=layout,
                       deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
     try:
         with session.begin_nested():
@@ -312,7 +333,7 @@ class AttemptsUsed(Throttled):
 
 def limited(quiz: Quiz) -> bool:
     """Attempt limits and waits bind a course's final only; every other quiz is practice."""
-    return quiz.kind == "final"
+    return quiz.kind == QuizKind.FINAL
 
 
 def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) -> datetime | None:
@@ -342,7 +363,16 @@ def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) 
     return max(opens) if opens else None
 
 
-def attempt_policy(quiz: Quiz) -> dict[str, Any]:
+class AttemptPolicy(TypedDict):
+    """A quiz's limits on attempts, as the quiz page and the API's quiz answer show them."""
+
+    limited: bool
+    max_attempts: int
+    attempt_window_hours: int
+    cooldown_minutes: int
+
+
+def attempt_policy(quiz: Quiz) -> AttemptPolicy:
     """What a learner is told before starting (and the API's quiz answer)."""
     if not limited(quiz):
         return {"limited": False, "max_attempts": 0, "attempt_window_hours": 0, "cooldown_minutes": 0}
@@ -427,7 +457,7 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
         .with_for_update()).one_or_none() if len(attempt_id) <= 32 else None
     if head is None or head.user_id != user.id:
         raise NotFound("attempt.not_found")
-    if head.status != "in_progress":
+    if head.status != AttemptStatus.IN_PROGRESS:
         raise Conflict("attempt.closed")
     if head.deadline_at is not None and now > head.deadline_at + GRACE:
         attempt = get_attempt(session, user, attempt_id, lock=True)
@@ -466,7 +496,7 @@ def save_answers(session: Session, user: User, attempt_id: str, responses: list[
 
 
 @functools.cache
-def _upsert_answer(dialect: str) -> Any:
+def _upsert_answer(dialect: str) -> TextClause:
     """INSERT ... ON CONFLICT DO UPDATE, the same SQL on SQLite and PostgreSQL. Written out once:
     SQLAlchemy compiles an upsert construct afresh on every execution (it has no cache key), which
     profiled at a third of an autosave."""
@@ -523,23 +553,19 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
                              "feedback_html": "\n".join(f"<p>{f}</p>" if not f.startswith("<") else f
                                                         for f in r.feedback_html)} for r in result.questions]}
     moved = session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now, finished_by=by, score=result.score,
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=now, finished_by=by, score=result.score,
                 max_score=result.max_score, percent=result.percent, passed=result.passed, result=stored)
         .execution_options(synchronize_session=False))
     session.refresh(attempt)
     graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
     if graded:
-        from lms.services import audit, figures
-
         figures.touch_activity(session, attempt.user_id, attempt.id, now)
 
         audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
                      user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
-        from lms.services import lti
 
         lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
-        from lms.services import statements
 
         statements.attempt_graded(session, attempt, quiz, now=now)
     return graded
@@ -548,23 +574,21 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
     """Grade the learner's attempt now (once: an attempt already graded is returned as it is)."""
     attempt = get_attempt(session, user, attempt_id, lock=True)
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
     return attempt
 
 
-def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Any,
+def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Settings,
            background: Callable[[int], object] | None = None) -> AttemptOutcome:
     """The learner submits (or a page finds the time is up): grade the attempt once and, when it
     passes a course's final, issue the certificate it earns and have its PDF made
     (lms.services.certificates.award). Raises (NotFound) only before any write."""
-    from lms.services import certificates
-
     attempt = submit_attempt(session, user, attempt_id, now=now)
     cert = None
     if attempt.passed:
         quiz = get_quiz(session, attempt.quiz_id)
-        if quiz.kind == "final":
+        if quiz.kind == QuizKind.FINAL:
             cert = certificates.award(session, user, quiz.course_id, now=now, settings=settings,
                                       background=background)
     return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
@@ -599,16 +623,18 @@ def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
 
 def finish_expired(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Close attempts left open past their deadline, grading the answers they saved."""
-    stale = session.scalars(select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline_at.is_not(None),
+    stale = session.scalars(select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS,
+                                                  Attempt.deadline_at.is_not(None),
                                                   Attempt.deadline_at < now - GRACE).limit(limit)).all()
     return sum(1 for a in stale if _finish(session, a, now, by="deadline"))
 
 
 # ------------------------------------------------------------------ statistics for trainers
 def item_analysis(session: Session, quiz_id: str) -> list[ItemStats]:
-    attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id, Attempt.status == "submitted")).all()
+    attempts = session.scalars(select(Attempt).where(Attempt.quiz_id == quiz_id,
+                                                     Attempt.status == AttemptStatus.SUBMITTED)).all()
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.quiz_id == quiz_id))}
-    rows: list[tuple[str, float, float, float, Any]] = []
+    rows: list[tuple[str, float, float, float, object]] = []
     for attempt in attempts:
         result = attempt.result or {}
         answers = {a.question_id: a.response for a in session.scalars(
@@ -640,9 +666,6 @@ def new_quiz_id() -> str:
 def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionModel], str, list[str], str]:
     """The file's questions (local ids made unique), its own title, what was skipped, its hash.
     Raises ContentError, naming file and line, on any problem."""
-    from lms.content.importers import read_questions
-    from lms.content.problems import ContentError, Problem
-
     result = read_questions(path, fmt)
     if result.problems:
         raise ContentError(sorted(result.problems))
@@ -664,8 +687,6 @@ def _read_import(path: Path, fmt: str | None) -> tuple[list[QuestionModel], str,
 def import_title(file_title: str, filename: str) -> str:
     """A title a person reads: the file's own (a GIFT category, a Moodle XML category, ...), else
     one that names the file; never a slug made from the file name."""
-    from lms.domain.text import nfc
-
     title = " ".join(nfc(file_title).split())[:300]
     return title or f"Câu hỏi nhập từ tệp {nfc(Path(filename).name)}"[:300]
 
@@ -683,7 +704,6 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
         raise NotFound("course.not_found")
     actor = session.get(User, owner_id) if owner_id is not None else None
     source = fmt or "import"
-    from lms.services import audit
 
     if replace is not None:
         target = session.get(Quiz, replace)
@@ -700,7 +720,7 @@ def import_file(session: Session, path: Path, *, course_id: str, fmt: str | None
     qid = new_quiz_id()
     settings = QuizSettings(pass_mark=IMPORT_PASS_MARK, shuffle_questions=False, shuffle_choices=True,
                             review="feedback")
-    store_quiz(session, quiz_id=qid, course_id=course_id, kind="practice", lesson_id=None, settings=settings,
+    store_quiz(session, quiz_id=qid, course_id=course_id, kind=QuizKind.PRACTICE, lesson_id=None, settings=settings,
                title=(title or "").strip()[:300] or import_title(file_title, filename or path.name),
                questions=docs, source=source, content_hash=digest, now=now, owner_id=owner_id,
                published=not draft)
@@ -721,9 +741,6 @@ def get_quiz_for(session: Session, user: User | None, quiz_id: str, *, drafts: b
 def update_quiz(session: Session, user: User, quiz_id: str, *, title: str, pass_mark: float, publish: bool,
                 now: datetime) -> Quiz:
     """Rename an imported quiz, set its pass mark, and publish it (a published one stays so)."""
-    from lms.domain.text import nfc
-    from lms.services import audit
-
     quiz = get_quiz_for(session, user, quiz_id)
     if not access.can_edit_quiz(session, user, quiz):
         raise Forbidden("auth.forbidden")
@@ -747,10 +764,6 @@ def update_quiz(session: Session, user: User, quiz_id: str, *, title: str, pass_
 def grant_co_owner(session: Session, actor: User | None, object_type: str, object_id: str, login: str, *,
                    now: datetime) -> None:
     """Let ``login`` change a course's lessons or an imported quiz's bank beside its owner."""
-    from lms.domain.text import normalise_login
-    from lms.services import audit
-    from lms.store import CoOwner
-
     if object_type not in ("course", "quiz"):
         raise Invalid("co_owner.invalid")
     found = session.get(Course if object_type == "course" else Quiz, object_id)
@@ -793,8 +806,6 @@ def preview_questions(session: Session, user: User | None, quiz_id: str) -> list
 
 def answer_key(q: QuestionModel) -> list[dict[str, str]]:
     """The key as an author reads it: lines of (HTML, note). Only authors' pages show it."""
-    from html import escape
-
     if isinstance(q, ChoiceQuestion):
         if q.type is QuestionType.ORDERING:
             return [{"html": c.html, "note": str(n)} for n, c in enumerate(q.choices, start=1)]
@@ -813,10 +824,6 @@ def replace_bank_from_text(session: Session, user: User, quiz_id: str, text: str
                            now: datetime) -> int:
     """Replace an editable quiz's bank with questions written in GIFT (or Aiken / Moodle XML).
     Raises ContentError with line numbers and stores nothing when the text has a problem."""
-    import tempfile
-
-    from lms.services import audit
-
     quiz = get_quiz_for(session, user, quiz_id)
     if not access.can_edit_quiz(session, user, quiz):
         raise Forbidden("auth.forbidden")

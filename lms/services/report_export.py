@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.certificates.report import render_report_pdf
 from lms.domain.calendar import VN, show_date, year_bounds
 from lms.services import reports
+from lms.services.access import unit_scope
 from lms.services.errors import NotFound
-from lms.store import User
+from lms.store import Certificate, Course, Role, Unit, User
 
 __all__ = ["FORMATS", "ExportFile", "certificate_csv", "export_targets", "report_view"]
 
@@ -32,8 +34,9 @@ FIGURE_NAMES = {"classes_held": "Lớp tập huấn đã mở", "participant_tim
                 "team_members": "Thành viên tổ", "certificates_by_course": "Chứng nhận theo khóa học",
                 "certificates_by_unit": "Chứng nhận theo đơn vị", "certificates_by_month": "Chứng nhận theo tháng",
                 "certificates_by_group": "Chứng nhận theo nhóm người học"}
-GROUP_NAMES = {"citizen": "Người dân", "official": "Cán bộ, công chức", "trainer": "Giảng viên, tổ công nghệ số",
-               "manager": "Cán bộ quản lý", "admin": "Quản trị"}
+GROUP_NAMES: dict[str, str] = {Role.CITIZEN: "Người dân", Role.OFFICIAL: "Cán bộ, công chức",
+                               Role.TRAINER: "Giảng viên, tổ công nghệ số", Role.MANAGER: "Cán bộ quản lý",
+                               Role.ADMIN: "Quản trị"}
 MONTH_COLUMNS = (("month", "Tháng"), ("officials", "Cán bộ được cấp trong tháng"),
                  ("citizens", "Người dân được cấp trong tháng"), ("officials_total", "Cán bộ, cộng dồn"),
                  ("citizens_total", "Người dân, cộng dồn"))
@@ -43,8 +46,6 @@ SOURCE_NAMES = {"online": "Học trực tuyến", "in_person": "Lớp tập hu�
 
 def _detail(session: Session, key: str, sub: str) -> str:
     """A figure's breakdown value as a person reads it: a course's title, a unit's name, a group."""
-    from lms.store import Course, Unit
-
     if key == "certificates_by_course":
         course = session.get(Course, sub)
         return course.title if course is not None else sub
@@ -75,8 +76,6 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
     report = reports.full_report(session, viewer, unit_code, year)
     name = f"bao-cao-chi-tieu-{unit_code}-{year}.{fmt}"
     if fmt == "pdf":
-        from lms.certificates.report import render_report_pdf
-
         return ExportFile(name, FORMATS[fmt], render_report_pdf(report_view(report, session)))
     places = [(report.unit_code, report.unit_name, report.indicators)]
     places += [(u["code"], u["name"], list(u["indicators"].values())) for u in report.units]
@@ -89,7 +88,7 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
         writer.writerow(list(header))
         writer.writerows([[_csv_safe(c) for c in row] for row in table])
         return ExportFile(name, FORMATS[fmt], ("\ufeff" + out.getvalue()).encode("utf-8"))
-    import openpyxl
+    import openpyxl  # heavy, and only the XLSX format needs it
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -111,7 +110,8 @@ def export_targets(session: Session, viewer: User, unit_code: str, year: int, fm
     months = book.create_sheet(titles[1])
     months.append([title for _, title in MONTH_COLUMNS])
     for t in report.trend:
-        months.append([t[key] for key, _ in MONTH_COLUMNS])
+        month: Mapping[str, object] = t
+        months.append([month[key] for key, _ in MONTH_COLUMNS])
     keys = book.create_sheet("Mã cột (cho máy)")
     keys.append(["Trang tính", "Cột", "Mã"])
     for key, title in MONTH_COLUMNS:
@@ -175,9 +175,6 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
     """Every certificate issued in the unit (and its communes) in a year, as CSV chunks: rows
     are read from the database in batches and written out as they come, so a province's
     hundreds of thousands of rows never sit in memory at once."""
-    from lms.services.access import unit_scope
-    from lms.store import Certificate
-
     units = unit_scope(session, viewer, unit_code)
     start, end = year_bounds(year)
     query = (select(Certificate.code, Certificate.holder_name, Certificate.course_id, Certificate.course_version,
@@ -185,7 +182,6 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
                     Certificate.revoked_at)
              .where(Certificate.unit_code.in_(units), Certificate.issued_at >= start, Certificate.issued_at < end)
              .order_by(Certificate.id).execution_options(yield_per=2000))
-    from lms.store import Course
 
     titles = dict(session.execute(select(Course.id, Course.title)).tuples().all())
     out = io.StringIO()
@@ -201,5 +197,5 @@ def certificate_csv(session: Session, viewer: User, unit_code: str, year: int, *
         yield out.getvalue().encode("utf-8")
 
 
-def _day(moment: Any) -> str:
+def _day(moment: datetime | None) -> str:
     return show_date(moment) if moment is not None else ""

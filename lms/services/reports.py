@@ -5,7 +5,7 @@ see (lms.services.access.unit_scope). Every figure is read from the kept sums
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +14,10 @@ from lms.domain.targets import IndicatorResult, PlanSpec, measure
 from lms.services import plans
 from lms.services.access import unit_scope
 from lms.services.figures import ONLINE_SERVICES_COURSE, By, FigureQuery, sum_figures, sum_figures_by
-from lms.store import Course, Role, Unit, User
+from lms.store import Course, Role, Unit, UnitLevel, User
 
-__all__ = ["ONLINE_SERVICES_COURSE", "Report", "full_report", "published_figures", "target_report"]
+__all__ = ["ONLINE_SERVICES_COURSE", "CommuneRow", "MonthTrend", "PublishedFigures", "Report", "full_report",
+           "published_figures", "target_report"]
 
 
 def _birth_years(plan: PlanSpec, year: int) -> tuple[int, int]:
@@ -35,7 +36,7 @@ def _indicators(session: Session, plan: PlanSpec, units: list[str], year: int) -
     denominator_source = {"citizens_online_services": "population" if population is not None else "registered"}
     if population is None:
         population = sum_figures(session, FigureQuery("citizens", scope, working_age=born))
-    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == UnitLevel.COMMUNE)))
     certified_members = _by_unit(session, FigureQuery("team_certified", tuple(communes)))
     counts = {
         "officials_trained": (sum_figures(session, FigureQuery("officials_certified", scope, year=year)),
@@ -52,11 +53,11 @@ def target_report(session: Session, viewer: User, unit_code: str, year: int) -> 
     return _indicators(session, plans.plan_for(session, unit_code), units, year)[0]
 
 
-def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> dict[str, Any]:
+def published_figures(session: Session, viewer: User, unit_code: str, year: int) -> PublishedFigures:
     """The figures a province publishes: classes held, participant-times, unique learners, teams
     and their members, and certificates by course, unit, month and learner group."""
     units = unit_scope(session, viewer, unit_code)
-    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == "commune")))
+    communes = list(session.scalars(select(Unit.code).where(Unit.code.in_(units), Unit.level == UnitLevel.COMMUNE)))
     members = _by_unit(session, FigureQuery("team_members", tuple(communes)))
     scope = tuple(units)
 
@@ -77,6 +78,34 @@ def _by_unit(session: Session, query: FigureQuery) -> dict[str, int]:
     return {str(unit): v for (unit,), v in sum_figures_by(session, query, By.UNIT).items()}
 
 
+class PublishedFigures(TypedDict):
+    """What a province publishes besides the plan's indicators (keys are the export's sheet names)."""
+
+    classes_held: int
+    participant_times: int
+    unique_learners: int
+    teams: int
+    team_members: int
+    certificates_by_course: dict[str, int]
+    certificates_by_unit: dict[str, int]
+    certificates_by_month: dict[str, int]  # "01".."12"
+    certificates_by_group: dict[str, int]  # by Role
+
+
+class MonthTrend(TypedDict):
+    month: int
+    officials: int
+    citizens: int
+    officials_total: int
+    citizens_total: int
+
+
+class CommuneRow(TypedDict):
+    code: str
+    name: str
+    indicators: dict[str, IndicatorResult]  # by indicator id
+
+
 @dataclass(frozen=True)
 class Report:
     unit_code: str
@@ -85,9 +114,9 @@ class Report:
     plan: PlanSpec
     indicators: list[IndicatorResult]
     denominator_source: dict[str, str]
-    figures: dict[str, Any]
-    trend: list[dict[str, Any]]  # per month: certificates of each indicator's course, and cumulated
-    units: list[dict[str, Any]]  # the communes (for a province), lagging first
+    figures: PublishedFigures
+    trend: list[MonthTrend]  # per month: certificates of each indicator's course, and cumulated
+    units: list[CommuneRow]  # the communes (for a province), lagging first
 
 
 def full_report(session: Session, viewer: User, unit_code: str, year: int, *, with_units: bool = True) -> Report:
@@ -102,19 +131,20 @@ def full_report(session: Session, viewer: User, unit_code: str, year: int, *, wi
                                                             group=Role.OFFICIAL), By.MONTH, By.COURSE)
     monthly_citizens = sum_figures_by(session, FigureQuery("certificates", tuple(units), year=year, group=Role.CITIZEN,
                                                            course_id=ONLINE_SERVICES_COURSE), By.MONTH)
-    trend, run_o, run_c = [], 0, 0
+    trend: list[MonthTrend] = []
+    run_o, run_c = 0, 0
     for month in range(1, 13):
         officials = sum(monthly_officials.get((month, c), 0) for c in mandated)
         citizens = monthly_citizens.get((month,), 0)
         run_o, run_c = run_o + officials, run_c + citizens
         trend.append({"month": month, "officials": officials, "citizens": citizens,
                       "officials_total": run_o, "citizens_total": run_c})
-    rows = []
-    if with_units and unit.level == "province":
+    rows: list[CommuneRow] = []
+    if with_units and unit.level == UnitLevel.PROVINCE:
         rows = _commune_rows(session, plan, unit_code, year)
         first = plan.indicators[0].id if plan.indicators else ""
 
-        def lag(row: dict[str, Any]) -> tuple[int, float, str]:
+        def lag(row: CommuneRow) -> tuple[int, float, str]:
             r = row["indicators"].get(first)
             if r is None or r.percent is None:
                 return (1, 0.0, row["name"])
@@ -125,7 +155,7 @@ def full_report(session: Session, viewer: User, unit_code: str, year: int, *, wi
                                                                                             year), trend, rows)
 
 
-def _commune_rows(session: Session, plan: PlanSpec, province: str, year: int) -> list[dict[str, Any]]:
+def _commune_rows(session: Session, plan: PlanSpec, province: str, year: int) -> list[CommuneRow]:
     """Each commune of a province against the plan, with one grouped query per figure."""
     communes = list(session.execute(select(Unit.code, Unit.name).where(Unit.parent_code == province)
                                     .order_by(Unit.name)))
@@ -137,7 +167,7 @@ def _commune_rows(session: Session, plan: PlanSpec, province: str, year: int) ->
     registered = _by_unit(session, FigureQuery("citizens", scope, working_age=born))
     members = _by_unit(session, FigureQuery("team_certified", scope))
     entered = plans.populations(session, codes, year)
-    rows = []
+    rows: list[CommuneRow] = []
     for code, name in communes:
         counts = {"officials_trained": (trained.get(code, 0), officials.get(code, 0)),
                   "citizens_online_services": (certified.get(code, 0),

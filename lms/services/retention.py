@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from lms.store import ApiToken, AuditEvent, Job
+from lms.services.throttle import WINDOW
+from lms.store import ApiToken, AuditEvent, Job, JobStatus, LoginFailure, PasswordSetupCode, WebSession
 
 __all__ = ["Purged", "purge"]
 
@@ -28,7 +29,7 @@ def purge(session: Session, *, now: datetime, audit_days: int, token_days: int, 
     token_cut = now - timedelta(days=token_days)
     tokens = session.execute(delete(ApiToken).where(or_(ApiToken.expires_at < token_cut,
                                                          ApiToken.revoked_at < token_cut)))
-    jobs = session.execute(delete(Job).where(Job.status.in_(("done", "failed")),
+    jobs = session.execute(delete(Job).where(Job.status.in_((JobStatus.DONE, JobStatus.FAILED)),
                                              Job.updated_at < now - timedelta(days=job_days)))
     _purge_sign_in_records(session, now)
     return Purged(int(events.rowcount), int(tokens.rowcount), int(jobs.rowcount))  # type: ignore[attr-defined]
@@ -37,9 +38,6 @@ def purge(session: Session, *, now: datetime, audit_days: int, token_days: int, 
 def _purge_sign_in_records(session: Session, now: datetime) -> None:
     """Ended sessions, failures older than the throttling window and spent setup codes serve no
     purpose once past: they go on the same daily run (counts not reported; nothing personal)."""
-    from lms.services.throttle import WINDOW
-    from lms.store import LoginFailure, PasswordSetupCode, WebSession
-
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - WINDOW))
     session.execute(delete(PasswordSetupCode).where(or_(PasswordSetupCode.expires_at < now - timedelta(days=30),

@@ -27,7 +27,7 @@ from lms.services.accounts import authenticate
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.services.roster import UNUSABLE_PASSWORD
 from lms.services.units import find_unit
-from lms.store import Role, Unit, User
+from lms.store import Role, Unit, UnitLevel, User
 from lms.store.models import Identity, SsoUnitPolicy
 
 __all__ = [
@@ -240,7 +240,7 @@ def complete_profile(session: Session, user: User, *, unit_code: str | None, con
         unit = find_unit(session, unit_code or "") if unit_code else None
         if not unit_code:
             errors["unit_code"] = "unit_code.required"
-        elif unit is None or unit.level != "commune":
+        elif unit is None or unit.level != UnitLevel.COMMUNE:
             errors["unit_code"] = "unit_code.unknown"
     if "consent" in missing and not consent:
         errors["consent"] = "consent.required"

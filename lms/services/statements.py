@@ -21,18 +21,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
+from lms.config import Settings
 from lms.domain import xapi
-from lms.services.unit_of_work import after_commit
-from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, User, write_intent
+from lms.domain.text import normalise_login
+from lms.jobs import enqueue, enqueue_in
+from lms.jobs.xapi import Lrs, SenderLoop
+from lms.services.unit_of_work import after_commit, make_sessionmaker
+from lms.store import Attempt, Certificate, Course, Lesson, Quiz, Unit, UnitLevel, User, make_engine, write_intent
 from lms.store.models import XapiStatement
-
-if TYPE_CHECKING:
-    from lms.config import Settings
 
 __all__ = ["BATCH", "FlushResult", "Target", "actor_for_login", "attempt_graded", "bind", "certificate_issued",
            "certificate_revoked", "flush", "flush_job", "lesson_completed", "login_for_actor", "replay",
@@ -93,7 +95,7 @@ def _place(session: Session, target: Target, user_id: int, unit_code: str | None
     commune = province = None
     unit = session.get(Unit, unit_code) if unit_code else None
     if unit is not None:
-        if unit.level == "province":
+        if unit.level == UnitLevel.PROVINCE:
             province = unit.code
         else:
             commune, province = unit.code, unit.parent_code
@@ -111,8 +113,6 @@ def _write(session: Session, target: Target, statement: dict[str, Any], verb: st
 
 def _wake(target: Target | None, wake: Callable[[], object] | None) -> None:
     if target is not None and target.redis_url:
-        from lms.jobs import enqueue
-
         try:
             enqueue(target.redis_url, "lms.services.statements.flush_job")
         except Exception:  # the rows are safe in the outbox; the next flush sends them
@@ -186,7 +186,7 @@ class FlushResult:
     error: str | None = None
 
 
-def _pending_filter() -> Any:
+def _pending_filter() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (XapiStatement.sent_at.is_(None), XapiStatement.rejected_at.is_(None))
 
 
@@ -204,19 +204,17 @@ def _claim(session: Session, after: int, token: str, now: datetime, size: int) -
     return sorted((int(seq), str(body)) for seq, body in taken)
 
 
-def _release(session: Session, where: Any, **values: Any) -> None:
+def _release(session: Session, where: ColumnElement[bool], **values: object) -> None:
     """Record what became of rows this sender held, and let go of them."""
     session.execute(update(XapiStatement).where(where)
                     .values(claimed_until=None, claimed_by=None, tries=XapiStatement.tries + 1, **values)
                     .execution_options(synchronize_session=False))
 
 
-def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH, lrs: Any = None,
+def flush(sessions: sessionmaker[Session], target: Target, *, batch: int = BATCH, lrs: Lrs | None = None,
           limit: int | None = None) -> FlushResult:
     """Send what is pending now, page by page, until done, the LRS stops answering, or ``limit``
     statements went. Every page is its own short transaction; the HTTP call holds none."""
-    from lms.jobs.xapi import Lrs
-
     own = lrs is None
     client = lrs or Lrs(target.endpoint, target.username, target.password)
     result, after = FlushResult(), 0
@@ -258,7 +256,7 @@ def _count_pending(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(XapiStatement).where(*_pending_filter())) or 0)
 
 
-def status(session: Session) -> dict[str, Any]:
+def status(session: Session) -> dict[str, object]:
     """What the admin page and ``/healthz/xapi`` show: cheap counts over the pending index."""
     oldest = session.scalar(select(func.min(XapiStatement.created_at)).where(*_pending_filter()))
     error = session.scalar(select(XapiStatement.last_error).where(*_pending_filter(),
@@ -284,8 +282,6 @@ def replay(session: Session, *, since: datetime) -> int:
 # ------------------------------------------------------------------ who is behind an opaque actor
 def actor_for_login(session: Session, settings: Settings, login: str) -> dict[str, str] | None:
     """The account an LRS holds for this person (for an authorised audit)."""
-    from lms.domain.text import normalise_login
-
     user = session.scalar(select(User).where(User.login == normalise_login(login)))
     if user is None:
         return None
@@ -306,14 +302,12 @@ def login_for_actor(session: Session, settings: Settings, name: str) -> str | No
 
 
 # ------------------------------------------------------------------ runners
-def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
+def start_sender(sessions: sessionmaker[Session], settings: Settings) -> SenderLoop | None:
     """The embedded default's sender (no Redis): a thread of the web process, woken after each
     commit that wrote statements, backing off while the LRS is down. Returns it (None if there
     is no LRS, or Redis has a worker for this)."""
     if not getattr(settings, "xapi_endpoint", None):
         return None
-    from lms.jobs.xapi import SenderLoop
-
     if settings.redis_url:
         bind(sessions, settings)
         return None
@@ -328,13 +322,9 @@ def start_sender(sessions: sessionmaker[Session], settings: Settings) -> Any:
     return loop.start()
 
 
-def flush_job(retry: int = 0) -> dict[str, Any]:
+def flush_job(retry: int = 0) -> dict[str, int]:
     """The RQ job: send what is pending; if the LRS is down, run again later, waiting longer
     each time (up to 5 minutes), until it answers."""
-    from lms.config import Settings
-    from lms.services.unit_of_work import make_sessionmaker
-    from lms.store import make_engine
-
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     try:
@@ -344,8 +334,6 @@ def flush_job(retry: int = 0) -> dict[str, Any]:
             return {"sent": 0, "pending": 0}
         result = flush(sessions, target)
         if result.error and result.pending and settings.redis_url:
-            from lms.jobs import enqueue_in
-
             enqueue_in(settings.redis_url, timedelta(seconds=min(300, 5 * 2 ** min(retry, 6))),
                        "lms.services.statements.flush_job", retry + 1)
         return {"sent": result.sent, "pending": result.pending}

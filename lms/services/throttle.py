@@ -62,7 +62,7 @@ class DatabaseCounter:
 class RedisCounter:
     """A sorted set per login (score: the failure's time), expiring with the window."""
 
-    client: Any
+    client: Any  # a redis.Redis; its stubs type every reply as maybe-awaitable
     prefix: str = "lms:login-failures:"
     window: timedelta = field(default=WINDOW)
 
@@ -89,7 +89,7 @@ class Throttle:
     @classmethod
     def for_settings(cls, redis_url: str | None, limit: int = LIMIT) -> Throttle:
         if redis_url:
-            import redis
+            import redis  # only a site with Redis configured needs the client
 
             return cls(RedisCounter(redis.Redis.from_url(redis_url)), limit=limit)
         return cls(DatabaseCounter(), limit=limit)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lms.domain.text import nfc
-from lms.store import Unit
+from lms.store import Unit, UnitLevel
 
 __all__ = ["communes_of", "ensure_units", "find_unit", "forget_provinces", "province_of", "provinces",
            "unit_and_descendants", "unit_names", "units_in"]
@@ -35,18 +35,18 @@ def ensure_units(session: Session) -> int:
     for row in rows:
         pc = row["province_code"]
         if pc not in wanted:
-            wanted[pc] = Unit(code=pc, name=nfc(row["province_name"]), level="province",
+            wanted[pc] = Unit(code=pc, name=nfc(row["province_name"]), level=UnitLevel.PROVINCE,
                               kind=row["province_type"], parent_code=None)
     for row in rows:
         wanted[row["commune_code"]] = Unit(code=row["commune_code"], name=nfc(row["commune_name"]),
-                                           level="commune", kind=row["commune_type"],
+                                           level=UnitLevel.COMMUNE, kind=row["commune_type"],
                                            parent_code=row["province_code"])
     have = session.scalar(select(func.count()).select_from(Unit)) or 0
     if have >= len(wanted):
         return 0
     existing = set(session.scalars(select(Unit.code)))
-    provinces = [u for u in wanted.values() if u.level == "province" and u.code not in existing]
-    communes = [u for u in wanted.values() if u.level == "commune" and u.code not in existing]
+    provinces = [u for u in wanted.values() if u.level == UnitLevel.PROVINCE and u.code not in existing]
+    communes = [u for u in wanted.values() if u.level == UnitLevel.COMMUNE and u.code not in existing]
     session.add_all(provinces)
     session.flush()
     session.add_all(communes)
@@ -86,13 +86,13 @@ def unit_and_descendants(session: Session, code: str) -> list[str]:
     unit = session.get(Unit, code)
     if unit is None:
         return []
-    if unit.level == "province":
+    if unit.level == UnitLevel.PROVINCE:
         return [code, *session.scalars(select(Unit.code).where(Unit.parent_code == code))]
     return [code]
 
 
 def provinces(session: Session) -> list[Unit]:
-    return list(session.scalars(select(Unit).where(Unit.level == "province").order_by(Unit.name)))
+    return list(session.scalars(select(Unit).where(Unit.level == UnitLevel.PROVINCE).order_by(Unit.name)))
 
 
 def communes_of(session: Session, province_code: str) -> list[Unit]:

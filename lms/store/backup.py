@@ -24,6 +24,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from lms.store.migrate import alembic_config
+
 __all__ = [
     "KEY_TABLES",
     "BackupError",
@@ -89,7 +91,6 @@ def _known_revisions() -> tuple[set[str], str | None]:
     """Every Alembic revision of this code, and the head."""
     from alembic.script import ScriptDirectory
 
-    from lms.store.migrate import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return {rev.revision for rev in script.walk_revisions()}, script.get_current_head()

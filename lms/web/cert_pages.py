@@ -11,6 +11,7 @@ from flask_login import login_required
 
 from lms.services import certificates, credentials
 from lms.services.errors import ServiceError
+from lms.services.records import PdfStatus
 from lms.web.api import credential_addresses, pdf_response
 from lms.web.auth import current_account
 from lms.web.db import db, now, state
@@ -31,7 +32,7 @@ def my_certificates() -> ResponseReturnValue:
     user = current_account()
     assert user is not None
     rows = [{"course": c.course_title, "code": c.code, "status": certificates.certificate_status(c, now()),
-             "issued": long_date(c.issued_at), "ready": c.pdf_status == "ready",
+             "issued": long_date(c.issued_at), "ready": c.pdf_status == PdfStatus.READY,
              "pdf": url_for("lms_certificates.certificate_download", code=c.code),
              "verify": url_for("lms_certificates.verify_page", code=c.code)}
             for c in certificates.list_for_user(db(), user)]

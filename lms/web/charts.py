@@ -6,6 +6,7 @@ about 12 px on screen). Numbers are formatted by Babel in the reader's language.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import format_decimal
@@ -40,7 +41,7 @@ def _nice_top(value: float) -> int:
     return int(10 * power)
 
 
-def line_chart(months: list[dict[str, Any]], series: list[tuple[str, str]]) -> dict[str, Any]:
+def line_chart(months: Sequence[Mapping[str, Any]], series: list[tuple[str, str]]) -> dict[str, Any]:
     """Cumulative counts per month: `series` is (key, label) pairs, drawn as lines over months 1-12."""
     left, right, top, bottom = 44.0, 330.0, 12.0, 170.0
     peak = _nice_top(max([float(m[key]) for m in months for key, _ in series] + [1.0]))

@@ -4,6 +4,7 @@ community teams for managers."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -12,9 +13,11 @@ from flask_babel import gettext as _
 from lms.services import access, catalogue, classes
 from lms.services.errors import ServiceError
 from lms.web.auth import authors_only, current_account, managers_only
+from lms.web.certificate_pdfs import background
 from lms.web.db import db, now, state, transaction
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
+from lms.web.uploads import saved_table
 
 __all__ = ["bp"]
 
@@ -67,13 +70,7 @@ def class_detail(class_id: int) -> ResponseReturnValue:
     problems: list[str] = []
     sheet = request.files.get("sheet")
     if request.method == "POST" and sheet is not None and sheet.filename:
-        from pathlib import Path
-
-        from lms.web.uploads import saved_table
-
         try:
-            from lms.web.certificate_pdfs import background
-
             with saved_table(sheet) as path, transaction() as tx:
                 count = classes.import_attendance(tx, user, class_id, path, now=now(), name=Path(sheet.filename).name,
                                                   settings=state().settings, background=background())
@@ -90,7 +87,6 @@ def class_detail(class_id: int) -> ResponseReturnValue:
             score = float(raw_score) if raw_score else None
         except ValueError:
             score = -1.0
-        from lms.web.certificate_pdfs import background
 
         try:
             with transaction() as tx:

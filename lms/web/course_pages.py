@@ -13,6 +13,7 @@ from lms.services import catalogue, certificates
 from lms.services import lessons as lesson_service
 from lms.services import quizzes as quiz_service
 from lms.services.errors import ServiceError
+from lms.services.records import QuizKind
 from lms.web import learning_path as path
 from lms.web.auth import current_account
 from lms.web.certificate_pdfs import background
@@ -52,7 +53,8 @@ def course(course_id: str) -> ResponseReturnValue:
                         "version": le.version, "updated": local_date(le.updated_at)})
         if blocker is None and le.id not in done:
             blocker = {"title": le.title, "url": url}
-    quiz_links = [{"title": q.title, "final": q.kind == "final", "url": url_for("lms_quizzes.quiz", quiz_id=q.id)}
+    quiz_links = [{"title": q.title, "final": q.kind == QuizKind.FINAL,
+                   "url": url_for("lms_quizzes.quiz", quiz_id=q.id)}
                   for q in quiz_service.list_course_quizzes(session_, c.id)]
     return render_template("lms/course.html", course=course_card(c), lessons=lessons,
                            progress=progress, competences=c.competences, quizzes=quiz_links,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lms.services import access, catalogue, certificates, mandates
 from lms.services import quizzes as quiz_service
-from lms.services.records import Course, Lesson, User
+from lms.services.records import Course, Lesson, PdfStatus, User
 from lms.web.db import db, now
 
 __all__ = ["CertificateNeeds", "certificate_needs", "course_card", "duties", "lock_reason", "next_after",
@@ -108,7 +108,7 @@ def certificate_needs(session: Session, user: User | None, course: Course) -> Ce
     held = [c for c in certificates.list_for_user(session, user) if c.course_id == course.id and c.revoked_at is None]
     if held:
         cert = held[0]
-        needs.certificate = {"code": cert.code, "ready": cert.pdf_status == "ready",
+        needs.certificate = {"code": cert.code, "ready": cert.pdf_status == PdfStatus.READY,
                              "url": url_for("lms_certificates.my_certificates")}
     return needs
 

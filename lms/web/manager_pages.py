@@ -5,23 +5,28 @@ the working-age population, and CSV / XLSX / PDF exports."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from lms.services import access, catalogue, mandates, reports
+from lms.services import access, catalogue, jobs, mandates, plans, reports
 from lms.services import units as unit_service
+from lms.services.collation import sorted_by_name
 from lms.services.errors import ServiceError
 from lms.services.records import JobKind
-from lms.services.report_export import FORMATS, export_targets
+from lms.services.report_export import FORMATS, certificate_csv, export_targets
 from lms.web.auth import current_account, managers_only
+from lms.web.charts import bar_chart, line_chart
 from lms.web.db import db, now, transaction
+from lms.web.job_pages import job_rows, launch
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
 from lms.web.sso import sso_policy_view
+from lms.web.uploads import saved_table
 
 __all__ = ["bp"]
 
@@ -40,8 +45,6 @@ def _unit_and_year() -> tuple[str, int]:
 @bp.get("/manager")
 @managers_only
 def manager_home() -> ResponseReturnValue:
-    from lms.web.job_pages import job_rows
-
     user = current_account()
     assert user is not None
     unit, year = _unit_and_year()
@@ -90,8 +93,6 @@ def manager_home() -> ResponseReturnValue:
 
 
 def _indicator_row(r: Any, source: str | None) -> dict[str, Any]:
-    from lms.web.charts import bar_chart
-
     return {"id": r.id, "label": r.label, "numerator": r.numerator, "denominator": r.denominator,
             "percent": None if r.percent is None else format_decimal(r.percent, "#,##0.0"),
             "target": format_decimal(r.target_percent, "#,##0.#"), "met": r.met, "basis": _basis(r.id, source),
@@ -112,11 +113,9 @@ def _basis(indicator: str, source: str | None) -> str:
     return ""
 
 
-def _trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
+def _trend_chart(trend: list[reports.MonthTrend]) -> dict[str, Any]:
     """Cumulative certificates by month as a line chart with axes and a legend; the numbers are
     also given as a table (one row per month, so it fits a phone) for reading without the picture."""
-    from lms.web.charts import line_chart
-
     chart = line_chart(trend, [("officials_total", str(_("Cán bộ: chứng nhận khóa bắt buộc"))),
                                ("citizens_total", str(_("Người dân: chứng nhận khóa dịch vụ công")))])
     return {"chart": chart, "months": trend}
@@ -149,10 +148,6 @@ def manager_export(fmt: str) -> ResponseReturnValue:
 @managers_only
 def manager_certificates_csv() -> ResponseReturnValue:
     """Every certificate of the unit in the year, streamed as it is read."""
-    from flask import stream_with_context
-
-    from lms.services.report_export import certificate_csv
-
     user = current_account()
     assert user is not None
     unit, year = _unit_and_year()
@@ -177,9 +172,6 @@ def manager_certificates_csv() -> ResponseReturnValue:
 def manager_export_job() -> ResponseReturnValue:
     """The same export as a job: the file is kept and downloaded from the job's page, which
     the manager may leave and come back to."""
-    from lms.services import jobs
-    from lms.web.job_pages import launch
-
     user = current_account()
     assert user is not None
     unit = request.form.get("unit") or user.unit_code or "86"
@@ -201,8 +193,6 @@ def manager_export_job() -> ResponseReturnValue:
 @managers_only
 def manager_mandates() -> ResponseReturnValue:
     """Assign a mandated course to a unit picked by name, see what is assigned, change or remove it."""
-    from lms.services.collation import sorted_by_name
-
     user = current_account()
     assert user is not None
     session = db()
@@ -254,11 +244,6 @@ def manager_mandates() -> ResponseReturnValue:
 def manager_population() -> ResponseReturnValue:
     """The working-age population per unit and year (the census is not the system's to know):
     entered one by one or imported from a CSV / XLSX file."""
-    from pathlib import Path
-
-    from lms.services import plans
-    from lms.web.uploads import saved_table
-
     user = current_account()
     assert user is not None
     unit = request.values.get("unit") or user.unit_code or "86"

@@ -9,13 +9,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from lms.services import quizzes
+from lms.services import catalogue, quizzes
 from lms.services.errors import ServiceError
-from lms.services.records import Attempt, User
+from lms.services.records import Attempt, AttemptStatus, QuizKind, User
+from lms.web.api import error_response
+from lms.web.attempt_limits import opens_text
 from lms.web.auth import current_account
-from lms.web.db import db, now, transaction
+from lms.web.certificate_pdfs import background
+from lms.web.db import db, now, state, transaction
+from lms.web.learning_path import certificate_needs, score_text
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
+from lms.web.payload import json_payload
 
 __all__ = ["bp"]
 
@@ -39,14 +44,9 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
             opens = message(exc.key)
         else:
             if opens_at is not None:
-                from lms.web.attempt_limits import opens_text
-
                 opens = opens_text(opens_at)
     needs = None
-    if q.kind == "final":
-        from lms.services import catalogue
-        from lms.web.learning_path import certificate_needs
-
+    if q.kind == QuizKind.FINAL:
         needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
     return render_template("lms/quiz.html", needs=needs, quiz={
         "id": q.id, "title": q.title, "kind": q.kind, "pass_mark": q.pass_mark,
@@ -69,8 +69,6 @@ def start(quiz_id: str) -> ResponseReturnValue:
         flash(message(exc.key), "warning")
         return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
     if isinstance(started.refusal, quizzes.AttemptsUsed):
-        from lms.web.attempt_limits import opens_text
-
         flash(opens_text(started.refusal.opens_at), "warning")
         return redirect(url_for("lms_quizzes.quiz", quiz_id=quiz_id))
     if started.refusal is not None:
@@ -149,7 +147,7 @@ def _own_attempt(attempt_id: str) -> tuple[User, Attempt]:
 @login_required
 def attempt(attempt_id: str) -> ResponseReturnValue:
     user, current = _own_attempt(attempt_id)
-    if current.status == "submitted":
+    if current.status == AttemptStatus.SUBMITTED:
         return redirect(url_for("lms_quizzes.result", attempt_id=attempt_id))
     served = quizzes.learner_questions(current)
     errors: dict[str, str] = {}
@@ -162,9 +160,6 @@ def attempt(attempt_id: str) -> ResponseReturnValue:
                 errors = {qid: message(next(iter(exc.fields.values()), exc.key)) for qid, exc in refused.items()}
                 time_up = last is not None and last.closed_by_deadline
                 if time_up or (request.form.get("action") == "submit" and not errors):
-                    from lms.web.certificate_pdfs import background
-                    from lms.web.db import state
-
                     quizzes.submit(tx, user, attempt_id, now=now(), settings=state().settings,
                                    background=background())
         except ServiceError as exc:
@@ -193,8 +188,6 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
     (and again, from its queue, when the connection returns). Session cookie + CSRF token, the
     same rules as the API's PUT. The body is either the question's form fields, as the page's
     form names them, or JSON ``{"response": ...}`` in the API's shape. Sending it again is harmless."""
-    from lms.web.api import error_response
-
     user = current_account()
     if user is None:
         return error_response(401, "auth.required")
@@ -207,8 +200,6 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
     if number is None:
         return error_response(404, "not_found", "question.not_in_attempt")
     if request.is_json:
-        from lms.web.payload import json_payload
-
         body = json_payload()
         if not isinstance(body, dict) or "response" not in body:
             return error_response(400, "bad_request", "response.missing")
@@ -235,7 +226,7 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
 def result(attempt_id: str) -> ResponseReturnValue:
     _, done = _own_attempt(attempt_id)
     session = db()
-    if done.status != "submitted":
+    if done.status != AttemptStatus.SUBMITTED:
         return redirect(url_for("lms_quizzes.attempt", attempt_id=attempt_id))
     res = quizzes.attempt_result(session, done)
     texts = {q["id"]: q["text_html"] for q in quizzes.learner_questions(done)}
@@ -243,12 +234,9 @@ def result(attempt_id: str) -> ResponseReturnValue:
              "feedback_html": q["feedback_html"]} for n, q in enumerate(res["questions"], start=1)
             if res.get("review") != "withheld"]
     q = quizzes.get_quiz(session, done.quiz_id)
-    from lms.web.learning_path import certificate_needs, score_text
 
     needs = None
-    if q.kind == "final":
-        from lms.services import catalogue
-
+    if q.kind == QuizKind.FINAL:
         needs = certificate_needs(session, current_account(), catalogue.get_course(session, q.course_id))
     return render_template("lms/result.html", result=res, rows=rows, needs=needs,
                            score=score_text(float(res["score"]), float(res["max_score"])),

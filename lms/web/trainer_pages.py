@@ -10,12 +10,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from lms.content.gift_export import export_gift
 from lms.content.problems import ContentError
-from lms.services import access, catalogue, lessons, quizzes
+from lms.domain.calendar import local_date
+from lms.services import access, catalogue, jobs, lessons, quizzes
+from lms.services.content import lessons_due_for_review
 from lms.services.errors import ServiceError
-from lms.services.records import JobKind, Quiz
+from lms.services.records import JobKind, JobStatus, Quiz
 from lms.web.auth import authors_only, current_account
-from lms.web.db import db, now, transaction
+from lms.web.db import db, now, state, transaction
+from lms.web.job_pages import job_rows, launch
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
 
@@ -43,16 +47,11 @@ def trainer_home() -> ResponseReturnValue:
                         for le in catalogue.published_lessons(session, c.id)]
                        if lessons.can_edit(session, user, c.id) else [])
         courses.append({"title": c.title, "quizzes": rows, "lessons": lesson_rows})
-    from lms.web.job_pages import job_rows
 
     return render_template("lms/trainer.html", courses=courses, jobs=job_rows(user), reviews=_reviews_due())
 
 
 def _reviews_due() -> list[dict[str, Any]]:
-    from lms.domain.calendar import local_date
-    from lms.services.content import lessons_due_for_review
-    from lms.web.db import state
-
     today = local_date(now())
     return [{"title": r.title, "url": url_for("lms_courses.lesson", lesson_id=r.lesson_id),
              "date": r.review_by.strftime("%d/%m/%Y") if r.review_by else None,
@@ -82,8 +81,6 @@ def quiz_import() -> ResponseReturnValue:
         else:
             # A large bank takes a while: the import is a job with a progress page the trainer
             # may leave. One that finished at once (inline, under test) goes straight on.
-            from lms.services import jobs
-            from lms.web.job_pages import launch
 
             name = Path(upload.filename).name or "cau-hoi.txt"
             with transaction() as session:
@@ -92,9 +89,9 @@ def quiz_import() -> ResponseReturnValue:
                                              "title": title, "draft": True}).id
             launch(job_id)
             job = jobs.get_for(db(), user, job_id)
-            if job.status == "failed":
+            if job.status == JobStatus.FAILED:
                 problems = [str(p) for p in (job.result or {}).get("problems", [])] or [job.message or ""]
-            elif job.status == "done" and job.result:
+            elif job.status == JobStatus.DONE and job.result:
                 flash(_("Đã nhập %(n)s câu hỏi thành một bản nháp: học viên chưa thấy. Hãy xem lại rồi bấm "
                         "\"Xuất bản\".", n=job.result["questions"]), "success")
                 for line in job.result.get("skipped", []):
@@ -193,8 +190,6 @@ def quiz_statistics(quiz_id: str) -> ResponseReturnValue:
 @bp.route("/trainer/quizzes/<quiz_id>/edit", methods=["GET", "POST"])
 @authors_only
 def quiz_edit(quiz_id: str) -> ResponseReturnValue:
-    from lms.content.gift_export import export_gift
-
     user = current_account()
     assert user is not None
     session = db()
