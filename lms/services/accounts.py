@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.domain.accounts import ROLES, password_problem, validate_registration
 from lms.domain.text import nfc, normalise_login
+from lms.services import audit
 from lms.services.errors import Conflict, Invalid
 from lms.services.units import find_unit
 from lms.store import ApiToken, Role, User
@@ -78,8 +79,6 @@ def create_user(session: Session, *, role: str, login: str, password: str, full_
     session.add(user)
     session.flush()
     if role != Role.CITIZEN:
-        from lms.services import audit
-
         audit.record(session, "user.role", "user", user.id, now=now, old=None, new=role)
     return user
 

@@ -10,14 +10,30 @@ from flask import Blueprint, Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from lms.services import access, accounts, catalogue, certificates, quizzes
+from lms.services import (
+    access,
+    accounts,
+    catalogue,
+    certificates,
+    credentials,
+    mandates,
+    personal_data,
+    quizzes,
+    reports,
+    sessions,
+)
+from lms.services.credentials import Addresses
 from lms.services.errors import ServiceError
+from lms.services.records import AttemptStatus, PdfStatus
+from lms.services.sso import identities_of, password_allowed
+from lms.web.attempt_limits import refusal_response
 from lms.web.auth import api_user, bearer_token, committing, require_api_user, throttle
 from lms.web.certificate_pdfs import background, pdf_url
 from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
 from lms.web.messages import message
 from lms.web.openapi import openapi_document
+from lms.web.pages import error_page
 from lms.web.payload import json_payload
 
 __all__ = ["bp", "error_response", "register_site_errors"]
@@ -66,7 +82,6 @@ def register_site_errors(app: Flask, prefix: str) -> None:
     def _site_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith(f"{prefix}/api/"):
             return _http_error(exc)
-        from lms.web.pages import error_page
 
         return error_page(exc)
 
@@ -127,7 +142,6 @@ def openapi() -> ResponseReturnValue:
 
 @bp.post("/tokens")
 def create_token() -> ResponseReturnValue:
-    from lms.services import sessions
 
     data = _json_body()
     login, password = data.get("login"), data.get("password")
@@ -138,7 +152,6 @@ def create_token() -> ResponseReturnValue:
     except sessions.WrongPassword:
         return error_response(401, "unauthorized", "auth.invalid")
     with transaction() as session:
-        from lms.services.sso import password_allowed
 
         if not password_allowed(session, user):  # the unit requires its officials to use single sign-on
             return error_response(403, "forbidden", "sso.password_only")
@@ -161,7 +174,6 @@ def revoke_token() -> ResponseReturnValue:
 @require_api_user()
 def change_password() -> ResponseReturnValue:
     """204; every other token and session of the account ends (this token goes on working)."""
-    from lms.services import sessions
 
     user = api_user()
     assert user is not None
@@ -190,7 +202,6 @@ def register() -> ResponseReturnValue:
 def me() -> ResponseReturnValue:
     user = api_user()
     assert user is not None
-    from lms.services.sso import identities_of
 
     return jsonify(id=user.id, login=user.login, full_name=user.full_name, role=user.role,
                    unit_code=user.unit_code, birth_year=user.birth_year,
@@ -263,7 +274,7 @@ def _attempt_body(attempt: Any) -> dict[str, Any]:
         "questions": quizzes.learner_questions(attempt),
         "saved": quizzes.saved_responses(session, attempt),
     }
-    if attempt.status == "submitted":
+    if attempt.status == AttemptStatus.SUBMITTED:
         body["result"] = quizzes.attempt_result(session, attempt)
     return body
 
@@ -276,7 +287,6 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
     with transaction() as session:
         started = quizzes.start(session, user, quiz_id, now=now())
     if isinstance(started.refusal, quizzes.AttemptsUsed):
-        from lms.web.attempt_limits import refusal_response
 
         return refusal_response(started.refusal)
     if started.refusal is not None:
@@ -343,7 +353,7 @@ def certificate_pdf(code: str) -> ResponseReturnValue:
     user = api_user()
     assert user is not None
     cert = certificates.get_own(db(), user, code)
-    if cert.pdf_status != "ready" or cert.pdf is None:
+    if cert.pdf_status != PdfStatus.READY or cert.pdf is None:
         return error_response(409, "pending", "certificate.pending")
     return pdf_response(cert)
 
@@ -364,7 +374,6 @@ def certificate_credential(code: str) -> ResponseReturnValue:
 def certificate_credential_jwt(code: str) -> ResponseReturnValue:
     """The certificate's Open Badges 3.0 VC-JWT, for anyone holding the code (like the verify
     page): an employer or another system checks it without an account here."""
-    from lms.services import credentials
 
     token = credentials.credential_jwt(db(), code, where=credential_addresses(),
                                        signing=certificates.Signing.from_settings(state().settings))
@@ -377,7 +386,6 @@ def certificate_credential_jwt(code: str) -> ResponseReturnValue:
 def status_list(number: str) -> ResponseReturnValue:
     """A W3C Bitstring Status List credential (revocation), as a VC-JWT. Short-lived caching only:
     a revocation shows within a minute."""
-    from lms.services import credentials
 
     if not number.isascii() or not number.isdecimal() or len(number) > 6:
         abort(404)
@@ -389,7 +397,6 @@ def status_list(number: str) -> ResponseReturnValue:
 
 
 def credential_addresses() -> Any:
-    from lms.services.credentials import Addresses
 
     settings = state().settings
     public = settings.public_url.rstrip("/")
@@ -427,7 +434,6 @@ def statistics(quiz_id: str) -> ResponseReturnValue:
 @bp.get("/me/export")
 @require_api_user()
 def my_data() -> ResponseReturnValue:
-    from lms.services import personal_data
 
     user = api_user()
     assert user is not None
@@ -439,7 +445,6 @@ def my_data() -> ResponseReturnValue:
 @bp.post("/me/closure")
 @require_api_user()
 def close_my_account() -> ResponseReturnValue:
-    from lms.services import personal_data
 
     user = api_user()
     assert user is not None
@@ -454,7 +459,6 @@ def close_my_account() -> ResponseReturnValue:
 @bp.get("/me/mandates")
 @require_api_user()
 def my_mandates() -> ResponseReturnValue:
-    from lms.services import mandates
 
     user = api_user()
     assert user is not None
@@ -465,7 +469,6 @@ def my_mandates() -> ResponseReturnValue:
 @bp.get("/reports/targets")
 @require_api_user(access.may_open_reports)
 def target_report() -> ResponseReturnValue:
-    from lms.services import reports
 
     user = api_user()
     assert user is not None
