@@ -13,7 +13,9 @@ import contextlib
 import contextvars
 import fcntl
 import os
+import stat
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
@@ -96,7 +98,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _forget_pool_after_fork(engine: Engine) -> None:
     """A forked child (a gunicorn worker of a --preload master, a job process) must not share
     the parent's pooled connections: it starts with a pool of its own."""
-    import weakref
 
     ref = weakref.ref(engine)
 
@@ -156,7 +157,6 @@ def _ensure_parent(url: str) -> None:
     """The database file holds password hashes and personal data: its folder is made 0700 and
     the file 0600 before SQLite first opens it (SQLite gives its -wal and -shm files the same
     mode), so other users of the machine can read neither, at no moment."""
-    import os
     from pathlib import Path
 
     path = url.split("///", 1)[-1].split("?", 1)[0]
@@ -174,8 +174,6 @@ def _ensure_parent(url: str) -> None:
 def _tighten(path: Any, mode: int) -> None:
     """Take away the group's and others' rights on a file or folder we own (an older install
     may have made it with the umask's defaults); someone else's file is left as it is."""
-    import os
-    import stat
 
     try:
         st = os.stat(path)
