@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lms.domain.questions import (
-    Choice,
     ChoiceQuestion,
     MatchingQuestion,
     NumericAnswer,
@@ -29,11 +28,7 @@ from lms.domain.text import fold
 
 __all__ = [
     "AttemptResult",
-    "Choice",
-    "NumericAnswer",
-    "Question",
     "QuestionResult",
-    "ShortAnswer",
     "grade_attempt",
     "grade_question",
     "response_problem",

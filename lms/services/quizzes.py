@@ -105,7 +105,7 @@ class QuizSyncReport:
     problems: list[str] = field(default_factory=list)
 
 
-def gradable(snapshot: dict[str, Any]) -> grading.Question:
+def gradable(snapshot: dict[str, Any]) -> QuestionModel:
     """The question an attempt's layout holds (see :func:`lms.domain.question_codec.from_snapshot`)."""
     return codec.from_snapshot(snapshot)
 
@@ -510,7 +510,7 @@ def _upsert_answer(dialect: str) -> TextClause:
 
 # Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
 # Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
-_LAYOUTS: OrderedDict[tuple[str, str], dict[str, grading.Question]] = OrderedDict()
+_LAYOUTS: OrderedDict[tuple[str, str], dict[str, QuestionModel]] = OrderedDict()
 _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
 
@@ -519,7 +519,7 @@ def _layout_key(session: Session, attempt_id: str) -> tuple[str, str]:
     return (str(session.get_bind().engine.url), attempt_id)
 
 
-def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]) -> dict[str, grading.Question]:
+def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]) -> dict[str, QuestionModel]:
     parsed = {snap["id"]: gradable(snap) for snap in layout}
     with _LAYOUTS_LOCK:
         _LAYOUTS[_layout_key(session, attempt_id)] = parsed
@@ -528,7 +528,7 @@ def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]
     return parsed
 
 
-def _kept_layout(session: Session, attempt_id: str) -> dict[str, grading.Question]:
+def _kept_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel]:
     key = _layout_key(session, attempt_id)
     with _LAYOUTS_LOCK:
         parsed = _LAYOUTS.get(key)

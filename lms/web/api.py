@@ -287,7 +287,6 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
     with transaction() as session:
         started = quizzes.start(session, user, quiz_id, now=now())
     if isinstance(started.refusal, quizzes.AttemptsUsed):
-
         return refusal_response(started.refusal)
     if started.refusal is not None:
         raise started.refusal  # after the commit: an expired attempt it graded stays graded

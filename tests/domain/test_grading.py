@@ -6,21 +6,17 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.domain.grading import (
-    Choice,
-    NumericAnswer,
-    Question,
-    ShortAnswer,
-    grade_attempt,
-    grade_question,
-    response_problem,
-)
+from lms.domain.grading import grade_attempt, grade_question, response_problem
 from lms.domain.questions import (
+    Choice,
     ChoiceQuestion,
     MatchingQuestion,
+    NumericAnswer,
     NumericQuestion,
     Pair,
+    Question,
     QuestionType,
+    ShortAnswer,
     ShortAnswerQuestion,
     TrueFalseQuestion,
 )
