@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from lms.domain.targets import DEFAULT_PLAN
 from lms.services import certificates, classes, reports
 from lms.services.errors import Forbidden, Invalid
-from lms.store import Attendance, Certificate, Course
+from lms.store import Attendance, Certificate, Course, TrainingClass
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import now
@@ -105,21 +107,28 @@ def test_trainer_records_a_class_in_the_browser(client: FlaskClient, session: Se
     assert cert.pdf_status == "ready"  # made like every other certificate's PDF (inline under test)
 
 
-def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, session: Session) -> None:
-    import io
-
+def _trainers_class(client: FlaskClient, session: Session) -> tuple[TrainingClass, str]:
+    """A trainer's class in a commune of Vĩnh Long, the trainer signed in; with its page's address."""
     trainer = factories.user(session, role="trainer", unit_code="86")
-    learners = [factories.user(session) for _ in range(2)]
     klass = classes.create_class(session, trainer, title="Lớp dịch vụ công", held_on=now(), place="UBND phường",
                                  unit_code="28756", course_id="dich-vu-cong")
     session.commit()
     client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
                                 "password": factories.PASSWORD})
-    url = f"/trainer/classes/{klass.id}"
+    return klass, f"/trainer/classes/{klass.id}"
+
+
+def _upload_sheet(client: FlaskClient, url: str, sheet: str) -> TestResponse:
+    return client.post(url, data={"csrf_token": csrf_token(client, url),
+                                  "sheet": (io.BytesIO(sheet.encode()), "diem-danh.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_attendance_sheet_is_checked_whole_then_recorded(client: FlaskClient, session: Session) -> None:
+    learners = [factories.user(session) for _ in range(2)]
+    klass, url = _trainers_class(client, session)
     bad = f"login,passed\n{learners[0].login},đạt\nkhong-co@example.vn,\n{learners[1].login},có lẽ\n"
-    r = client.post(url, data={"csrf_token": csrf_token(client, url),
-                               "sheet": (io.BytesIO(bad.encode()), "diem-danh.csv")},
-                    content_type="multipart/form-data")
+    r = _upload_sheet(client, url, bad)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "diem-danh.csv:3:login:" in html and "diem-danh.csv:4:passed:" in html
@@ -173,20 +182,9 @@ def test_a_second_manager_confirms_a_pass_in_the_browser(app, session: Session) 
 def test_a_sheet_that_certifies_has_the_certificate_pdf_made(client: FlaskClient, session: Session) -> None:
     """The in-person path goes through certificates.award_in_person like every other: a sheet whose
     score passes issues the certificate and has its PDF made (inline under test), not left pending."""
-    import io
-
-    trainer = factories.user(session, role="trainer", unit_code="86")
     learner = factories.user(session)
-    klass = classes.create_class(session, trainer, title="Lớp dịch vụ công", held_on=now(), place="UBND phường",
-                                 unit_code="28756", course_id="dich-vu-cong")
-    session.commit()
-    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": trainer.login,
-                                "password": factories.PASSWORD})
-    url = f"/trainer/classes/{klass.id}"
-    sheet = f"login,passed,score\n{learner.login},Đạt,90\n"
-    r = client.post(url, data={"csrf_token": csrf_token(client, url),
-                               "sheet": (io.BytesIO(sheet.encode()), "diem-danh.csv")},
-                    content_type="multipart/form-data")
+    _, url = _trainers_class(client, session)
+    r = _upload_sheet(client, url, f"login,passed,score\n{learner.login},Đạt,90\n")
     assert r.status_code == 302
     session.expire_all()
     cert = session.query(Certificate).filter_by(user_id=learner.id, course_id="dich-vu-cong").one()
