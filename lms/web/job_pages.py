@@ -63,9 +63,12 @@ def _status_label(status: str) -> str:
 def _view(job: Job) -> dict[str, Any]:
     total = job.total or 0
     done = min(job.done, total) if total else job.done
+    # A job whose process died says so, rather than "running": nothing updates it until resumed.
+    stale = jobs.is_stale(job, now())
     return {"id": job.id, "kind": job.kind, "kind_label": _kind_label(job.kind), "status": job.status,
-            "status_label": _status_label(job.status), "running": job.status in jobs.ACTIVE,
-            "stale": jobs.is_stale(job, now()), "resume_url": url_for("lms_jobs.job_resume", job_id=job.id),
+            "status_label": _("Đã dừng giữa chừng") if stale else _status_label(job.status),
+            "running": job.status in jobs.ACTIVE and not stale,
+            "stale": stale, "resume_url": url_for("lms_jobs.job_resume", job_id=job.id),
             "done": done, "total": total, "percent": round(100 * done / total) if total else None,
             "created": job.created_at, "url": url_for("lms_jobs.job_page", job_id=job.id)}
 

@@ -124,7 +124,9 @@ def test_reading_the_page_of_a_job_left_behind_changes_nothing(client: FlaskClie
     other = _left_behind(session, session.get(User, user_id))
     before = {job.id: job.updated_at, other.id: other.updated_at}
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
-    assert "Đang chạy" in page and f'action="/jobs/{job.id}/resume"' in page
+    # it says the job stopped (not "running", and no promise that the page updates itself)
+    assert "Đã dừng giữa chừng" in page and f'action="/jobs/{job.id}/resume"' in page
+    assert "data-running" not in page
     session.expire_all()
     for job_id, updated_at in before.items():
         stored = session.get(Job, job_id)
