@@ -41,7 +41,6 @@ __all__ = [
     "DEFAULT_PASS_MARK",
     "add_team_member",
     "attendees",
-    "can_manage",
     "certificate_to_render",
     "class_course",
     "classes_for",
@@ -185,11 +184,6 @@ def classes_for(session: Session, user: User, *, limit: int = 100) -> list[Train
     if scope is None:
         return list(session.scalars(query))
     return list(session.scalars(query.where(TrainingClass.unit_code.in_(scope)))) if scope else []
-
-
-def can_manage(session: Session, user: User, klass: TrainingClass) -> bool:
-    """Kept for the first wave's callers: the rule is lms.services.access.can_manage_class."""
-    return access.can_manage_class(session, user, klass)
 
 
 def add_team_member(session: Session, manager: User, commune_code: str, login: str, *, now: datetime) -> TeamMember:
