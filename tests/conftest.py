@@ -117,6 +117,16 @@ def client(app: Flask) -> FlaskClient:
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+_PREFERENCE = re.compile(r'name="preference_token" value="([^"]+)"')
+
+
+def preference_token(client: FlaskClient, path: str = "/") -> str:
+    """The token of the header's language and text-size switches on ``path``."""
+    m = _PREFERENCE.search(client.get(path).get_data(as_text=True))
+    assert m, f"no preference token on {path}"
+    return m.group(1)
+
+
 def csrf_token(client: FlaskClient, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     m = _CSRF.search(html)

@@ -38,6 +38,7 @@ from lms.web.db import reset_write_intent, set_write_intent
 from lms.web.limits import limiter
 from lms.web.lti import init_lti
 from lms.web.page_cache import init_page_cache
+from lms.web.preference_forms import init_preference_forms
 from lms.web.sso import init_sso
 from lms.web.state import LMSState
 
@@ -83,6 +84,10 @@ class LMS:
         csrf = app.extensions.get("csrf") or CSRFProtect(app)
         limiter.init_app(app)
         _register_blueprints(app, csrf, prefix)
+        # The header's language and text-size switches carry a token of their own (see there).
+        csrf.exempt(pages.language)
+        csrf.exempt(pages.text_size)
+        init_preference_forms(app)
         init_lti(app, csrf, prefix)
         init_sso(app, settings, prefix)  # only when LMS_OIDC_ISSUER is set
         if own_site:

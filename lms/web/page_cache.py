@@ -4,8 +4,9 @@ A visitor who is not signed in sees the same home page, course page and lesson p
 other such visitor with the same language and text size; the lesson API answers the same to
 everyone. Those responses are kept (see lms.services.content_cache for when they go stale)
 and served without touching the database or Jinja. The one per-visitor part of a page, the
-CSRF token of its footer forms, is rendered as a placeholder and filled in per response, so the
-token stays the visitor's own. Signed-in visitors, pages carrying a flashed message and every
+token of its header's switches (lms.web.preference_forms), and Flask-WTF's CSRF token should a
+kept page ever carry another form, is rendered as a placeholder and filled in per response, so
+each token stays the visitor's own. Signed-in visitors, pages carrying a flashed message and every
 other endpoint are rendered as before."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask_wtf.csrf import generate_csrf
 
 from lms.services.content_cache import ContentStamp, RenderedCache
 from lms.web.db import db, write_intent
+from lms.web.preference_forms import preference_token
 
 __all__ = ["KEPT_ENDPOINTS", "PageCache", "init_page_cache"]
 
@@ -34,6 +36,15 @@ class PageCache:
         self.store = store
         # Never guessable by a lesson's author, so no content can smuggle a token in.
         self.marker = f"csrf-{secrets.token_hex(16)}"
+        self.preference_marker = f"pref-{secrets.token_hex(16)}"
+
+    def fill(self, body: str) -> str:
+        """A kept page's body with this visitor's own tokens in place of the placeholders."""
+        if self.preference_marker in body:
+            body = body.replace(self.preference_marker, preference_token())
+        if self.marker in body:  # only made when the page has such a form: it costs a session cookie
+            body = body.replace(self.marker, generate_csrf())
+        return body
 
 
 def init_page_cache(app: Flask, sessions: Any, interval: float) -> PageCache:
@@ -86,14 +97,14 @@ def _serve_kept() -> Any:
         return None
     mimetype, body = kept
     if key[0] in KEPT_PAGES:
-        body = body.replace(cache.marker, generate_csrf())
+        body = cache.fill(body)
     return current_app.response_class(body, mimetype=mimetype)
 
 
 def _csrf_placeholder() -> dict[str, Any]:
     if g.get("lms_page_key") is not None and g.lms_page_key[0] in KEPT_PAGES:
-        marker = _cache().marker
-        return {"csrf_token": lambda: marker}
+        cache = _cache()
+        return {"csrf_token": lambda: cache.marker, "preference_token": lambda: cache.preference_marker}
     return {}
 
 
@@ -108,6 +119,8 @@ def _keep(response: Any) -> Any:
     body = response.get_data(as_text=True)
     if response.status_code == 200:
         cache.store.put(key, stamp, (response.mimetype, body))
-    if key[0] in KEPT_PAGES and cache.marker in body:
-        response.set_data(body.replace(cache.marker, generate_csrf()))
+    if key[0] in KEPT_PAGES:
+        filled = cache.fill(body)
+        if filled is not body:
+            response.set_data(filled)
     return response

@@ -24,6 +24,7 @@ from lms.web.db import db, state
 from lms.web.learning_path import course_card, duties
 from lms.web.messages import message
 from lms.web.page_blueprint import CSP, PageBlueprint
+from lms.web.preference_forms import check_preference_token
 from lms.web.redirects import safe_next
 
 __all__ = ["CSP", "bp", "error_page", "local_date", "long_date", "static_url"]
@@ -114,6 +115,7 @@ def _safe_next() -> str | None:
 def language() -> ResponseReturnValue:
     """Choose the interface language (a form, since it changes what every later page shows;
     ``?lang=`` on any page does the same for a shared link)."""
+    check_preference_token()
     if request.form.get("lang") in ("vi", "en"):
         session["lang"] = request.form["lang"]
     return redirect(_safe_next() or url_for("lms_pages.home"))
@@ -121,5 +123,6 @@ def language() -> ResponseReturnValue:
 
 @bp.post("/settings/text-size")
 def text_size() -> ResponseReturnValue:
+    check_preference_token()
     session["large_text"] = not session.get("large_text")
     return redirect(_safe_next() or url_for("lms_pages.home"))

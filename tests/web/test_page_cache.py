@@ -11,27 +11,54 @@ from sqlalchemy.orm import Session
 
 from lms.services.content_cache import ContentStamp, RenderedCache
 from lms.store import Lesson
-from tests.conftest import _CSRF, csrf_token
+from tests.conftest import _PREFERENCE, csrf_token
 
 
 def _token(html: str) -> str:
-    m = _CSRF.search(html)
+    m = _PREFERENCE.search(html)
     assert m
-    return m.group(1) or m.group(2)
+    return m.group(1)
 
 
-def test_each_visitor_gets_a_csrf_token_of_their_own_on_a_kept_page(app: Flask) -> None:
+def test_each_visitor_gets_a_token_of_their_own_on_a_kept_page(app: Flask) -> None:
     first, second = app.test_client(), app.test_client()
     a = first.get("/").get_data(as_text=True)
     b = second.get("/").get_data(as_text=True)
     assert _token(a) != _token(b)
-    assert app.extensions["lms_page_cache"].marker not in a + b
+    cache = app.extensions["lms_page_cache"]
+    assert cache.marker not in a + b and cache.preference_marker not in a + b
     assert a.replace(_token(a), "") == b.replace(_token(b), "")  # the same page otherwise
     # each token works for its own visitor only
-    assert second.post("/settings/language", data={"lang": "en", "csrf_token": _token(a)}).status_code == 400
-    assert second.post("/settings/language", data={"lang": "en", "csrf_token": _token(b)}).status_code == 302
+    assert second.post("/settings/language", data={"lang": "en", "preference_token": _token(a)}).status_code == 400
+    assert second.post("/settings/language", data={"lang": "en", "preference_token": _token(b)}).status_code == 302
     english = second.get("/").get_data(as_text=True)
     assert '<html lang="en">' in english and '<html lang="vi">' in first.get("/").get_data(as_text=True)
+
+
+def test_a_kept_page_gives_a_visitor_no_session_only_the_switches_cookie(app: Flask) -> None:
+    """What made a kept page dear (issue 14): Flask-WTF's token needs a signed session cookie.
+    The switches' own token needs one random cookie, given once and then kept."""
+    visitor = app.test_client()
+    first = visitor.get("/lessons/an-toan-so-01")
+    cookies = first.headers.getlist("Set-Cookie")
+    assert [c.split("=", 1)[0] for c in cookies] == ["lms_pref"]
+    assert "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
+    again = visitor.get("/")
+    assert again.headers.getlist("Set-Cookie") == []
+    assert _token(first.get_data(as_text=True)) == _token(again.get_data(as_text=True))
+
+
+def test_the_switches_refuse_a_missing_or_forged_token(app: Flask) -> None:
+    visitor = app.test_client()
+    token = _token(visitor.get("/").get_data(as_text=True))
+    for data in ({}, {"preference_token": ""}, {"preference_token": token[:-1] + "0"},
+                 {"csrf_token": token}):
+        assert visitor.post("/settings/text-size", data=data).status_code == 400, data
+        assert visitor.post("/settings/language", data={"lang": "en", **data}).status_code == 400, data
+    stranger = app.test_client()  # the token without the cookie it was made for
+    assert stranger.post("/settings/text-size", data={"preference_token": token}).status_code == 400
+    assert visitor.post("/settings/text-size", data={"preference_token": token}).status_code == 302
+    assert 'class="large-text"' in visitor.get("/").get_data(as_text=True)
 
 
 def test_a_signed_in_visitor_never_gets_the_anonymous_page(client: FlaskClient, session: Session) -> None:

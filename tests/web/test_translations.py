@@ -23,12 +23,12 @@ def test_pages_switch_to_english(client: FlaskClient) -> None:
 
 
 def test_the_language_is_switched_by_a_form_and_stays_chosen(client: FlaskClient) -> None:
-    from tests.conftest import csrf_token
+    from tests.conftest import preference_token
 
     page = client.get("/courses").get_data(as_text=True)
     assert 'href="?lang=en"' not in page and 'name="lang" value="en"' in page
-    r = client.post("/settings/language?next=/courses", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    r = client.post("/settings/language?next=/courses", data={"preference_token": preference_token(client), "lang": "en"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/courses")
     assert '<html lang="en">' in client.get("/courses").get_data(as_text=True)
-    client.post("/settings/language", data={"csrf_token": csrf_token(client, "/"), "lang": "vi"})
+    client.post("/settings/language", data={"preference_token": preference_token(client), "lang": "vi"})
     assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
