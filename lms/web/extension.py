@@ -95,6 +95,7 @@ class LMS:
         xapi_pages.start(state)
         app.before_request(_before)
         init_page_cache(app, state.sessionmaker, settings.content_recheck_seconds)
+        ops.answer_health_first(app)
         app.teardown_request(_teardown)
         return state
 

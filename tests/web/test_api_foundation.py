@@ -124,3 +124,19 @@ def test_security_headers_on_pages(client: FlaskClient) -> None:
     r = client.get("/")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_healthz_says_degraded_when_the_database_is_unreachable(tmp_path) -> None:
+    """The check is a real round trip: a database that does not answer gives 503."""
+    from flask import Flask
+
+    from lms import LMS
+    from lms.config import Settings
+
+    host = Flask("host")
+    host.config.update(SECRET_KEY="x" * 32, TESTING=True)
+    settings = Settings.load({"LMS_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none",
+                              "LMS_INSTANCE_PATH": str(tmp_path)})
+    LMS(settings).init_app(host)
+    r = host.test_client().get("/healthz")
+    assert r.status_code == 503 and r.json == {"status": "degraded", "database": "unavailable"}
