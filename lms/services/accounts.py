@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +19,8 @@ from lms.services.units import find_unit
 from lms.store import ApiToken, Role, User
 
 __all__ = [
+    "AccountRef",
+    "TokenHolder",
     "authenticate",
     "change_password",
     "create_user",
@@ -27,6 +30,7 @@ __all__ = [
     "register_citizen",
     "resolve_token",
     "revoke_token",
+    "token_holder",
 ]
 
 # A hash of a random password: checking against it costs the same time as a real check, so a
@@ -126,6 +130,33 @@ def resolve_token(session: Session, raw: str, *, now: datetime) -> User | None:
     if not user.is_active or user.credentials_version != token.credentials_version:
         return None
     return user
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """The account a valid bearer token speaks for, as far as the quiz API's hot path needs it
+    (its id, and its login for the audit log): no ORM entity is loaded for it."""
+
+    id: int
+    login: str
+
+
+AccountRef = User | TokenHolder
+"""An account as the attempt use cases take it: they need only its id."""
+
+# The token check of the quiz API's requests, built once: a statement made per call spends more
+# on its cache key than SQLite on the query, and the ORM load of the token with its joined
+# account twice that again (bench/README.md, issue 14).
+_HOLDER = (select(User.id, User.login).join(ApiToken, ApiToken.user_id == User.id)
+           .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                  ApiToken.expires_at > bindparam("now"), User.is_active,
+                  ApiToken.credentials_version == User.credentials_version))
+
+
+def token_holder(session: Session, raw: str, *, now: datetime) -> TokenHolder | None:
+    """What :func:`resolve_token` decides, in one indexed read of two columns."""
+    row = session.connection().execute(_HOLDER, {"digest": _digest(raw), "now": now}).one_or_none()
+    return None if row is None else TokenHolder(row.id, row.login)
 
 
 def revoke_token(session: Session, raw: str, *, now: datetime) -> bool:

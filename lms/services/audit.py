@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from lms.store import AuditEvent, User
+from lms.store import AuditEvent
 
-__all__ = ["acting", "done", "record"]
+__all__ = ["Actor", "acting", "done", "record"]
+
+
+class Actor(Protocol):
+    """Who acts, as the log names them: an account (lms.store.User) or what a bearer token
+    tells of one (lms.services.accounts.TokenHolder)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def login(self) -> str: ...
+
 
 # Who is acting and from where, set by the web layer per request (or "cli" for commands).
-_ACTOR: ContextVar[tuple[User | None, str]] = ContextVar("lms_audit_actor", default=(None, "cli"))
+_ACTOR: ContextVar[tuple[Actor | None, str]] = ContextVar("lms_audit_actor", default=(None, "cli"))
 
 
-def acting(user: User | None, source: str) -> Token[tuple[User | None, str]]:
+def acting(user: Actor | None, source: str) -> Token[tuple[Actor | None, str]]:
     """Set the actor for the current request or command."""
     return _ACTOR.set((user, source[:64]))
 
 
-def done(token: Token[tuple[User | None, str]]) -> None:
+def done(token: Token[tuple[Actor | None, str]]) -> None:
     """Forget the actor set since ``token`` (at the end of a request)."""
     try:
         _ACTOR.reset(token)

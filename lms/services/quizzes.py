@@ -41,6 +41,7 @@ from lms.domain.questions import Question as QuestionModel
 from lms.domain.statistics import ItemStats, item_statistics
 from lms.domain.text import nfc, normalise_login
 from lms.services import access, audit, certificates, figures, lti, statements
+from lms.services.accounts import AccountRef
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
 from lms.store import (
     Attempt,
@@ -248,12 +249,12 @@ def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
             "order": order, "targets": targets}
 
 
-def open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
+def open_attempt(session: Session, user: AccountRef, quiz_id: str) -> Attempt | None:
     """The learner's attempt in progress, which they may always resume."""
     return _open_attempt(session, user, quiz_id)
 
 
-def _open_attempt(session: Session, user: User, quiz_id: str) -> Attempt | None:
+def _open_attempt(session: Session, user: AccountRef, quiz_id: str) -> Attempt | None:
     return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz_id,
                                                 Attempt.status == AttemptStatus.IN_PROGRESS))
 
@@ -273,7 +274,7 @@ class StartOutcome:
     refusal: ServiceError | None = None
 
 
-def start(session: Session, user: User, quiz_id: str, *, now: datetime,
+def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
           rng: random.Random | None = None) -> StartOutcome:
     """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write."""
     quiz = get_quiz(session, quiz_id)
@@ -312,7 +313,7 @@ def start(session: Session, user: User, quiz_id: str, *, now: datetime,
     return StartOutcome(attempt)
 
 
-def start_attempt(session: Session, user: User, quiz_id: str, *, now: datetime,
+def start_attempt(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
                   rng: random.Random | None = None) -> Attempt:
     """:func:`start` for callers that roll the whole transaction back on a refusal (the CLI,
     tests): the refusal is raised."""
@@ -336,7 +337,7 @@ def limited(quiz: Quiz) -> bool:
     return quiz.kind == QuizKind.FINAL
 
 
-def next_attempt_at(session: Session, user: User, quiz: Quiz, *, now: datetime) -> datetime | None:
+def next_attempt_at(session: Session, user: AccountRef, quiz: Quiz, *, now: datetime) -> datetime | None:
     """When ``user`` may start a new attempt of ``quiz`` (``None``: now). Every attempt started
     counts, submitted or not, since starting one shows its questions. Raises Forbidden when a
     final allows a number of attempts in a lifetime and they are all used."""
@@ -387,7 +388,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def get_attempt(session: Session, user: User, attempt_id: str, *, lock: bool = False) -> Attempt:
+def get_attempt(session: Session, user: AccountRef, attempt_id: str, *, lock: bool = False) -> Attempt:
     """The learner's own attempt; anyone else's is "not found", never "forbidden"."""
     attempt = session.get(Attempt, attempt_id, with_for_update=lock) if len(attempt_id) <= 32 else None
     if attempt is None or attempt.user_id != user.id:
@@ -445,16 +446,15 @@ class AttemptOutcome:
         return self.status == "closed_by_deadline"
 
 
-def save_answer(session: Session, user: User, attempt_id: str, question_id: str, response: object, *,
+def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
                 now: datetime) -> AttemptOutcome:
     """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
     orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
     The attempt's layout never changes once drawn, so it is parsed once and kept. Refusals
     (NotFound, ``attempt.closed``, Invalid) are raised before anything is written; an answer after
     the deadline closes the attempt and says so in the outcome."""
-    head = session.execute(
-        select(Attempt.user_id, Attempt.status, Attempt.deadline_at).where(Attempt.id == attempt_id)
-        .with_for_update()).one_or_none() if len(attempt_id) <= 32 else None
+    head = session.connection().execute(_ATTEMPT_HEAD, {"attempt_id": attempt_id}).one_or_none() \
+        if len(attempt_id) <= 32 else None
     if head is None or head.user_id != user.id:
         raise NotFound("attempt.not_found")
     if head.status != AttemptStatus.IN_PROGRESS:
@@ -476,7 +476,7 @@ def save_answer(session: Session, user: User, attempt_id: str, question_id: str,
     return AttemptOutcome("saved", attempt_id, saved_at=now)
 
 
-def save_answers(session: Session, user: User, attempt_id: str, responses: list[tuple[str, object]], *,
+def save_answers(session: Session, user: AccountRef, attempt_id: str, responses: list[tuple[str, object]], *,
                  now: datetime) -> tuple[AttemptOutcome | None, dict[str, ServiceError]]:
     """Save a page of answers (question id, response), each on its own: a refused answer (every
     refusal comes before anything is written) is reported by question id and the others are still
@@ -493,6 +493,12 @@ def save_answers(session: Session, user: User, attempt_id: str, responses: list[
         if outcome.closed_by_deadline:
             break
     return outcome, refused
+
+
+# An autosave's locked read of the attempt's mutable columns, built once (a statement built per
+# call computes its cache key every time: more than the query costs on SQLite).
+_ATTEMPT_HEAD = (select(Attempt.user_id, Attempt.status, Attempt.deadline_at)
+                 .where(Attempt.id == bindparam("attempt_id")).with_for_update())
 
 
 @functools.cache
@@ -571,7 +577,7 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     return graded
 
 
-def submit_attempt(session: Session, user: User, attempt_id: str, *, now: datetime) -> Attempt:
+def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:
     """Grade the learner's attempt now (once: an attempt already graded is returned as it is)."""
     attempt = get_attempt(session, user, attempt_id, lock=True)
     if attempt.status == AttemptStatus.IN_PROGRESS:
@@ -579,7 +585,7 @@ def submit_attempt(session: Session, user: User, attempt_id: str, *, now: dateti
     return attempt
 
 
-def submit(session: Session, user: User, attempt_id: str, *, now: datetime, settings: Settings,
+def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime, settings: Settings,
            background: Callable[[int], object] | None = None) -> AttemptOutcome:
     """The learner submits (or a page finds the time is up): grade the attempt once and, when it
     passes a course's final, issue the certificate it earns and have its PDF made
@@ -589,7 +595,9 @@ def submit(session: Session, user: User, attempt_id: str, *, now: datetime, sett
     if attempt.passed:
         quiz = get_quiz(session, attempt.quiz_id)
         if quiz.kind == QuizKind.FINAL:
-            cert = certificates.award(session, user, quiz.course_id, now=now, settings=settings,
+            account = user if isinstance(user, User) else session.get(User, user.id)
+            assert account is not None
+            cert = certificates.award(session, account, quiz.course_id, now=now, settings=settings,
                                       background=background)
     return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
 

@@ -27,7 +27,15 @@ from lms.services.errors import ServiceError
 from lms.services.records import AttemptStatus, PdfStatus
 from lms.services.sso import identities_of, password_allowed
 from lms.web.attempt_limits import refusal_response
-from lms.web.auth import api_user, bearer_token, committing, require_api_user, throttle
+from lms.web.auth import (
+    api_holder,
+    api_user,
+    bearer_token,
+    committing,
+    require_api_user,
+    require_token_holder,
+    throttle,
+)
 from lms.web.certificate_pdfs import background, pdf_url
 from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
@@ -280,9 +288,9 @@ def _attempt_body(attempt: Any) -> dict[str, Any]:
 
 
 @bp.post("/quizzes/<quiz_id>/attempts")
-@require_api_user()
+@require_token_holder
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
-    user = api_user()
+    user = api_holder()
     assert user is not None
     with transaction() as session:
         started = quizzes.start(session, user, quiz_id, now=now())
@@ -295,17 +303,17 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/attempts/<attempt_id>")
-@require_api_user()
+@require_token_holder
 def get_attempt(attempt_id: str) -> ResponseReturnValue:
-    user = api_user()
+    user = api_holder()
     assert user is not None
     return jsonify(_attempt_body(quizzes.get_attempt(db(), user, attempt_id)))
 
 
 @bp.put("/attempts/<attempt_id>/answers/<question_id>")
-@require_api_user()
+@require_token_holder
 def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
-    user = api_user()
+    user = api_holder()
     assert user is not None
     data = _json_body()
     if "response" not in data:
@@ -319,9 +327,9 @@ def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/attempts/<attempt_id>/submission")
-@require_api_user()
+@require_token_holder
 def submit(attempt_id: str) -> ResponseReturnValue:
-    user = api_user()
+    user = api_holder()
     assert user is not None
     with transaction() as session:
         outcome = quizzes.submit(session, user, attempt_id, now=now(), settings=state().settings,

@@ -145,6 +145,40 @@ def api_user() -> User | None:
     return user
 
 
+def api_holder() -> accounts.AccountRef | None:
+    """The account behind ``Authorization: Bearer`` as the attempt API needs it: its id and
+    login, read without loading the account (:func:`api_user` loads it, at several times the
+    cost). Cached on ``g`` for the request."""
+    if "lms_api_user" in g:
+        return g.lms_api_user  # type: ignore[no-any-return]
+    if "lms_api_holder" in g:
+        return g.lms_api_holder  # type: ignore[no-any-return]
+    holder = None
+    raw = bearer_token()
+    if raw is not None:
+        session = db()
+        fresh = not session.in_transaction()
+        with write_intent(False):
+            holder = accounts.token_holder(session, raw, now=now())
+        if fresh:
+            session.commit()  # a read of its own, ended before the write lock (see api_user)
+        if holder is not None:
+            audit.acting(holder, request.remote_addr or "unknown")
+    g.lms_api_holder = holder
+    return holder
+
+
+def require_token_holder(view: F) -> F:
+    """A valid bearer token is needed (401 without one); the view reads :func:`api_holder`."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if api_holder() is None:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
 def require_api_user(may: Rule | None = None) -> Callable[[F], F]:
     """A bearer token is needed (401 without one); with ``may`` (an lms.services.access rule), its
     account must pass it too (403)."""

@@ -73,3 +73,38 @@ def test_create_user_validates_role_password_and_unit(session: Session) -> None:
                              now=now())
     assert exc.value.fields == {"role": "role.unknown", "password": "password.too_short",
                                 "unit_code": "unit_code.unknown"}
+
+
+def test_the_quiz_apis_token_check_agrees_with_the_full_one(session: Session) -> None:
+    """accounts.token_holder (the attempt API's light check, issue 14) refuses exactly what
+    resolve_token refuses: revoked, expired, an inactive account, credentials changed since."""
+    from lms.store import ApiToken
+
+    at = now()
+
+    def both(raw: str, when=at) -> tuple[object, object]:
+        full = accounts.resolve_token(session, raw, now=when)
+        light = accounts.token_holder(session, raw, now=when)
+        return (full.id if full else None), (light.id if light else None)
+
+    user = factories.user(session)
+    raw = factories.token(session, user)
+    session.flush()
+    assert both(raw) == (user.id, user.id)
+    assert accounts.token_holder(session, raw, now=at).login == user.login
+    assert both("not-a-token") == (None, None)
+    assert both(raw, at + timedelta(days=2)) == (None, None)  # expired
+    accounts.revoke_token(session, raw, now=at)
+    assert both(raw) == (None, None)
+    second = factories.token(session, user)
+    session.flush()
+    user.is_active = False
+    session.flush()
+    assert both(second) == (None, None)
+    user.is_active = True
+    accounts.change_password(session, user, "Mat-khau-moi-2026!x")
+    assert both(second) == (None, None)
+    third = factories.token(session, user)
+    session.flush()
+    assert both(third) == (user.id, user.id)
+    assert session.query(ApiToken).count() == 3

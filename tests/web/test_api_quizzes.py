@@ -66,6 +66,21 @@ def test_other_learners_and_junk(client: FlaskClient, session: Session) -> None:
     assert client.post("/api/v1/quizzes/an-toan-so-bai-01/attempts").status_code == 401
 
 
+def test_a_signed_out_token_is_refused_by_every_attempt_endpoint(client: FlaskClient, session: Session) -> None:
+    """The attempt endpoints check the token without loading the account (issue 14): a token
+    ended by signing out stops working there at once, like everywhere else."""
+    auth = _learner(session)
+    body = client.post("/api/v1/quizzes/an-toan-so-bai-01/attempts", headers=auth).json
+    path = f"/api/v1/attempts/{body['attempt_id']}"
+    answer = {"response": None}  # clears the answer: valid for every kind of question
+    assert client.put(f"{path}/answers/{body['questions'][0]['id']}", json=answer, headers=auth).status_code == 200
+    assert client.delete("/api/v1/tokens/current", headers=auth).status_code in (200, 204)
+    assert client.put(f"{path}/answers/{body['questions'][0]['id']}", json=answer, headers=auth).status_code == 401
+    assert client.get(path, headers=auth).status_code == 401
+    assert client.post(f"{path}/submission", headers=auth).status_code == 401
+    assert client.post("/api/v1/quizzes/an-toan-so-bai-01/attempts", headers=auth).status_code == 401
+
+
 def test_statistics_are_for_trainers(client: FlaskClient, session: Session) -> None:
     learner = _learner(session)
     trainer = factories.bearer(factories.token(session, factories.user(session, role="trainer")))

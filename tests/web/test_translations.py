@@ -27,7 +27,8 @@ def test_the_language_is_switched_by_a_form_and_stays_chosen(client: FlaskClient
 
     page = client.get("/courses").get_data(as_text=True)
     assert 'href="?lang=en"' not in page and 'name="lang" value="en"' in page
-    r = client.post("/settings/language?next=/courses", data={"preference_token": preference_token(client), "lang": "en"})
+    r = client.post("/settings/language?next=/courses",
+                    data={"preference_token": preference_token(client), "lang": "en"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/courses")
     assert '<html lang="en">' in client.get("/courses").get_data(as_text=True)
     client.post("/settings/language", data={"preference_token": preference_token(client), "lang": "vi"})
