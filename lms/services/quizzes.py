@@ -21,6 +21,7 @@ from typing import Any, Literal, TypedDict
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import TextClause
 
 from lms.config import Settings
@@ -272,6 +273,7 @@ class StartOutcome:
 
     attempt: Attempt | None
     refusal: ServiceError | None = None
+    new: bool = False  # drawn by this call: no answer is saved yet
 
 
 def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
@@ -310,7 +312,7 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
             raise
         return StartOutcome(raced)
     _keep_layout(session, attempt.id, layout)  # the autosaves that follow need not parse it again
-    return StartOutcome(attempt)
+    return StartOutcome(attempt, new=True)
 
 
 def start_attempt(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
@@ -558,13 +560,18 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
               "questions": [{"id": r.question_id, "score": r.score, "max_score": r.max_score, "correct": r.correct,
                              "feedback_html": "\n".join(f"<p>{f}</p>" if not f.startswith("<") else f
                                                         for f in r.feedback_html)} for r in result.questions]}
+    values = {"status": AttemptStatus.SUBMITTED, "submitted_at": now.astimezone(UTC), "finished_by": by,
+              "score": result.score, "max_score": result.max_score, "percent": result.percent,
+              "passed": result.passed, "result": stored}
     moved = session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, submitted_at=now, finished_by=by, score=result.score,
-                max_score=result.max_score, percent=result.percent, passed=result.passed, result=stored)
-        .execution_options(synchronize_session=False))
-    session.refresh(attempt)
+        .values(**values).execution_options(synchronize_session=False))
     graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    if graded:  # the row now holds exactly these: no need to read it back
+        for name, value in values.items():
+            set_committed_value(attempt, name, value)
+    else:  # another transaction graded it first: take what it stored
+        session.refresh(attempt)
     if graded:
         figures.touch_activity(session, attempt.user_id, attempt.id, now)
 

@@ -273,14 +273,14 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
                    attempt_policy=quizzes.attempt_policy(q))
 
 
-def _attempt_body(attempt: Any) -> dict[str, Any]:
+def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
     session = db()
     body: dict[str, Any] = {
         "attempt_id": attempt.id, "quiz_id": attempt.quiz_id, "status": attempt.status, "number": attempt.number,
         "started_at": attempt.started_at.isoformat(),
         "deadline_at": attempt.deadline_at.isoformat() if attempt.deadline_at else None,
         "questions": quizzes.learner_questions(attempt),
-        "saved": quizzes.saved_responses(session, attempt),
+        "saved": {} if new else quizzes.saved_responses(session, attempt),
     }
     if attempt.status == AttemptStatus.SUBMITTED:
         body["result"] = quizzes.attempt_result(session, attempt)
@@ -299,7 +299,7 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
     if started.refusal is not None:
         raise started.refusal  # after the commit: an expired attempt it graded stays graded
     assert started.attempt is not None
-    return jsonify(_attempt_body(started.attempt)), 201
+    return jsonify(_attempt_body(started.attempt, new=started.new)), 201
 
 
 @bp.get("/attempts/<attempt_id>")

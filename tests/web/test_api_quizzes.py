@@ -41,6 +41,8 @@ def test_start_save_submit_over_http(client: FlaskClient, session: Session) -> N
         assert put.status_code == 200 and put.json["question_id"] == snap["id"]
     resumed = client.get(f"/api/v1/attempts/{attempt.id}", headers=auth).json
     assert len(resumed["saved"]) == 12  # what was saved comes back when the learner returns
+    restarted = client.post("/api/v1/quizzes/dich-vu-cong-cuoi-khoa/attempts", headers=auth).json
+    assert restarted["attempt_id"] == attempt.id and restarted["saved"] == resumed["saved"]  # and on "start" again
     first = client.post(f"/api/v1/attempts/{attempt.id}/submission", headers=auth)
     again = client.post(f"/api/v1/attempts/{attempt.id}/submission", headers=auth)
     assert first.status_code == again.status_code == 200 and first.json == again.json
