@@ -200,12 +200,31 @@ def child_pids(parent: int) -> list[int]:
 
 
 def _running(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie (a zombie holds no sockets any more)."""
+    """Whether any thread of process ``pid`` is still there, zombies aside. The first thread of a
+    gthread worker can be a zombie while the others are still exiting and holding its sockets."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    for tid in threads:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            return True
+    return False
+
+
+def _refused(port: int) -> bool:
+    """Whether a connection to ``port`` on loopback is refused: nothing listens there any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class Gunicorn:
@@ -271,15 +290,16 @@ class Gunicorn:
         return self.proc is not None and self.proc.poll() is None
 
     def kill_all(self) -> list[int]:
-        """SIGKILL to the whole process group; returns once the master and every worker are gone."""
+        """SIGKILL to the whole process group; returns once the master and every thread of every
+        worker are gone and the port refuses connections."""
         assert self.proc is not None and self.own_group
         pids = [self.proc.pid, *self.worker_pids()]
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-        for _ in range(500):  # the workers, now children of init, are reaped there
-            if not any(_running(pid) for pid in pids[1:]):
+        for _ in range(1000):  # the workers, now children of init, are reaped there
+            if not any(_running(pid) for pid in pids[1:]) and _refused(self.port):
                 break
-            time.sleep(0.01)
+            time.sleep(0.005)
         return pids
 
     def __exit__(self, *_exc: object) -> None:
@@ -446,7 +466,8 @@ class Cluster:
 def nginx_summary(log: Path, servers: list[int], kills: list[ServerKill]) -> list[str]:
     """Who answered what, from nginx's access log (format lms_upstream of deploy/nginx-lms.conf)."""
     answered: Counter[str] = Counter()
-    passed_on = made_502 = 0
+    failed_502: Counter[str] = Counter()  # nginx's 502s, by the server that failed last
+    passed_on = 0
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         found = re.search(r' (\d{3}) ".*" upstream=(\S.*?) upstream_status=', line)
         if not found:
@@ -456,13 +477,16 @@ def nginx_summary(log: Path, servers: list[int], kills: list[ServerKill]) -> lis
         if len(tried) > 1:
             passed_on += 1
         if status == "502":
-            made_502 += 1
+            failed_502[tried[-1]] += 1
         answered[tried[-1]] += 1
     killed = {k.port for k in kills}
     parts = [f"server {i} (:{port}{', killed' if port in killed else ''}) {answered[f'127.0.0.1:{port}']}"
              for i, port in enumerate(servers, start=1)]
+    made_502 = sum(failed_502.values())
+    errors = [f"server {i} {failed_502.pop(f'127.0.0.1:{port}', 0)}" for i, port in enumerate(servers, start=1)]
+    errors += [f"{where} {n}" for where, n in failed_502.items()]  # "lms_app": no server was live
     return [f"nginx: requests by the server that answered or failed last: {'; '.join(parts)}; "
-            f"passed on to the next server {passed_on}; 502 {made_502}"]
+            f"passed on to the next server {passed_on}; 502 {made_502} ({', '.join(errors)})"]
 
 
 # ------------------------------------------------------------------ the HTTP client pool
