@@ -73,7 +73,9 @@ check-migrations: install
 test-sqlite: install xapi-lrs
 	LMS_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
+# The PostgreSQL run also puts two app servers behind Debian's nginx (tests/web/test_burst.py).
 test-postgres: install xapi-lrs
+	@$(call apt_ensure,nginx)
 	LMS_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not e2e and not sso" -p no:cacheprovider
 
 # npm packages the browser and single sign-on tests need (axe-core, the Nu checker, and

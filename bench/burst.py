@@ -23,8 +23,20 @@ Baseline: a bare Flask hello endpoint (bench/hello_app.py) under the same gunico
 by the same client pool with about the same number of requests, just before and just after the
 burst (the machine's load average is printed too: other work on it moves every figure).
 
+Several app servers: `--servers 2` starts two gunicorn masters (each with gunicorn.conf.py, 2
+workers unless --workers says otherwise, on ports of their own) sharing the database, one Redis
+(LMS_REDIS_URL: sessions need only the shared secret key; throttling, jobs) and one secret key,
+behind Debian's nginx on a third loopback port, configured from deploy/nginx-lms.conf; the clients
+talk to nginx. `--kill-server` sends SIGKILL to one whole app server (its process group: master
+and workers) part-way through. A 5xx is then allowed only for a request that was in flight when
+that server died (nginx answers 502 for a POST it had already passed to the dead server, and
+does not send it again); every other check is the same. nginx's access log says which server
+answered each request.
+
 Run: .venv/bin/python bench/burst.py [--db postgres|sqlite] [--learners 2000] [--kill-worker]
-tests/web/test_burst.py runs the same machinery with 40 learners.
+     [--servers 2 [--kill-server] [--redis URL]]
+tests/web/test_burst.py runs the same machinery with 40 learners, and with two servers behind
+nginx at 30.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import html
 import http.client
 import json
 import os
+import pwd
 import random
 import re
 import secrets
@@ -73,6 +86,9 @@ class BurstConfig:
     workers: int | None = None  # default: 4 on PostgreSQL, 2 on SQLite
     concurrency: int = 64  # client threads
     kill_workers: int = 0  # gunicorn workers to SIGKILL during the burst
+    servers: int = 1  # gunicorn masters; more than one: behind nginx (deploy/nginx-lms.conf)
+    kill_servers: int = 0  # whole app servers (master and workers) to SIGKILL during the burst
+    redis_url: str | None = None  # LMS_REDIS_URL of the app servers; None: no Redis
     duration: float | None = 900.0  # cap on the burst, in seconds; None: bounded by retries only
     tries: int = 40  # per request, counting the first
     request_timeout: float = 30.0
@@ -86,7 +102,12 @@ class BurstConfig:
 
     @property
     def worker_count(self) -> int:
-        return self.workers or (4 if self.kind == "postgres" else 2)
+        """Per app server: 4 on PostgreSQL, 2 on SQLite for one; gunicorn.conf.py's 2 for each of several."""
+        if self.workers:
+            return self.workers
+        if self.servers > 1:
+            return 2
+        return 4 if self.kind == "postgres" else 2
 
 
 # ------------------------------------------------------------------ databases and set-up
@@ -102,12 +123,14 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
         yield url
 
 
-def lms_environment(url: str, workdir: Path) -> dict[str, str]:
-    """The environment of the `lms` commands and the server: this database, a private instance
-    directory, and none of the caller's other LMS_* settings."""
+def lms_environment(url: str, workdir: Path, redis_url: str | None = None) -> dict[str, str]:
+    """The environment of the `lms` commands and every app server: this database, one secret key,
+    a private instance directory, Redis when given, and none of the caller's other LMS_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
     env.update(LMS_DATABASE_URL=url, LMS_SECRET_KEY=secrets.token_hex(32),
                LMS_INSTANCE_PATH=str(workdir / "instance"), LMS_ENV="development")
+    if redis_url:
+        env["LMS_REDIS_URL"] = redis_url
     return env
 
 
@@ -176,11 +199,43 @@ def child_pids(parent: int) -> list[int]:
     return found
 
 
-class Gunicorn:
-    """One gunicorn master on a free loopback port, stopped (by its own pid) on exit."""
+def _running(pid: int) -> bool:
+    """Whether any thread of process ``pid`` is still there, zombies aside. The first thread of a
+    gthread worker can be a zombie while the others are still exiting and holding its sockets."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for tid in threads:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            return True
+    return False
 
-    def __init__(self, app: str, *, env: dict[str, str], workers: int, log: Path, ready_path: str) -> None:
+
+def _refused(port: int) -> bool:
+    """Whether a connection to ``port`` on loopback is refused: nothing listens there any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+class Gunicorn:
+    """One gunicorn master on a free loopback port, stopped (by its own pid) on exit. With
+    ``own_group`` it leads a process group of its own, so that ``kill_all`` can SIGKILL the master
+    and every worker at once, as when a machine dies."""
+
+    def __init__(self, app: str, *, env: dict[str, str], workers: int, log: Path, ready_path: str,
+                 own_group: bool = False) -> None:
         self.app, self.env, self.workers, self.log, self.ready_path = app, env, workers, log, ready_path
+        self.own_group = own_group
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -189,7 +244,8 @@ class Gunicorn:
         cmd = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
                "--timeout", "60", "--graceful-timeout", "10", "--pythonpath", str(ROOT), self.app]
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                         process_group=0 if self.own_group else None)
         try:
             self._wait_ready()
         except BaseException:
@@ -229,6 +285,23 @@ class Gunicorn:
         os.kill(pid, signal.SIGKILL)
         return pid
 
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill_all(self) -> list[int]:
+        """SIGKILL to the whole process group; returns once the master and every thread of every
+        worker are gone and the port refuses connections."""
+        assert self.proc is not None and self.own_group
+        pids = [self.proc.pid, *self.worker_pids()]
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        for _ in range(1000):  # the workers, now children of init, are reaped there
+            if not any(_running(pid) for pid in pids[1:]) and _refused(self.port):
+                break
+            time.sleep(0.005)
+        return pids
+
     def __exit__(self, *_exc: object) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -238,6 +311,182 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+# ------------------------------------------------------------------ several app servers behind nginx
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx-lms.conf"
+
+
+def nginx_site(template: str, *, listen: str, servers: list[str], access_log: Path) -> str:
+    """deploy/nginx-lms.conf with its placeholders filled in; the @APP_SERVER@ line once per server."""
+    lines = []
+    for line in template.splitlines():
+        if "@APP_SERVER@" in line:
+            lines += [line.replace("@APP_SERVER@", address) for address in servers]
+        else:
+            lines.append(line)
+    site = "\n".join(lines).replace("@LISTEN@", listen).replace("@ACCESS_LOG@", str(access_log)) + "\n"
+    if "@" in re.sub(r"#.*", "", site):
+        raise ValueError("a placeholder of the nginx template was left unfilled")
+    return site
+
+
+class Nginx:
+    """Debian's nginx, unprivileged and throwaway: the site from deploy/nginx-lms.conf inside a
+    main configuration whose pid file, logs and temporary files all live in ``directory``."""
+
+    def __init__(self, upstream_ports: list[int], *, directory: Path, ready_path: str,
+                 template: Path = NGINX_TEMPLATE) -> None:
+        self.upstream_ports, self.dir, self.ready_path, self.template = upstream_ports, directory, ready_path, template
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def access_log(self) -> Path:
+        return self.dir / "access.log"
+
+    def _write_config(self) -> Path:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        site = self.dir / "lms-site.conf"
+        site.write_text(nginx_site(self.template.read_text(encoding="utf-8"), listen=f"127.0.0.1:{self.port}",
+                                   servers=[f"127.0.0.1:{p}" for p in self.upstream_ports],
+                                   access_log=self.access_log), encoding="utf-8")
+        temp = "\n".join(f"    {kind}_temp_path {self.dir / kind};"
+                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        # Started by root, nginx would hand its workers to "nobody", who cannot enter a private
+        # temporary directory: they run as the user who runs the benchmark instead.
+        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+        main = self.dir / "nginx.conf"
+        main.write_text(f"""{user}worker_processes 1;
+pid {self.dir / "nginx.pid"};
+error_log {self.dir / "error.log"} warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+{temp}
+    include {site};
+}}
+""", encoding="utf-8")
+        return main
+
+    def __enter__(self) -> Nginx:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            raise RuntimeError("nginx is not installed (Debian: apt-get install nginx; `make test-postgres` does it)")
+        self.port = _free_port()
+        main = self._write_config()
+        cmd = [binary, "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c", str(main), "-g", "daemon off;"]
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(300):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"nginx exited with {self.proc.returncode}; see {self.dir / 'error.log'}")
+                if all(self._ready() for _ in range(2 * len(self.upstream_ports))):
+                    return self
+                time.sleep(0.1)
+            raise RuntimeError(f"nginx did not become ready; see {self.dir / 'error.log'}")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _ready(self) -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", self.ready_path)
+            return conn.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@dataclass
+class ServerKill:
+    server: int  # 1-based, in start order
+    port: int
+    pids: list[int]  # the master first
+    at: float  # time.monotonic() when SIGKILL went out
+    dead_at: float  # when the master and every worker were gone
+
+
+class Cluster:
+    """``count`` gunicorn masters on ports of their own behind one nginx; ``port`` is nginx's."""
+
+    def __init__(self, app: str, *, count: int, env: dict[str, str], workers: int, workdir: Path, name: str,
+                 ready_path: str) -> None:
+        self.servers = [Gunicorn(app, env=env, workers=workers, log=workdir / f"gunicorn-{name}-{i + 1}.log",
+                                 ready_path=ready_path, own_group=True) for i in range(count)]
+        self.logs = [server.log for server in self.servers]
+        self.nginx_dir, self.ready_path = workdir / f"nginx-{name}", ready_path
+        self.nginx: Nginx | None = None
+        self._stack = contextlib.ExitStack()
+
+    @property
+    def port(self) -> int:
+        assert self.nginx is not None
+        return self.nginx.port
+
+    def __enter__(self) -> Cluster:
+        with self._stack as stack:
+            for server in self.servers:
+                stack.enter_context(server)
+            self.nginx = stack.enter_context(Nginx([s.port for s in self.servers], directory=self.nginx_dir,
+                                                   ready_path=self.ready_path))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.__exit__(None, None, None)
+
+    def kill_one_worker(self, rng: random.Random) -> int | None:
+        alive = [s for s in self.servers if s.alive]
+        return rng.choice(alive).kill_one_worker(rng) if alive else None
+
+    def kill_one_server(self, rng: random.Random) -> ServerKill | None:
+        alive = [i for i, s in enumerate(self.servers) if s.alive]
+        if len(alive) < 2:
+            return None  # the last one stays: nobody would answer
+        i = rng.choice(alive)
+        at = time.monotonic()
+        pids = self.servers[i].kill_all()
+        return ServerKill(i + 1, self.servers[i].port, pids, at, time.monotonic())
+
+
+def nginx_summary(log: Path, servers: list[int], kills: list[ServerKill]) -> list[str]:
+    """Who answered what, from nginx's access log (format lms_upstream of deploy/nginx-lms.conf)."""
+    answered: Counter[str] = Counter()
+    failed_502: Counter[str] = Counter()  # nginx's 502s, by the server that failed last
+    passed_on = 0
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        found = re.search(r' (\d{3}) ".*" upstream=(\S.*?) upstream_status=', line)
+        if not found:
+            continue
+        status, upstream = found.groups()
+        tried = [u.strip() for u in upstream.split(",")]
+        if len(tried) > 1:
+            passed_on += 1
+        if status == "502":
+            failed_502[tried[-1]] += 1
+        answered[tried[-1]] += 1
+    killed = {k.port for k in kills}
+    parts = [f"server {i} (:{port}{', killed' if port in killed else ''}) {answered[f'127.0.0.1:{port}']}"
+             for i, port in enumerate(servers, start=1)]
+    made_502 = sum(failed_502.values())
+    errors = [f"server {i} {failed_502.pop(f'127.0.0.1:{port}', 0)}" for i, port in enumerate(servers, start=1)]
+    errors += [f"{where} {n}" for where, n in failed_502.items()]  # "lms_app": no server was live
+    return [f"nginx: requests by the server that answered or failed last: {'; '.join(parts)}; "
+            f"passed on to the next server {passed_on}; 502 {made_502} ({', '.join(errors)})"]
 
 
 # ------------------------------------------------------------------ the HTTP client pool
@@ -254,20 +503,33 @@ class Stats:
     conn_errors: int = 0
     locked: int = 0  # "database is locked" in a response body
     latencies: list[float] = field(default_factory=list)
+    # (sent, ended, what) per 5xx or connection error, in time.monotonic() seconds
+    troubles: list[tuple[float, float, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def response(self, status: int, body: bytes, seconds: float) -> None:
+    def response(self, status: int, body: bytes, seconds: float, sent: float = 0.0) -> None:
         with self.lock:
             self.responses += 1
             self.latencies.append(seconds)
             if status >= 500:
                 self.five_xx += 1
+                self.troubles.append((sent, time.monotonic(), str(status)))
             if b"database is locked" in body:
                 self.locked += 1
 
-    def conn_error(self) -> None:
+    def conn_error(self, sent: float = 0.0) -> None:
         with self.lock:
             self.conn_errors += 1
+            self.troubles.append((sent, time.monotonic(), "connection error"))
+
+    def in_flight(self, kills: list[ServerKill]) -> tuple[int, int]:
+        """5xx and connection errors of requests sent before a killed server was gone and ended
+        after it was killed: the requests that server took down with it."""
+        def hit(sent: float, ended: float) -> bool:
+            return any(sent <= k.dead_at and ended >= k.at for k in kills)
+        five = sum(1 for sent, ended, what in self.troubles if what != "connection error" and hit(sent, ended))
+        conn = sum(1 for sent, ended, what in self.troubles if what == "connection error" and hit(sent, ended))
+        return five, conn
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -295,18 +557,19 @@ class Client:
             if self.stop_at is not None and time.monotonic() > self.stop_at:
                 return None
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            sent = time.monotonic()
             started = time.perf_counter()
             try:
                 conn.request(method, path, body=payload, headers=headers)
                 resp = conn.getresponse()
                 raw = resp.read()
             except (OSError, http.client.HTTPException):
-                self.stats.conn_error()
+                self.stats.conn_error(sent)
                 _backoff(n)
                 continue
             finally:
                 conn.close()
-            self.stats.response(resp.status, raw, time.perf_counter() - started)
+            self.stats.response(resp.status, raw, time.perf_counter() - started, sent)
             if resp.status >= 500:
                 _backoff(n)
                 continue
@@ -461,9 +724,10 @@ class BurstRun:
     stats: Stats
     elapsed: float
     killed: list[int]
+    server_kills: list[ServerKill] = field(default_factory=list)
 
 
-def drive(server: Gunicorn, creds: list[tuple[int, str]], quiz_id: str, key: list[dict[str, Any]],
+def drive(server: Gunicorn | Cluster, creds: list[tuple[int, str]], quiz_id: str, key: list[dict[str, Any]],
           cfg: BurstConfig) -> BurstRun:
     stats = Stats()
     stop_at = time.monotonic() + cfg.duration if cfg.duration else None
@@ -473,6 +737,7 @@ def drive(server: Gunicorn, creds: list[tuple[int, str]], quiz_id: str, key: lis
     finished_lock = threading.Lock()
     stop = threading.Event()
     killed: list[int] = []
+    server_kills: list[ServerKill] = []
 
     def one(i: int) -> None:
         try:
@@ -486,17 +751,24 @@ def drive(server: Gunicorn, creds: list[tuple[int, str]], quiz_id: str, key: lis
 
     def killer() -> None:
         rng = random.Random(cfg.seed)
-        for k in range(cfg.kill_workers):
-            threshold = len(learners) * (k + 1) / (cfg.kill_workers + 2)
+        plan = ["worker"] * cfg.kill_workers + ["server"] * cfg.kill_servers
+        for k, what in enumerate(plan):
+            threshold = len(learners) * (k + 1) / (len(plan) + 2)
             while finished[0] < threshold:
                 if stop.wait(0.01):
                     return
-            pid = server.kill_one_worker(rng)
-            if pid is not None:
-                killed.append(pid)
-                cfg.log(f"SIGKILL sent to gunicorn worker {pid} after {finished[0]} learners")
+            if what == "worker":
+                pid = server.kill_one_worker(rng)
+                if pid is not None:
+                    killed.append(pid)
+                    cfg.log(f"SIGKILL sent to gunicorn worker {pid} after {finished[0]} learners")
+            elif isinstance(server, Cluster) and (gone := server.kill_one_server(rng)) is not None:
+                server_kills.append(gone)
+                cfg.log(f"SIGKILL sent to app server {gone.server} (port {gone.port}: master {gone.pids[0]}, "
+                        f"workers {gone.pids[1:]}) after {finished[0]} learners; gone "
+                        f"{(gone.dead_at - gone.at) * 1000:.0f} ms later")
 
-    kill_thread = threading.Thread(target=killer, daemon=True) if cfg.kill_workers else None
+    kill_thread = threading.Thread(target=killer, daemon=True) if cfg.kill_workers or cfg.kill_servers else None
     started = time.perf_counter()
     if kill_thread:
         kill_thread.start()
@@ -508,7 +780,7 @@ def drive(server: Gunicorn, creds: list[tuple[int, str]], quiz_id: str, key: lis
         stop.set()
         if kill_thread:
             kill_thread.join()
-    return BurstRun(learners, stats, time.perf_counter() - started, killed)
+    return BurstRun(learners, stats, time.perf_counter() - started, killed, server_kills)
 
 
 def hammer_hello(port: int, requests: int, cfg: BurstConfig) -> tuple[Stats, float]:
@@ -570,6 +842,12 @@ class BurstReport:
     p50: float = 0.0
     p95: float = 0.0
     killed: list[int] = field(default_factory=list)
+    servers: int = 1  # gunicorn masters (behind nginx when more than one)
+    server_kills: list[ServerKill] = field(default_factory=list)
+    five_xx_at_kill: int = 0  # 5xx of requests in flight on a server when it was killed
+    conn_errors_at_kill: int = 0
+    troubles_after_kill: str = ""  # when the 5xx and connection errors ended, relative to the kill
+    proxy: list[str] = field(default_factory=list)  # nginx's view, from its access log
     baselines: list[tuple[str, int, float]] = field(default_factory=list)  # (when, requests, seconds)
     load: list[tuple[str, float]] = field(default_factory=list)  # 1-minute load average, before and after
     samples: list[str] = field(default_factory=list)
@@ -585,7 +863,8 @@ class BurstReport:
     @property
     def problems(self) -> list[str]:
         checks = [("lost acknowledged answers", self.missing), ("duplicates", self.duplicates),
-                  ("5xx answers", self.five_xx), ("'database is locked' reaching clients", self.locked_client),
+                  ("5xx answers" + (" besides those in flight on the killed server" if self.server_kills else ""),
+                   self.five_xx - self.five_xx_at_kill), ("'database is locked' reaching clients", self.locked_client),
                   ("'database is locked' in the server log", self.locked_log),
                   ("attempts graded twice", self.double_graded), ("submitted attempts not graded", self.ungraded),
                   ("stored score differs from the one told", self.told_mismatch),
@@ -599,8 +878,11 @@ class BurstReport:
         row = [self.learners, self.answers_acked, self.answers_found, self.missing, self.duplicates, self.five_xx,
                self.conn_errors, self.graded_once, f"{self.cycles_per_s:.1f}"]
         widths = [max(len(h), len(str(v))) for h, v in zip(head, row, strict=True)]
-        lines = [f"deadline burst: {self.kind}, {self.workers} gunicorn workers, {self.learners} learners, "
-                 f"{self.concurrency} client threads, workers killed: {len(self.killed)}",
+        where = (f"{self.servers} app servers x {self.workers} gunicorn workers behind nginx" if self.servers > 1
+                 else f"{self.workers} gunicorn workers")
+        servers_killed = f", app servers killed: {len(self.server_kills)}" if self.servers > 1 else ""
+        lines = [f"deadline burst: {self.kind}, {where}, {self.learners} learners, "
+                 f"{self.concurrency} client threads, workers killed: {len(self.killed)}{servers_killed}",
                  "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
                  "|" + "|".join("-" * (w + 2) for w in widths) + "|",
                  "| " + " | ".join(str(v).rjust(w) for v, w in zip(row, widths, strict=True)) + " |"]
@@ -609,6 +891,13 @@ class BurstReport:
                      f"(overwrites included); submissions told {self.submitted}, graded twice {self.double_graded}, "
                      f"score told != stored {self.told_mismatch}, != key {self.key_mismatch}; "
                      f"'database is locked': {self.locked_client} to clients, {self.locked_log} in the log")
+        if self.server_kills:
+            lines.append(f"in flight on the killed server when it died: {self.five_xx_at_kill} 5xx, "
+                         f"{self.conn_errors_at_kill} connection errors; any other time: "
+                         f"{self.five_xx - self.five_xx_at_kill} 5xx, "
+                         f"{self.conn_errors - self.conn_errors_at_kill} connection errors"
+                         + (f" ({self.troubles_after_kill})" if self.troubles_after_kill else ""))
+        lines += self.proxy
         lines.append(f"burst: {self.requests} responses in {self.elapsed:.1f} s = {rps:.0f} req/s "
                      f"(latency p50 {self.p50 * 1000:.0f} ms, p95 {self.p95 * 1000:.0f} ms)")
         if self.baselines:
@@ -700,33 +989,53 @@ def run_burst(cfg: BurstConfig) -> BurstReport:
     workdir.mkdir(parents=True, exist_ok=True)
     key = json.loads(cfg.key_file.read_text(encoding="utf-8"))["questions"]
     report = BurstReport(kind=cfg.kind, workers=cfg.worker_count, learners=cfg.learners,
-                         concurrency=cfg.concurrency)
+                         concurrency=cfg.concurrency, servers=cfg.servers)
+
+    def serve(app: str, name: str, ready_path: str) -> Gunicorn | Cluster:
+        """One gunicorn as before, or several behind nginx."""
+        if cfg.servers > 1:
+            return Cluster(app, count=cfg.servers, env=env, workers=cfg.worker_count, workdir=workdir, name=name,
+                           ready_path=ready_path)
+        return Gunicorn(app, env=env, workers=cfg.worker_count, log=workdir / f"gunicorn-{name}.log",
+                        ready_path=ready_path)
 
     def baseline(when: str, requests: int) -> None:
         # Before and after the burst: other work on the machine moves both figures.
         cfg.log(f"baseline {when}: {requests} GET /hello")
-        with Gunicorn("bench.hello_app:app", env=env, workers=cfg.worker_count, log=workdir / "gunicorn-hello.log",
-                      ready_path="/hello") as server:
+        with serve("bench.hello_app:app", f"hello-{when}", "/hello") as server:
             stats, seconds = hammer_hello(server.port, requests, cfg)
         report.baselines.append((when, stats.responses, seconds))
 
     try:
         with fresh_database(cfg.kind, workdir) as url:
-            env = lms_environment(url, workdir)
+            env = lms_environment(url, workdir, cfg.redis_url)
             quiz_id, creds = prepare(url, env, cfg)
             if cfg.baseline:
                 baseline("before", cfg.learners * 11)
-            log = workdir / "gunicorn-lms.log"
             report.load.append(("burst start", os.getloadavg()[0]))
-            with Gunicorn("lms.wsgi:app", env=env, workers=cfg.worker_count, log=log, ready_path="/healthz") as server:
-                cfg.log(f"burst: {cfg.learners} learners on port {server.port}")
+            with serve("lms.wsgi:app", "lms", "/healthz") as server:
+                behind = (f" behind nginx to ports {[s.port for s in server.servers]}"
+                          if isinstance(server, Cluster) else "")
+                cfg.log(f"burst: {cfg.learners} learners on port {server.port}{behind}")
                 run = drive(server, creds, quiz_id, key, cfg)
             report.load.append(("burst end", os.getloadavg()[0]))
             verify(url, quiz_id, run, report)
-            report.locked_log = log.read_text(encoding="utf-8", errors="replace").count("database is locked")
+            logs = server.logs if isinstance(server, Cluster) else [server.log]
+            report.locked_log = sum(log.read_text(encoding="utf-8", errors="replace").count("database is locked")
+                                    for log in logs)
+            if isinstance(server, Cluster) and server.nginx is not None:
+                report.proxy = nginx_summary(server.nginx.access_log, [s.port for s in server.servers],
+                                             run.server_kills)
         stats = run.stats
         report.five_xx, report.conn_errors, report.locked_client = stats.five_xx, stats.conn_errors, stats.locked
         report.requests, report.elapsed, report.killed = stats.responses, run.elapsed, run.killed
+        report.server_kills = run.server_kills
+        report.five_xx_at_kill, report.conn_errors_at_kill = stats.in_flight(run.server_kills)
+        if run.server_kills and stats.troubles:
+            kill_at = run.server_kills[0].at
+            offsets = [ended - kill_at for _, ended, _ in stats.troubles]
+            report.troubles_after_kill = (f"the first ended {min(offsets):+.2f} s, the last {max(offsets):+.2f} s "
+                                          f"from the kill")
         report.p50, report.p95 = stats.percentile(0.50), stats.percentile(0.95)
         if cfg.baseline:
             baseline("after", max(report.requests, 1))
@@ -740,10 +1049,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--learners", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=None, help="default: 4 on PostgreSQL, 2 on SQLite")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="per app server; default: 4 on PostgreSQL, 2 on SQLite, 2 each with --servers")
     parser.add_argument("--concurrency", type=int, default=64, help="client threads")
     parser.add_argument("--kill-worker", type=int, nargs="?", const=1, default=0, metavar="N",
                         help="SIGKILL N gunicorn workers (default 1) during the burst")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="gunicorn masters; 2 or more: behind nginx (deploy/nginx-lms.conf), sharing Redis")
+    parser.add_argument("--kill-server", type=int, nargs="?", const=1, default=0, metavar="N",
+                        help="SIGKILL N whole app servers (default 1; master and workers) during the burst")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="LMS_REDIS_URL of the app servers; default with --servers: the tests' Redis "
+                             "(LMS_TEST_REDIS_URL, tests/databases.py)")
     parser.add_argument("--duration", type=float, default=900.0, help="cap on the burst, seconds")
     parser.add_argument("--quiz", type=Path, default=SHARED_ACCEPT / "sample_quiz.gift")
     parser.add_argument("--key", type=Path, default=SHARED_ACCEPT / "sample_quiz.key.json")
@@ -753,9 +1070,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="work in DIR and keep it (gunicorn logs, the SQLite file)")
     args = parser.parse_args(argv)
+    if args.kill_server and args.kill_server >= args.servers:
+        parser.error("--kill-server needs more --servers than it kills (one must stay to answer)")
+    redis_url = args.redis
+    if redis_url is None and args.servers > 1:
+        from tests.databases import REDIS_URL as redis_url
     started = time.monotonic()
     cfg = BurstConfig(kind=args.db, learners=args.learners, workers=args.workers, concurrency=args.concurrency,
-                      kill_workers=args.kill_worker, duration=args.duration, quiz_file=args.quiz, key_file=args.key,
+                      kill_workers=args.kill_worker, servers=args.servers, kill_servers=args.kill_server,
+                      redis_url=redis_url, duration=args.duration, quiz_file=args.quiz, key_file=args.key,
                       course_id=args.course, seed=args.seed, baseline=not args.no_baseline, workdir=args.keep,
                       log=lambda msg: print(f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True))
     report = run_burst(cfg)
