@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import Settings
 from lms.web.extension import LMS
@@ -15,4 +16,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.load()
     app = Flask("lms", instance_path=str(settings.instance_path), static_folder=None)
     LMS(settings).init_app(app, url_prefix="")
+    if settings.trusted_proxies:
+        # Behind nginx every request comes from nginx's address: take the visitor's from the
+        # headers the trusted proxies set (audit sources, per-address rate limits, https links).
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

@@ -75,6 +75,9 @@ class Settings:
     xapi_actor_key: str = field(default="", repr=False)
     # How stale a kept page may be after content changed in another process (issue 14)
     content_recheck_seconds: float = 1.0
+    # Reverse proxies in front of the app server (nginx: 1) whose X-Forwarded-For and -Proto are
+    # believed; 0 (the default) believes none, since anyone can send those headers.
+    trusted_proxies: int = 0
 
     @property
     def production(self) -> bool:
@@ -155,6 +158,7 @@ class Settings:
             xapi_actor_key=get("LMS_XAPI_ACTOR_KEY") or _derived(secret_key, "lms xapi actor"),
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
             content_recheck_seconds=_seconds(get("LMS_CONTENT_RECHECK_SECONDS"), 1.0, "LMS_CONTENT_RECHECK_SECONDS"),
+            trusted_proxies=_proxies(get("LMS_TRUSTED_PROXIES")),
         )
 
 
@@ -175,6 +179,14 @@ def _days(value: str | None, default: int, name: str) -> int:
         return default
     if not value.isdecimal() or not 1 <= int(value) <= 36500:
         raise ConfigurationError(f"{name} must be a number of days from 1 to 36500, not {value!r}.")
+    return int(value)
+
+
+def _proxies(value: str | None) -> int:
+    if not value:
+        return 0
+    if not value.isdecimal() or int(value) > 5:
+        raise ConfigurationError(f"LMS_TRUSTED_PROXIES must be a number of proxies from 0 to 5, not {value!r}.")
     return int(value)
 
 

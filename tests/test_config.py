@@ -58,3 +58,31 @@ def test_single_sign_on_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError, match="https"):
         Settings.load({**base, "LMS_ENV": "production", "LMS_OIDC_ISSUER": "http://sso.example.gov.vn",
                        "LMS_OIDC_CLIENT_ID": "lms"})
+
+
+def test_the_visitors_address_comes_from_the_proxy_only_when_it_is_trusted(tmp_path: Path) -> None:
+    """Behind nginx (docs/operations.md) every request comes from nginx: with LMS_TRUSTED_PROXIES=1
+    the app takes the visitor's address and scheme from the headers nginx sets, otherwise never
+    (anyone can send X-Forwarded-For)."""
+    from flask import request
+
+    from lms import create_app
+
+    with pytest.raises(ConfigurationError, match="LMS_TRUSTED_PROXIES"):
+        Settings.load({"LMS_INSTANCE_PATH": str(tmp_path), "LMS_TRUSTED_PROXIES": "many"})
+    seen = {}
+    for proxies in ("0", "1"):
+        settings = Settings.load({"LMS_INSTANCE_PATH": str(tmp_path), "LMS_TRUSTED_PROXIES": proxies,
+                                  "LMS_DATABASE_URL": f"sqlite:///{tmp_path}/lms.db"})
+        app = create_app(settings)
+        app.config["TESTING"] = True  # no background senders: this database has no tables
+
+        @app.get("/_who")
+        def who() -> str:
+            return f"{request.remote_addr} {request.scheme}"
+
+        seen[proxies] = app.test_client().get(
+            "/_who", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+        app.extensions["lms"].engine.dispose()
+    assert seen == {"0": "127.0.0.1 http", "1": "203.0.113.7 https"}
