@@ -124,3 +124,46 @@ def test_two_threads_render_and_sign_at_once(signer: tuple[Path, Path]) -> None:
         assert not problems, problems
         assert _squeezed(holder) in _squeezed(text) and _squeezed(course) in _squeezed(text)
         assert _verifies(signed)
+
+
+def _unfiltered(data: bytes, width: int, bpp: int) -> list[bytes]:
+    """Rows of an image stored with PNG predictors (PDF /Predictor 15)."""
+    stride, rows, prior = width * bpp, [], bytes(width * bpp)
+    for at in range(0, len(data), stride + 1):
+        kind, row = data[at], bytearray(data[at + 1:at + 1 + stride])
+        for i in range(stride):
+            left, up = row[i - bpp] if i >= bpp else 0, prior[i]
+            corner = prior[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                row[i] = (row[i] + left) & 0xFF
+            elif kind == 2:
+                row[i] = (row[i] + up) & 0xFF
+            elif kind == 3:
+                row[i] = (row[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                row[i] = (row[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append(bytes(row))
+        prior = row
+    return rows
+
+
+def test_the_qr_code_is_the_verify_address_drawn_without_smoothing() -> None:
+    import zlib
+
+    import segno
+
+    view = _view(*PEOPLE[0])
+    page = PdfFileReader(io.BytesIO(render_pdf(view))).root["/Pages"]["/Kids"][0].get_object()
+    images = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
+    assert len(images) == 1
+    image = images[0]
+    assert bool(image["/Interpolate"]) is False  # sharp module edges however far a viewer zooms
+    qr = segno.make(view.verify_url, error="m")
+    side = (qr.symbol_size(scale=1, border=1)[0]) * 4
+    assert (image["/Width"], image["/Height"]) == (side, side) and image["/ColorSpace"] == "/DeviceRGB"
+    rows = _unfiltered(zlib.decompress(image.encoded_data), side, 3)
+    drawn = [[rows[y * 4][x * 12] < 128 for x in range(side // 4)] for y in range(side // 4)]
+    expected = [[False] * (side // 4)] + [[False, *map(bool, r), False] for r in qr.matrix] + [[False] * (side // 4)]
+    assert drawn == expected
