@@ -164,7 +164,10 @@ def render_pdf(view: CertificateView, *, template: str = "default") -> bytes:
     html = env.get_template("certificate.html").render(
         title=f"Giấy chứng nhận {view.code}", description=f"{view.holder} — {view.course}",
         keywords="Bình dân học vụ số, chứng nhận, " + ", ".join(c["code"] for c in view.competences),
-        qr=qr, **view.__dict__)
+        # extra_css: a unit's own certificate.html written when templates linked their stylesheets
+        # may still link style.css and {{ extra_css }}; linked, they are author rules, which outrank
+        # the renderer's (user) ones, so the unit's extra.css must be linked after style.css there too
+        extra_css=(folder / "extra.css").as_uri() if len(sheets) > 1 else None, qr=qr, **view.__dict__)
     fetcher = safe_fetcher(folder, default)
     document = HTML(string=html, base_url=default.as_uri() + "/", url_fetcher=fetcher)
     with _borrow_kit() as kit:
