@@ -386,6 +386,8 @@ def worker(burst: bool) -> None:
     if settings.xapi_endpoint:  # statements left pending by a stopped worker or the CLI
 
         enqueue(settings.redis_url, "lms.services.statements.flush_job")
+    # before RQ forks its first work horse, so every job inherits what a certificate PDF needs
+    certificate_service.warm_up(settings)
     run_worker(settings.redis_url, burst=burst)
 
 

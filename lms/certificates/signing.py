@@ -3,10 +3,12 @@ default creates a self-signed development certificate under instance/ on first r
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,26 +63,74 @@ def _mtime(path: Path) -> int:
         return 0
 
 
+class _SigningCertificateAttribute:
+    """The PAdES signing-certificate-v2 attribute (the signer's certificate hash and issuer
+    serial), built once per signer and handed out as a fresh parse of its DER each time, so no
+    asn1crypto object is shared between threads. pyHanko rebuilds it for every signature, and
+    serialising the rebuilt attribute was the largest single part of a signature."""
+
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    async def get_attribute(self, dry_run: bool = False) -> Any:
+        from asn1crypto import cms
+
+        return cms.CMSAttribute.load(self.der)
+
+
+class _PadesAttributes:
+    """The signed attributes of a PAdES baseline signature as pyHanko's CAdES spec makes them for
+    a PDF with no timestamp and no extra CAdES attributes: content type and message digest (added
+    by pyHanko itself) and signing-certificate-v2; no signing time (PAdES keeps it in /M)."""
+
+    def __init__(self, signing_cert: Any) -> None:
+        from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+
+        value = as_signing_certificate_v2(signing_cert)
+        attribute = simple_cms_attribute("signing_certificate_v2", value)  # type: ignore[no-untyped-call]
+        self.attribute = _SigningCertificateAttribute(attribute.dump())
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str) -> Any:
+        yield self.attribute
+
+
+@dataclass(frozen=True)
+class _LoadedSigner:
+    signer: Any
+    bytes_reserved: int
+
+
 @functools.lru_cache(maxsize=8)
-def _signer(key_path: str, cert_path: str, _key_mtime: int, _cert_mtime: int) -> Any:
-    """The signer, loaded (key parsed, certificate read) once per process and key file version:
-    loading it was a good part of every signature."""
+def _signer(key_path: str, cert_path: str, _key_mtime: int, _cert_mtime: int) -> _LoadedSigner:
+    """The signer, loaded (key parsed, certificate read) once per process and key file version,
+    with its constant signed attribute built and the room its signature needs in the PDF measured
+    once: pyHanko otherwise measures that room with a whole dry-run signature per document."""
     from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
     signer = signers.SimpleSigner.load(key_path, cert_path)  # type: ignore[no-untyped-call]
     if signer is None:
         raise RuntimeError("cannot load the signing key and certificate")
-    return signer
+    # pyHanko's SignedAttributeProviderSpec interface, duck-typed so pyHanko stays a lazy import
+    signer.signed_attr_prov_spec = _PadesAttributes(signer.signing_cert)
+    # pyHanko's own estimate, made once: a dry-run container (SHA-512, the longest digest any
+    # key could choose) in hexadecimal, plus the same 50% margin pyHanko adds
+    dry = asyncio.run(signer.async_sign(bytes(64), "sha512", use_pades=True, dry_run=True,
+                                        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC))))
+    size = len(dry.dump()) * 2
+    return _LoadedSigner(signer, size + 2 * (size // 4))
 
 
 def sign_pdf(pdf: bytes, *, key_path: Path, cert_path: Path, reason: str, location: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    signer = _signer(str(key_path), str(cert_path), _mtime(key_path), _mtime(cert_path))
+    loaded = _signer(str(key_path), str(cert_path), _mtime(key_path), _mtime(cert_path))
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name="ChuKySo", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = signers.sign_pdf(writer, meta, signer=loaded.signer, bytes_reserved=loaded.bytes_reserved)
     signed: bytes = out.getvalue()
     return signed

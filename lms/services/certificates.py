@@ -341,6 +341,23 @@ def render_in_background(sessions: Callable[[], Session], certificate_id: int, *
     return status
 
 
+def warm_up(settings: Settings) -> None:
+    """Load what a certificate PDF needs into this process (WeasyPrint and its libraries, the font
+    configuration and parsed stylesheets the renderer keeps, the signer) by making one throwaway
+    PDF. ``lms worker`` calls it before RQ forks a work horse per job: each job then starts from
+    these instead of loading them again (measured: about 2 s per job cold, 0.1 s warm)."""
+    try:
+        signing = Signing.from_settings(settings)
+        view = CertificateView(holder="Nguyễn Văn A", course="Khởi động", version="0",
+                               competences=[{"code": "1.1", "label": "Khởi động"}], issuer=ISSUER,
+                               place="Việt Nam", signatory=signing.organisation, date="", expires=None,
+                               code="KHOIDONG", verify_url=f"{settings.public_url.rstrip('/')}/verify/KHOIDONG")
+        sign_pdf(render_pdf(view), key_path=signing.key_path, cert_path=signing.cert_path,
+                 reason="warm-up", location="Việt Nam")
+    except Exception:  # each job still reports its own failure; the worker starts regardless
+        logging.getLogger("lms.certificates").exception("certificate PDF warm-up failed")
+
+
 def render_pending(sessions: Callable[[], Session], *, settings: Settings, limit: int = 1000) -> int:
     """Make the PDFs a stopped server left pending (the embedded default's queue)."""
     with write_intent(False), sessions() as session:

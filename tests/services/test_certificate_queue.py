@@ -61,3 +61,34 @@ def test_the_organisations_own_key_signs_when_configured(tmp_path: Path) -> None
     with pytest.raises(Exception, match="go together"):
         Settings.load({"LMS_ENV": "production", "LMS_DATABASE_URL": "sqlite://", "LMS_SECRET_KEY": "k" * 40,
                        "LMS_SIGNING_KEY": str(key)})
+
+
+def test_warm_up_leaves_a_forked_job_the_renderer_and_signer(tmp_path: Path) -> None:
+    """`lms worker` warms up before RQ forks a work horse per job: the fork must find the font
+    configuration, the stylesheets and the signer already loaded, and still make a good PDF."""
+    import os
+
+    from lms.certificates import render, signing
+
+    settings = Settings.load({"LMS_DATABASE_URL": "sqlite://", "LMS_SECRET_KEY": "k" * 40,
+                              "LMS_INSTANCE_PATH": str(tmp_path / "i")})
+    certificates.warm_up(settings)
+    assert render._IDLE_KITS and signing._signer.cache_info().currsize >= 1
+    kit = render._IDLE_KITS[-1]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the work horse: report whether it used the inherited kit and signer
+        try:
+            loads = signing._signer.cache_info().misses
+            key = certificates.Signing.from_settings(settings)
+            view = render.CertificateView(holder="Lê Văn Tám", course="An toàn", version="1", competences=[],
+                                          issuer="Sở", place="Vĩnh Long", signatory="Sở", date="", expires=None,
+                                          code="X", verify_url="http://127.0.0.1/verify/X")
+            pdf = signing.sign_pdf(render.render_pdf(view), key_path=key.key_path, cert_path=key.cert_path,
+                                   reason="r", location="VN")
+            same = render._IDLE_KITS[-1] is kit and signing._signer.cache_info().misses == loads
+            os.write(write, b"ok" if same and pdf.startswith(b"%PDF") else b"reloaded")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"ok"
