@@ -1,16 +1,21 @@
 """gunicorn settings for `make run` and the benchmarks (bench/speed.py, bench/burst.py).
 
-Chosen by measurement (bench/README.md, "Workers and threads"): gthread workers keep HTTP
-connections alive, which sync workers cannot, so a browser or app reuses its connection instead
-of paying a TCP handshake and a fresh accept per request; two processes use both cores, and a
-few threads each overlap the waits on the database. More threads than that only add GIL
-contention. LMS_WORKERS and LMS_THREADS override the defaults on a bigger machine."""
+Chosen by measurement (bench/README.md, "Workers and threads"): two sync workers, one per core.
+gthread workers that kept connections alive were faster per request but a lottery under load: a
+client's kept-alive connections all stay with the worker that accepted them, and one worker
+often accepted nearly all of them while the other idled (seen with wrk: 5.2 s of CPU against
+0.3 s in one 5-second run, half the throughput; with 4 workers all 16 connections on one). A
+sync worker takes a new connection only when it is free, so the two share the load evenly, and
+the quiz's writes measured faster too. Sync workers should sit behind a proxy that buffers slow
+clients, as docs/operations.md sets up with nginx; a server that faces slow phones directly can
+switch with LMS_WORKER_CLASS=gthread and LMS_THREADS=4. LMS_WORKERS sets the number of processes
+(about one per core)."""
 
 import os
 
 workers = int(os.environ.get("LMS_WORKERS") or 2)
-worker_class = "gthread"
-threads = int(os.environ.get("LMS_THREADS") or 4)
-keepalive = 5
+worker_class = os.environ.get("LMS_WORKER_CLASS") or "sync"
+threads = int(os.environ.get("LMS_THREADS") or 1)
+keepalive = 5  # used by gthread only: sync workers close each connection after its answer
 timeout = 60
 graceful_timeout = 10

@@ -107,7 +107,7 @@ def main() -> int:
 
 def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
     env = lms_environment(url, tmp)
-    for knob in ("LMS_WORKERS", "LMS_THREADS"):  # gunicorn.conf.py's, to compare settings
+    for knob in ("LMS_WORKERS", "LMS_THREADS", "LMS_WORKER_CLASS"):  # gunicorn.conf.py's, to compare settings
         if os.environ.get(knob):
             env[knob] = os.environ[knob]
     _lms(env, "db", "upgrade")
@@ -158,8 +158,9 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         m = re.search(r"CYCLES (\d+) ERRORS (\d+) SECONDS ([\d.]+)", cyc_out)
         cycles, errors, secs = (int(m[1]), int(m[2]), float(m[3])) if m else (0, -1, 1.0)
         save_errors = re.search(r"ERRORS (\d+)", save_out)
-        print(f"speed: {args.db}, LMS under gunicorn.conf.py (workers {env.get('LMS_WORKERS', 2)}, threads "
-              f"{env.get('LMS_THREADS', 4)}), baseline hello under 2 sync workers, "
+        print(f"speed: {args.db}, LMS under gunicorn.conf.py ({env.get('LMS_WORKER_CLASS', 'sync')}, "
+              f"workers {env.get('LMS_WORKERS', 2)}, threads {env.get('LMS_THREADS', 1)}), "
+              "baseline hello under 2 sync workers, "
               f"wrk {s} s per figure, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"bare Flask hello: {h1:.0f} and {h2:.0f} req/s (before, after); mean {hello_rate:.0f}")
         print("| figure | req/s | ratio to hello | goal | met |")

@@ -123,7 +123,7 @@ class _Kit:
 
 _IDLE_KITS: list[_Kit] = []
 _IDLE_LOCK = threading.Lock()
-_MAX_IDLE_KITS = 4  # as many as renders usually run at once in one process (gthread threads)
+_MAX_IDLE_KITS = 4  # as many as renders usually run at once in one process (threads of a gthread worker)
 
 
 @contextmanager

@@ -45,7 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             _ensure_parent(url)
             # Connections are kept: opening one and setting its pragmas cost more than the
             # whole of a cached page (profiled: ~1 ms of a 2 ms /healthz). One per thread of a
-            # gthread worker is enough; overflow covers job threads.
+            # worker is enough (gthread workers may have several); overflow covers job threads.
             kwargs.setdefault("poolclass", QueuePool)
             kwargs.setdefault("pool_size", 8)
             kwargs.setdefault("max_overflow", 16)
