@@ -63,6 +63,7 @@ __all__ = [
     "AttemptOutcome",
     "AttemptPolicy",
     "AttemptsUsed",
+    "Draw",
     "QuizSyncReport",
     "StartOutcome",
     "answer_key",
@@ -83,6 +84,7 @@ __all__ = [
     "next_attempt_at",
     "open_attempt",
     "preview_questions",
+    "read_for_start",
     "replace_bank_from_text",
     "save_answer",
     "save_answers",
@@ -276,10 +278,28 @@ class StartOutcome:
     new: bool = False  # drawn by this call: no answer is saved yet
 
 
+@dataclass(frozen=True)
+class Draw:
+    """What starting an attempt reads of the quiz: the quiz and its active questions."""
+
+    quiz: Quiz
+    bank: list[Question]
+
+
+def read_for_start(session: Session, quiz_id: str) -> Draw:
+    """The quiz and its bank, for :func:`start`. A caller may read them in a transaction of their
+    own before the one that starts the attempt: on SQLite the write lock is then held only for
+    what must be written (the quiz and its bank are published content, not the learner's state).
+    Raises NotFound for a quiz that is not published."""
+    return Draw(get_quiz(session, quiz_id), active_questions(session, quiz_id))
+
+
 def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
-          rng: random.Random | None = None) -> StartOutcome:
-    """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write."""
-    quiz = get_quiz(session, quiz_id)
+          rng: random.Random | None = None, draw: Draw | None = None) -> StartOutcome:
+    """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write.
+    ``draw``: the quiz and bank read beforehand (:func:`read_for_start`), or read here."""
+    draw = draw or read_for_start(session, quiz_id)
+    quiz = draw.quiz
     rng = rng or random.SystemRandom()
     current = _open_attempt(session, user, quiz_id)
     if current is not None:
@@ -296,7 +316,7 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
         return StartOutcome(None, refusal)
     if opens_at is not None:
         return StartOutcome(None, AttemptsUsed(quiz, opens_at))
-    bank = active_questions(session, quiz_id)
+    bank = draw.bank
     if not bank:
         return StartOutcome(None, Conflict("quiz.empty"))
     layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
