@@ -19,9 +19,9 @@ from lms.services.records import User
 from lms.services.throttle import Throttle
 from lms.web.db import db, now, state, transaction, write_intent
 
-__all__ = ["Principal", "admins_only", "api_user", "authors_only", "bearer_token", "committing", "current_account",
-           "current_session_id", "init_login", "managers_only", "permissions", "require_api_user", "sign_in_browser",
-           "sign_out_browser", "throttle"]
+__all__ = ["Principal", "admins_only", "api_holder", "api_user", "authors_only", "bearer_token", "committing",
+           "current_account", "current_session_id", "init_login", "managers_only", "permissions", "require_api_user",
+           "require_token_holder", "sign_in_browser", "sign_out_browser", "throttle"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Rule = Callable[[User | None], bool]
