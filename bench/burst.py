@@ -184,6 +184,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def answers_ok(port: int, path: str) -> bool:
+    """Whether GET ``path`` on the loopback ``port`` answers 200 (a server or proxy is ready)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
 def child_pids(parent: int) -> list[int]:
     """Processes whose parent is ``parent``, from /proc (the fields after the command name)."""
     found = []
@@ -264,14 +276,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not become ready; see {self.log}")
 
     def _ready(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", self.ready_path)
-            return conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            conn.close()
+        return answers_ok(self.port, self.ready_path)
 
     def worker_pids(self) -> list[int]:
         assert self.proc is not None
@@ -391,14 +396,7 @@ http {{
             raise
 
     def _ready(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", self.ready_path)
-            return conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            conn.close()
+        return answers_ok(self.port, self.ready_path)
 
     def __exit__(self, *_exc: object) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -586,22 +586,17 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     moved = session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(**values).execution_options(synchronize_session=False))
-    graded = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
-    if graded:  # the row now holds exactly these: no need to read it back
-        for name, value in values.items():
-            set_committed_value(attempt, name, value)
-    else:  # another transaction graded it first: take what it stored
-        session.refresh(attempt)
-    if graded:
-        figures.touch_activity(session, attempt.user_id, attempt.id, now)
-
-        audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
-                     user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
-
-        lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
-
-        statements.attempt_graded(session, attempt, quiz, now=now)
-    return graded
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(attempt)  # another transaction graded it first: take what it stored
+        return False
+    for name, value in values.items():  # the row now holds exactly these: no need to read it back
+        set_committed_value(attempt, name, value)
+    figures.touch_activity(session, attempt.user_id, attempt.id, now)
+    audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
+                 user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
+    lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
+    statements.attempt_graded(session, attempt, quiz, now=now)
+    return True
 
 
 def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:

@@ -37,7 +37,7 @@ from lms.web.auth import (
     throttle,
 )
 from lms.web.certificate_pdfs import background, pdf_url
-from lms.web.db import db, now, state, transaction, write_intent
+from lms.web.db import db, now, read_first, state, transaction
 from lms.web.limits import limiter
 from lms.web.messages import message
 from lms.web.openapi import openapi_document
@@ -292,10 +292,8 @@ def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
     user = api_holder()
     assert user is not None
-    session = db()
-    with write_intent(False):  # read before the write lock: it is then held only for the insert
+    with read_first() as session:  # the write lock is then held only for the learner's state
         draw = quizzes.read_for_start(session, quiz_id)
-    session.commit()
     with transaction() as session:
         started = quizzes.start(session, user, quiz_id, now=now(), draw=draw)
     if isinstance(started.refusal, quizzes.AttemptsUsed):

@@ -17,7 +17,7 @@ from lms.services import access, accounts, audit, sessions
 from lms.services.errors import ServiceError
 from lms.services.records import User
 from lms.services.throttle import Throttle
-from lms.web.db import db, now, state, transaction, write_intent
+from lms.web.db import db, now, read_first, state, transaction
 
 __all__ = ["Principal", "admins_only", "api_holder", "api_user", "authors_only", "bearer_token", "committing",
            "current_account", "current_session_id", "init_login", "managers_only", "permissions", "require_api_user",
@@ -129,16 +129,8 @@ def api_user() -> User | None:
     user = None
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer " and header[7:].strip():
-        session = db()
-        fresh = not session.in_transaction()
-        with write_intent(False):
+        with read_first() as session:
             user = accounts.resolve_token(session, header[7:].strip(), now=now())
-        if fresh:
-            # A read of its own, ended here: on SQLite a request that writes takes the database's
-            # one write lock when its write transaction begins, and the lookup need not hold it
-            # (issue 14: it was most of an autosave's time under the lock). Nothing was changed,
-            # so the commit writes nothing; the account stays loaded (expire_on_commit=False).
-            session.commit()
         if user is not None:
             audit.acting(user, request.remote_addr or "unknown")
     g.lms_api_user = user
@@ -156,12 +148,8 @@ def api_holder() -> accounts.AccountRef | None:
     holder = None
     raw = bearer_token()
     if raw is not None:
-        session = db()
-        fresh = not session.in_transaction()
-        with write_intent(False):
+        with read_first() as session:
             holder = accounts.token_holder(session, raw, now=now())
-        if fresh:
-            session.commit()  # a read of its own, ended before the write lock (see api_user)
         if holder is not None:
             audit.acting(holder, request.remote_addr or "unknown")
     g.lms_api_holder = holder

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from lms.store.engine import reset_write_intent, set_write_intent, write_intent
 from lms.web.state import LMSState
 
-__all__ = ["db", "now", "reset_write_intent", "set_write_intent", "state", "transaction", "write_intent"]
+__all__ = ["db", "now", "read_first", "reset_write_intent", "set_write_intent", "state", "transaction",
+           "write_intent"]
 
 
 def state() -> LMSState:
@@ -52,3 +53,18 @@ def transaction() -> Iterator[Session]:
     else:
         with session.begin():
             yield session
+
+
+@contextmanager
+def read_first() -> Iterator[Session]:
+    """A read in a transaction of its own, ended before the request's write transaction begins:
+    on SQLite a request that writes takes the database's one write lock when that begins, and
+    what it reads first (the bearer token, a quiz's questions) need not hold the lock (issue 14).
+    Nothing is changed, so ending it writes nothing, and what it loaded stays loaded
+    (expire_on_commit=False). Inside a transaction already begun, it simply joins it."""
+    session = db()
+    fresh = not session.in_transaction()
+    with write_intent(False):
+        yield session
+    if fresh:
+        session.commit()
