@@ -68,6 +68,8 @@ def test_an_answer_given_offline_is_sent_when_the_connection_returns(page: Page,
     assert quiz_id
     page.goto(f"/quizzes/{quiz_id}")
     page.get_by_role("button", name="Bắt đầu làm bài").click()
+    # attempt.js is deferred: an answer given before it runs is kept by the form, not autosaved
+    page.wait_for_load_state("load")
     attempt_id = attempt_id_of(page)
     with site.session() as s:
         attempt = s.get(Attempt, attempt_id)
