@@ -48,6 +48,7 @@ from lms.store import (
     TrainingClass,
     UnitOfWorkParticipant,
     User,
+    direct,
 )
 
 __all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "kept", "missing", "rebuild", "settle",
@@ -71,6 +72,12 @@ def touch_activity(session: Session, user_id: int, attempt_id: str, moment: date
     session.info.setdefault(_ACTIVITY, set()).add((user_id, attempt_id, _local(moment).year))
 
 
+# On the driver (lms.store.direct): every quiz submission asks it (issue 14).
+_EARLIER_GRADED = direct.Sql(
+    "SELECT id FROM attempts WHERE user_id = :user AND status = 'submitted' AND id != :attempt "
+    "AND submitted_at >= :start AND submitted_at < :end LIMIT 1")
+
+
 def _activity_changes(session: Session, pending: set[str]) -> set[str]:
     """The people whose graded attempt may add a year of activity their figures do not have yet."""
     marks: set[str] = set()
@@ -80,9 +87,10 @@ def _activity_changes(session: Session, pending: set[str]) -> set[str]:
             continue
         start = datetime(year, 1, 1, tzinfo=VN)
         end = datetime(year + 1, 1, 1, tzinfo=VN)
-        earlier = session.scalar(select(Attempt.id).where(
-            Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED, Attempt.id != attempt_id,
-            Attempt.submitted_at >= start, Attempt.submitted_at < end).limit(1))
+        dialect = direct.dialect_of(session)
+        earlier = direct.execute(session, _EARLIER_GRADED, {
+            "user": user_id, "attempt": attempt_id, "start": direct.stamp(start, dialect),
+            "end": direct.stamp(end, dialect)}).fetchone()
         if earlier is None:
             marks.add(mark)
     return marks

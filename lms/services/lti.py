@@ -36,7 +36,7 @@ from lms.domain.text import nfc
 from lms.jobs import enqueue
 from lms.services.errors import Invalid, NotFound
 from lms.services.unit_of_work import make_sessionmaker
-from lms.store import Attempt, Course, Lesson, Quiz, Role, User, make_engine, write_intent
+from lms.store import Attempt, Course, Lesson, Quiz, Role, User, direct, make_engine, write_intent
 from lms.store.models import (
     Identity,
     LtiContext,
@@ -528,9 +528,14 @@ def deep_link_item(*, kind: str, ident: str, title: str, launch_url: str, with_s
 
 # ---------------------------------------------------------------- assignment and grade services
 
+_ANY_GRADE_LINK = direct.Sql("SELECT 1 FROM lti_grade_links WHERE user_id = :user AND quiz_id = :quiz LIMIT 1")
+
+
 def record_grading(session: Session, attempt: Attempt, *, now: datetime) -> int:
     """In the grading's own transaction: one score to send per line item this quiz was launched
     with for this learner. Returns how many were queued."""
+    if direct.execute(session, _ANY_GRADE_LINK, {"user": attempt.user_id, "quiz": attempt.quiz_id}).fetchone() is None:
+        return 0  # most gradings: the quiz was not launched from a platform (one indexed read, no ORM)
     links = session.scalars(select(LtiGradeLink).where(LtiGradeLink.user_id == attempt.user_id,
                                                        LtiGradeLink.quiz_id == attempt.quiz_id)).all()
     maximum = float(attempt.max_score or 0)

@@ -3,7 +3,7 @@ exactly once, and item analysis for trainers."""
 
 from __future__ import annotations
 
-import functools
+import copy
 import hashlib
 import random
 import secrets
@@ -18,11 +18,11 @@ from html import escape
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.orm.util import identity_key
 
 from lms.config import Settings
 from lms.content.importers import read_questions
@@ -55,6 +55,7 @@ from lms.store import (
     Quiz,
     QuizKind,
     User,
+    direct,
 )
 
 __all__ = [
@@ -229,8 +230,11 @@ def _stored(q: Question) -> QuestionModel:
                            source=q.quiz_id, line=q.position)
 
 
-def _snapshot(q: Question, shuffle: bool, rng: random.Random) -> dict[str, Any]:
-    model = _stored(q)
+def _stored_model(q: Question) -> QuestionModel:
+    return codec.from_spec(q.type, q.spec, id=q.id, text_html=q.text_html, points=q.points)
+
+
+def _snapshot(q: Question, model: QuestionModel, shuffle: bool, rng: random.Random) -> dict[str, Any]:
     correct: list[str] = []
     order: list[str] = []
     targets: list[str] = []
@@ -280,36 +284,86 @@ class StartOutcome:
 
 @dataclass(frozen=True)
 class Draw:
-    """What starting an attempt reads of the quiz: the quiz and its active questions."""
+    """What starting an attempt reads of the quiz: the quiz and its active questions (copies,
+    attached to no session: a version is shared by every request of a worker), and each question
+    as grading reads it back from an attempt's layout, by id."""
 
     quiz: Quiz
     bank: list[Question]
+    models: dict[str, QuestionModel] = field(default_factory=dict)
+
+
+# Published quizzes as starting an attempt reads them, by database and quiz id, with the version
+# they were read at (updated_at, content_hash, published: every change to a quiz or its bank moves
+# updated_at). Checked against the row on every start, one indexed read of three columns.
+_DRAWS: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Draw]] = OrderedDict()
+_DRAWS_SIZE = 256
+_DRAWS_LOCK = threading.Lock()
+_QUIZ_VERSION = direct.Sql("SELECT updated_at, content_hash, published FROM quizzes WHERE id = :id")
+
+
+def _detached(entity: Any) -> Any:
+    """A copy of a loaded row that no session knows: a later change in the session that loaded
+    it cannot reach the copy kept for every request."""
+    kind = type(entity)
+    return kind(**{a.key: copy.deepcopy(getattr(entity, a.key)) for a in sa_inspect(kind).column_attrs})
 
 
 def read_for_start(session: Session, quiz_id: str) -> Draw:
-    """The quiz and its bank, for :func:`start`. A caller may read them in a transaction of their
-    own before the one that starts the attempt: on SQLite the write lock is then held only for
-    what must be written (the quiz and its bank are published content, not the learner's state).
-    Raises NotFound for a quiz that is not published."""
-    return Draw(get_quiz(session, quiz_id), active_questions(session, quiz_id))
+    """The quiz and its bank, for :func:`start`: read once per version of the quiz and kept (a
+    start then reads three columns of the quiz row to check the version). Raises NotFound for a
+    quiz that is not published."""
+    row = direct.execute(session, _QUIZ_VERSION, {"id": quiz_id}).fetchone()
+    if row is None or not row[2]:
+        raise NotFound("quiz.not_found")
+    key, version = (_layout_key(session, quiz_id), tuple(row))
+    with _DRAWS_LOCK:
+        kept = _DRAWS.get(key)
+        if kept is not None and kept[0] == version:
+            _DRAWS.move_to_end(key)
+            return kept[1]
+    quiz = _detached(get_quiz(session, quiz_id))
+    bank = [_detached(q) for q in active_questions(session, quiz_id)]
+    draw = Draw(quiz, bank, {q.id: _stored_model(q) for q in bank})
+    with _DRAWS_LOCK:
+        _DRAWS[key] = (version, draw)
+        while len(_DRAWS) > _DRAWS_SIZE:
+            _DRAWS.popitem(last=False)
+    return draw
+
+
+_OPEN_ATTEMPT = direct.Sql("SELECT id, deadline_at FROM attempts "
+                           "WHERE user_id = :user AND quiz_id = :quiz AND status = 'in_progress'")
+_DONE_COUNT = direct.Sql("SELECT count(*) FROM attempts "
+                         "WHERE user_id = :user AND quiz_id = :quiz AND status = 'submitted'")
+# ON CONFLICT DO NOTHING: a concurrent start of the same learner won the race (the database
+# allows one open attempt per learner and quiz); the row then counts nothing.
+_INSERT_ATTEMPT = direct.Sql(
+    "INSERT INTO attempts (id, quiz_id, user_id, number, status, started_at, deadline_at, layout) "
+    "VALUES (:id, :quiz, :user, :number, 'in_progress', :started, :deadline, :layout) ON CONFLICT DO NOTHING")
 
 
 def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
           rng: random.Random | None = None, draw: Draw | None = None) -> StartOutcome:
     """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write.
-    ``draw``: the quiz and bank read beforehand (:func:`read_for_start`), or read here."""
+    ``draw``: the quiz and bank read beforehand (:func:`read_for_start`), or read here.
+    The attempt is written with one statement on the driver (lms.store.direct), then attached to
+    the session as the row it wrote (no flush writes it again)."""
     draw = draw or read_for_start(session, quiz_id)
     quiz = draw.quiz
     rng = rng or random.SystemRandom()
-    current = _open_attempt(session, user, quiz_id)
+    dialect = direct.dialect_of(session)
+    ids = {"user": user.id, "quiz": quiz_id}
+    current = direct.execute(session, _OPEN_ATTEMPT, ids).fetchone()
     if current is not None:
-        if not _expired(current, now):
-            return StartOutcome(current)
-        _finish(session, current, now, by="deadline")
+        resumed = session.get(Attempt, current[0])
+        assert resumed is not None
+        if not _expired(resumed, now):
+            return StartOutcome(resumed)
+        _finish(session, resumed, now, by="deadline")
     # How many were submitted: one aggregate, not every earlier attempt with its layout and result
     # (a practice quiz may be taken hundreds of times).
-    done_count = session.scalar(select(func.count()).where(
-        Attempt.user_id == user.id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.SUBMITTED)) or 0
+    done_count = direct.execute(session, _DONE_COUNT, ids).fetchone()[0] or 0
     try:
         opens_at = next_attempt_at(session, user, quiz, now=now)
     except ServiceError as refusal:
@@ -319,20 +373,22 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
     bank = draw.bank
     if not bank:
         return StartOutcome(None, Conflict("quiz.empty"))
-    layout = [_snapshot(q, quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
+    layout = [_snapshot(q, draw.models[q.id], quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
     attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
                       status=AttemptStatus.IN_PROGRESS, started_at=now, layout=layout,
                       deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-    except IntegrityError:  # a concurrent start won the race: the database allows one open attempt
+    written = direct.execute(session, _INSERT_ATTEMPT, {
+        **ids, "id": attempt.id, "number": attempt.number, "started": direct.stamp(now, dialect),
+        "deadline": direct.stamp(attempt.deadline_at, dialect) if attempt.deadline_at else None,
+        "layout": direct.dump_json(layout)}).rowcount
+    if written != 1:
         raced = _open_attempt(session, user, quiz_id)
         if raced is None:
-            raise
+            raise Conflict("attempt.closed")
         return StartOutcome(raced)
-    _keep_layout(session, attempt.id, layout)  # the autosaves that follow need not parse it again
-    return StartOutcome(attempt, new=True)
+    # the autosaves that follow need not parse the layout again
+    _keep_layout(session, attempt.id, {snap["id"]: draw.models[snap["id"]] for snap in layout})
+    return StartOutcome(_attach(session, attempt), new=True)
 
 
 def start_attempt(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
@@ -420,15 +476,18 @@ def get_attempt(session: Session, user: AccountRef, attempt_id: str, *, lock: bo
 
 def saved_responses(session: Session, attempt: Attempt) -> dict[str, Any]:
     # Columns, not entities: autosaves are upserts, which an identity map would not see.
-    return {qid: response for qid, response in session.execute(
-        select(AttemptAnswer.question_id, AttemptAnswer.response).where(AttemptAnswer.attempt_id == attempt.id))}
+    dialect = direct.dialect_of(session)
+    return {qid: direct.read_json(response, dialect)
+            for qid, response in direct.execute(session, _SAVED, {"id": attempt.id}).fetchall()}
 
 
-def learner_questions(attempt: Attempt) -> list[dict[str, Any]]:
-    """Questions as the learner sees them: text and choices in the order shown, never answers."""
+def learner_questions(attempt: Attempt, session: Session | None = None) -> list[dict[str, Any]]:
+    """Questions as the learner sees them: text and choices in the order shown, never answers.
+    With ``session``, the layout's questions are read from the parsed layouts kept per worker."""
+    models = _models_of(session, attempt) if session is not None else None
     out = []
     for snap in attempt.layout:
-        items, rights = _item_html(gradable(snap))
+        items, rights = _item_html(models[snap["id"]] if models is not None else gradable(snap))
         q: dict[str, Any] = {"id": snap["id"], "type": snap["type"], "text_html": snap["text_html"],
                              "points": snap["points"],
                              "choices": [{"id": i, "text_html": items[i]} for i in snap["order"]]}
@@ -475,13 +534,14 @@ def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id
     The attempt's layout never changes once drawn, so it is parsed once and kept. Refusals
     (NotFound, ``attempt.closed``, Invalid) are raised before anything is written; an answer after
     the deadline closes the attempt and says so in the outcome."""
-    head = session.connection().execute(_ATTEMPT_HEAD, {"attempt_id": attempt_id}).one_or_none() \
-        if len(attempt_id) <= 32 else None
-    if head is None or head.user_id != user.id:
+    dialect = direct.dialect_of(session)
+    head = direct.execute(session, _ATTEMPT_HEAD, {"id": attempt_id}).fetchone() if len(attempt_id) <= 32 else None
+    if head is None or head[0] != user.id:
         raise NotFound("attempt.not_found")
-    if head.status != AttemptStatus.IN_PROGRESS:
+    if head[1] != AttemptStatus.IN_PROGRESS:
         raise Conflict("attempt.closed")
-    if head.deadline_at is not None and now > head.deadline_at + GRACE:
+    deadline_at = direct.read_stamp(head[2])
+    if deadline_at is not None and now > deadline_at + GRACE:
         attempt = get_attempt(session, user, attempt_id, lock=True)
         _finish(session, attempt, now, by="deadline")
         return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt)
@@ -491,10 +551,8 @@ def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id
     problem = grading.response_problem(question, response)
     if problem is not None:
         raise Invalid("response.invalid", {"response": problem})
-    # On the session's connection, not through the ORM: an ORM-enabled INSERT with parameters is a
-    # "bulk insert", compiled afresh every time (profiled: half of an autosave).
-    session.connection().execute(_upsert_answer(session.get_bind().dialect.name),
-                                 {"a": attempt_id, "q": question_id, "r": response, "t": now})
+    direct.execute(session, _UPSERT_ANSWER, {"a": attempt_id, "q": question_id, "r": direct.dump_json(response),
+                                             "t": direct.stamp(now, dialect)})
     return AttemptOutcome("saved", attempt_id, saved_at=now)
 
 
@@ -517,38 +575,29 @@ def save_answers(session: Session, user: AccountRef, attempt_id: str, responses:
     return outcome, refused
 
 
-# An autosave's locked read of the attempt's mutable columns, built once (a statement built per
-# call computes its cache key every time: more than the query costs on SQLite).
-_ATTEMPT_HEAD = (select(Attempt.user_id, Attempt.status, Attempt.deadline_at)
-                 .where(Attempt.id == bindparam("attempt_id")).with_for_update())
-
-
-@functools.cache
-def _upsert_answer(dialect: str) -> TextClause:
-    """INSERT ... ON CONFLICT DO UPDATE, the same SQL on SQLite and PostgreSQL. Written out once:
-    SQLAlchemy compiles an upsert construct afresh on every execution (it has no cache key), which
-    profiled at a third of an autosave."""
-    table = AttemptAnswer.__table__
-    return text(
-        "INSERT INTO attempt_answers (attempt_id, question_id, response, saved_at) VALUES (:a, :q, :r, :t) "
-        "ON CONFLICT (attempt_id, question_id) DO UPDATE SET response = excluded.response, "
-        "saved_at = excluded.saved_at"
-    ).bindparams(bindparam("r", type_=table.c.response.type), bindparam("t", type_=table.c.saved_at.type))
-
+# An autosave's locked read of the attempt's mutable columns (the row lock orders it with a
+# submission on PostgreSQL; SQLite's write lock, taken at BEGIN IMMEDIATE, does the same).
+_ATTEMPT_HEAD = direct.Sql("SELECT user_id, status, deadline_at FROM attempts WHERE id = :id",
+                           postgresql="SELECT user_id, status, deadline_at FROM attempts WHERE id = :id FOR UPDATE")
+_UPSERT_ANSWER = direct.Sql(
+    "INSERT INTO attempt_answers (attempt_id, question_id, response, saved_at) VALUES (:a, :q, :r, :t) "
+    "ON CONFLICT (attempt_id, question_id) DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at")
+_LAYOUT = direct.Sql("SELECT layout FROM attempts WHERE id = :id")
+_SAVED = direct.Sql("SELECT question_id, response FROM attempt_answers WHERE attempt_id = :id")
 
 # Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
 # Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
-_LAYOUTS: OrderedDict[tuple[str, str], dict[str, QuestionModel]] = OrderedDict()
+_LAYOUTS: OrderedDict[tuple[Any, str], dict[str, QuestionModel]] = OrderedDict()
 _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
 
 
-def _layout_key(session: Session, attempt_id: str) -> tuple[str, str]:
-    return (str(session.get_bind().engine.url), attempt_id)
+def _layout_key(session: Session, attempt_id: str) -> tuple[Any, str]:
+    bind = session.bind if session.bind is not None else session.get_bind()
+    return (bind.engine.url, attempt_id)
 
 
-def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]) -> dict[str, QuestionModel]:
-    parsed = {snap["id"]: gradable(snap) for snap in layout}
+def _keep_layout(session: Session, attempt_id: str, parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
     with _LAYOUTS_LOCK:
         _LAYOUTS[_layout_key(session, attempt_id)] = parsed
         while len(_LAYOUTS) > _LAYOUTS_SIZE:
@@ -556,23 +605,38 @@ def _keep_layout(session: Session, attempt_id: str, layout: list[dict[str, Any]]
     return parsed
 
 
-def _kept_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel]:
+def _cached_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel] | None:
     key = _layout_key(session, attempt_id)
     with _LAYOUTS_LOCK:
         parsed = _LAYOUTS.get(key)
         if parsed is not None:
             _LAYOUTS.move_to_end(key)
-            return parsed
-    layout = session.scalar(select(Attempt.layout).where(Attempt.id == attempt_id)) or []
-    return _keep_layout(session, attempt_id, layout)
+        return parsed
+
+
+def _kept_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel]:
+    """The attempt's questions as grading reads them, in the order drawn (its layout never
+    changes once drawn, so it is parsed once per worker and kept)."""
+    parsed = _cached_layout(session, attempt_id)
+    if parsed is not None:
+        return parsed
+    row = direct.execute(session, _LAYOUT, {"id": attempt_id}).fetchone()
+    layout = direct.read_json(row[0], direct.dialect_of(session)) if row is not None else None
+    return _keep_layout(session, attempt_id, {snap["id"]: gradable(snap) for snap in layout or []})
+
+
+def _models_of(session: Session, attempt: Attempt) -> dict[str, QuestionModel]:
+    parsed = _cached_layout(session, attempt.id)
+    if parsed is not None:
+        return parsed
+    return _keep_layout(session, attempt.id, {snap["id"]: gradable(snap) for snap in attempt.layout or []})
 
 
 def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bool:
     """Grade the saved answers and close the attempt, once: the conditional update lets exactly
     one transaction move it out of "in_progress". Returns whether this call graded it."""
-    quiz = session.get(Quiz, attempt.quiz_id)
-    assert quiz is not None
-    questions = [gradable(s) for s in attempt.layout]
+    quiz = _grading_quiz(session, attempt.quiz_id)
+    questions = list(_kept_layout(session, attempt.id).values())
     result = grading.grade_attempt(questions, saved_responses(session, attempt), pass_mark=quiz.pass_mark,
                                    allow_negative=quiz.allow_negative)
     stored = {"score": result.score, "max_score": result.max_score, "percent": result.percent,
@@ -583,11 +647,13 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     values = {"status": AttemptStatus.SUBMITTED, "submitted_at": now.astimezone(UTC), "finished_by": by,
               "score": result.score, "max_score": result.max_score, "percent": result.percent,
               "passed": result.passed, "result": stored}
-    moved = session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(**values).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(attempt)  # another transaction graded it first: take what it stored
+    dialect = direct.dialect_of(session)
+    moved = direct.execute(session, _GRADE, {
+        "id": attempt.id, "at": direct.stamp(now, dialect), "by": by, "score": result.score,
+        "max_score": result.max_score, "percent": result.percent, "passed": result.passed,
+        "result": direct.dump_json(stored)}).rowcount
+    if moved != 1:  # another transaction graded it first
+        session.refresh(attempt)  # take what it stored
         return False
     for name, value in values.items():  # the row now holds exactly these: no need to read it back
         set_committed_value(attempt, name, value)
@@ -600,11 +666,50 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
 
 
 def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:
-    """Grade the learner's attempt now (once: an attempt already graded is returned as it is)."""
-    attempt = get_attempt(session, user, attempt_id, lock=True)
-    if attempt.status == AttemptStatus.IN_PROGRESS:
-        _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
+    """Grade the learner's attempt now (once: an attempt already graded is returned as it is).
+    The attempt in progress is read, locked, by one statement on the driver, and graded with one
+    conditional update."""
+    row = direct.execute(session, _SUBMIT_HEAD, {"id": attempt_id}).fetchone() if len(attempt_id) <= 32 else None
+    if row is None or row[2] != user.id:
+        raise NotFound("attempt.not_found")
+    if row[4] != AttemptStatus.IN_PROGRESS:
+        return get_attempt(session, user, attempt_id)
+    attempt = session.identity_map.get(identity_key(Attempt, attempt_id))
+    if attempt is None:  # as the row stands: its layout is read only if asked for
+        attempt = _attach(session, Attempt(
+            id=row[0], quiz_id=row[1], user_id=row[2], number=row[3], status=row[4],
+            started_at=direct.read_stamp(row[5]), deadline_at=direct.read_stamp(row[6]), submitted_at=None,
+            finished_by=None, score=None, max_score=None, percent=None, passed=None, result=None))
+    _finish(session, attempt, now, by="deadline" if _expired(attempt, now) else "learner")
     return attempt
+
+
+def _attach(session: Session, attempt: Attempt) -> Attempt:
+    """An attempt built from what a statement on the driver wrote or read, made the session's
+    own as that row (persistent, nothing to flush). A column not given (an attempt's layout, when
+    only its head was read) is read from the row when first asked for."""
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    return attempt
+
+
+_SUBMIT_HEAD_SQL = "SELECT id, quiz_id, user_id, number, status, started_at, deadline_at FROM attempts WHERE id = :id"
+_SUBMIT_HEAD = direct.Sql(_SUBMIT_HEAD_SQL, postgresql=_SUBMIT_HEAD_SQL + " FOR UPDATE")
+_GRADE = direct.Sql(
+    "UPDATE attempts SET status = 'submitted', submitted_at = :at, finished_by = :by, score = :score, "
+    "max_score = :max_score, percent = :percent, passed = :passed, result = :result "
+    "WHERE id = :id AND status = 'in_progress'")
+
+
+def _grading_quiz(session: Session, quiz_id: str) -> Quiz:
+    """The quiz's settings that grading reads: the version kept for starting attempts while the
+    quiz is published, else the row (an attempt left open may be graded after it was withdrawn)."""
+    try:
+        return read_for_start(session, quiz_id).quiz
+    except NotFound:
+        quiz = session.get(Quiz, quiz_id)
+        assert quiz is not None
+        return quiz
 
 
 def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime, settings: Settings,
@@ -615,8 +720,8 @@ def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime
     attempt = submit_attempt(session, user, attempt_id, now=now)
     cert = None
     if attempt.passed:
-        quiz = get_quiz(session, attempt.quiz_id)
-        if quiz.kind == QuizKind.FINAL:
+        quiz = _grading_quiz(session, attempt.quiz_id)
+        if quiz.kind == QuizKind.FINAL and quiz.published:
             account = user if isinstance(user, User) else session.get(User, user.id)
             assert account is not None
             cert = certificates.award(session, account, quiz.course_id, now=now, settings=settings,
@@ -626,8 +731,8 @@ def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime
 
 def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
     """The graded result as the quiz's review policy allows the learner to see it."""
-    quiz = session.get(Quiz, attempt.quiz_id)
-    assert quiz is not None and attempt.result is not None
+    quiz = _grading_quiz(session, attempt.quiz_id)
+    assert attempt.result is not None
     stored = attempt.result
     out: dict[str, Any] = {"attempt_id": attempt.id, "quiz_id": quiz.id, "score": stored["score"],
                            "max_score": stored["max_score"], "percent": stored["percent"],
@@ -827,7 +932,7 @@ def preview_questions(session: Session, user: User | None, quiz_id: str) -> list
     quiz = get_quiz_for(session, user, quiz_id)
     rng = random.Random(0)  # a stable preview
     bank = active_questions(session, quiz_id)
-    fake = Attempt(layout=[_snapshot(q, quiz.shuffle_choices, rng) for q in bank])
+    fake = Attempt(layout=[_snapshot(q, _stored_model(q), quiz.shuffle_choices, rng) for q in bank])
     out = learner_questions(fake)
     for view, q in zip(out, bank, strict=True):
         view["key"] = answer_key(_stored(q))

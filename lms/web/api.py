@@ -37,7 +37,7 @@ from lms.web.auth import (
     throttle,
 )
 from lms.web.certificate_pdfs import background, pdf_url
-from lms.web.db import db, now, read_first, state, transaction
+from lms.web.db import db, now, state, transaction
 from lms.web.limits import limiter
 from lms.web.messages import message
 from lms.web.openapi import openapi_document
@@ -279,7 +279,7 @@ def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
         "attempt_id": attempt.id, "quiz_id": attempt.quiz_id, "status": attempt.status, "number": attempt.number,
         "started_at": attempt.started_at.isoformat(),
         "deadline_at": attempt.deadline_at.isoformat() if attempt.deadline_at else None,
-        "questions": quizzes.learner_questions(attempt),
+        "questions": quizzes.learner_questions(attempt, session),
         "saved": {} if new else quizzes.saved_responses(session, attempt),
     }
     if attempt.status == AttemptStatus.SUBMITTED:
@@ -292,10 +292,8 @@ def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
     user = api_holder()
     assert user is not None
-    with read_first() as session:  # the write lock is then held only for the learner's state
-        draw = quizzes.read_for_start(session, quiz_id)
-    with transaction() as session:
-        started = quizzes.start(session, user, quiz_id, now=now(), draw=draw)
+    with transaction() as session:  # the quiz and its bank are kept per version: one read checks it
+        started = quizzes.start(session, user, quiz_id, now=now())
     if isinstance(started.refusal, quizzes.AttemptsUsed):
         return refusal_response(started.refusal)
     if started.refusal is not None:

@@ -83,6 +83,7 @@ class LMS:
         init_login(app)
         csrf = app.extensions.get("csrf") or CSRFProtect(app)
         limiter.init_app(app)
+        _limit_in_views_only(app)
         _register_blueprints(app, csrf, prefix)
         # The header's language and text-size switches carry a token of their own (see there).
         csrf.exempt(pages.language)
@@ -98,6 +99,17 @@ class LMS:
         ops.answer_health_first(app)
         app.teardown_request(_teardown)
         return state
+
+
+def _limit_in_views_only(app: Flask) -> None:
+    """Flask-Limiter checks every request in a hook of its own, for default and application-wide
+    limits; the LMS sets none (lms.web.limits), and each view it limits checks its own limit when
+    called. Without the hook an API request saves about 45 µs (issue 14). A host site that sets
+    limits of its own for every request keeps the hook."""
+    if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits:
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [f for f in hooks if f != limiter._check_request_limit]
 
 
 def _register_blueprints(app: Flask, csrf: CSRFProtect, prefix: str) -> None:

@@ -1,0 +1,107 @@
+"""Statements run straight on the database driver, inside a session's transaction.
+
+The quiz's hot path (a bearer check, an autosave, starting and grading an attempt) runs a handful
+of small indexed statements per request. Through SQLAlchemy each one cost 60-300 µs of Python
+(building or looking up the compiled statement, result processing, the ORM's identity map),
+against 5-15 µs for the same SQL on the driver (bench/README.md, issue 14). Here a statement is
+written once as SQL with ``:name`` parameters, turned into the driver's parameter style once per
+dialect, and executed on the DBAPI connection that the session's transaction already holds, so
+it joins that transaction (and SQLite's write lock, or PostgreSQL's row locks) like any other.
+
+Values cross the driver as SQLAlchemy's column types store them: :func:`stamp` and
+:func:`read_stamp` for ``UTCDateTime`` (SQLite keeps text in SQLAlchemy's format, PostgreSQL
+``timestamptz``), :func:`dump_json` and :func:`read_json` for ``JSON``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+__all__ = ["Sql", "dialect_of", "dump_json", "execute", "read_json", "read_stamp", "stamp"]
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class Sql:
+    """One statement, written with ``:name`` parameters (SQLite's own style); PostgreSQL's
+    driver gets ``%(name)s``. Write a variant per dialect where the SQL itself differs."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, sql: str, *, postgresql: str | None = None) -> None:
+        if "%" in sql or (postgresql and "%" in postgresql):
+            raise ValueError("no % in direct SQL: psycopg would read it as a placeholder")
+        self._texts = {"sqlite": sql, "postgresql": _NAMED.sub(r"%(\1)s", postgresql or sql)}
+
+    def text(self, dialect: str) -> str:
+        return self._texts[dialect]
+
+
+def dialect_of(session: Session) -> str:
+    bind = session.bind if session.bind is not None else session.get_bind()
+    return bind.dialect.name
+
+
+def execute(session: Session, statement: Sql, params: dict[str, Any] | None = None) -> Any:
+    """Run ``statement`` in the session's transaction (beginning it, as any query would) and
+    return the driver's cursor: ``fetchone()``, ``fetchall()``, ``rowcount``."""
+    driver, dialect = _driver(session)
+    cursor = driver.cursor()
+    cursor.execute(statement.text(dialect), params or {})
+    return cursor
+
+
+_DRIVER = "lms.direct.driver"
+
+
+def _driver(session: Session) -> tuple[Any, str]:
+    """The DBAPI connection of the session's transaction, kept on the session for as long as that
+    transaction lasts (asking the session for its connection costs more than a statement)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    session.info[_DRIVER] = (session.get_transaction(), driver, connection.dialect.name)
+    return driver, connection.dialect.name
+
+
+def stamp(moment: datetime, dialect: str) -> Any:
+    """A ``UTCDateTime`` value as the driver stores it."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    moment = moment.astimezone(UTC)
+    if dialect == "sqlite":
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME text
+    return moment
+
+
+def read_stamp(value: Any) -> datetime | None:
+    """A ``UTCDateTime`` column as the driver gives it back: an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dump_json(value: Any) -> str:
+    """A ``JSON`` column's value as SQLAlchemy writes it (psycopg sends text of unknown type,
+    which PostgreSQL reads as json)."""
+    return json.dumps(value)
+
+
+def read_json(value: Any, dialect: str) -> Any:
+    """A ``JSON`` column as the driver gives it back: parsed on PostgreSQL (where a JSON string
+    comes back as a str, so the dialect decides, not the value's type); text on SQLite, except a
+    bare number, which the column's numeric affinity stored as a number."""
+    if dialect != "sqlite" or not isinstance(value, str | bytes):
+        return value
+    return json.loads(value)
