@@ -38,6 +38,12 @@ GOALS = {"home": 0.5, "lesson page": 0.5, "lesson API": 0.5, "healthz": 0.8, "qu
          "autosave": 0.4}
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _serve(args: list[str], *, env: dict[str, str], cwd: Path, port: int, ready: str,
            log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
@@ -147,8 +153,12 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
             "healthz": wrk(base + "/healthz", s)[0],
         }
         n = args.learners
+        workers = child_pids(lms.pid)
+        cpu0, t0 = [cpu_seconds(pid) for pid in workers], time.perf_counter()
         cyc, cyc_out = wrk(base, s + 2, conns=n, threads=n, script=WRK / "cycle.lua",
                            env={"SPEED_TOKENS": str(tmp / "tokens.txt"), "SPEED_QUIZ": quiz})
+        # how busy each worker was: well under 100% means waiting (the write lock), not computing
+        busy = [(cpu_seconds(pid) - c) / (time.perf_counter() - t0) for pid, c in zip(workers, cpu0, strict=True)]
         rates["quiz cycles (per request)"] = cyc
         save, save_out = wrk(base, s, conns=n, threads=n, script=WRK / "autosave.lua",
                              env={"SPEED_SAVES": str(tmp / "saves.txt")})
@@ -170,7 +180,8 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
             met = "yes" if ratio >= GOALS[name] else "NO"
             print(f"| {name} | {rate:.0f} | {ratio:.2f}x | >= {GOALS[name]}x | {met} |")
         print(f"quiz cycles: {cycles} in {secs:.0f} s = {cycles / secs:.1f}/s by {n} learners, {errors} errors; "
-              f"autosave errors: {save_errors[1] if save_errors else '?'}")
+              f"autosave errors: {save_errors[1] if save_errors else '?'}; worker CPU during the cycles: "
+              + ", ".join(f"{b:.0%}" for b in busy))
         rss = [rss_mb(pid) for pid in child_pids(lms.pid)]
         print("worker RSS after the run: " + ", ".join(f"{r:.0f} MB" for r in rss) + " (goal <= 150 MB each)")
         met = all(rates[k] / hello_rate >= g for k, g in GOALS.items()) and errors == 0 and rss and max(rss) <= 150

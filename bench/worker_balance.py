@@ -17,14 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.burst import _free_port, _lms, child_pids, fresh_database, lms_environment  # noqa: E402
-from bench.speed import _serve, _stop, wrk  # noqa: E402
+from bench.speed import _serve, _stop, cpu_seconds, wrk  # noqa: E402
 
 PATHS = ["/api/v1/lessons/an-toan-so-01", "/healthz", "/", "/api/v1/lessons/an-toan-so-01", "/healthz"]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def main() -> None:

@@ -154,9 +154,10 @@ _HOLDER = direct.Sql(
 
 
 def token_holder(session: Session, raw: str, *, now: datetime) -> TokenHolder | None:
-    """What :func:`resolve_token` decides, in one indexed read of two columns."""
-    row = direct.execute(session, _HOLDER, {"digest": _digest(raw), "active": True,
-                                            "now": direct.stamp(now, direct.dialect_of(session))}).fetchone()
+    """What :func:`resolve_token` decides, in one indexed read of two columns (before the
+    session's transaction begins, when it has not: lms.store.direct.row_apart)."""
+    row = direct.row_apart(session, _HOLDER, {"digest": _digest(raw), "active": True,
+                                              "now": direct.stamp(now, direct.dialect_of(session))})
     return None if row is None else TokenHolder(row[0], row[1])
 
 

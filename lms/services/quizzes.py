@@ -313,7 +313,7 @@ def read_for_start(session: Session, quiz_id: str) -> Draw:
     """The quiz and its bank, for :func:`start`: read once per version of the quiz and kept (a
     start then reads three columns of the quiz row to check the version). Raises NotFound for a
     quiz that is not published."""
-    row = direct.execute(session, _QUIZ_VERSION, {"id": quiz_id}).fetchone()
+    row = direct.row_apart(session, _QUIZ_VERSION, {"id": quiz_id})
     if row is None or not row[2]:
         raise NotFound("quiz.not_found")
     key, version = (_layout_key(session, quiz_id), tuple(row))
@@ -658,8 +658,8 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bo
     for name, value in values.items():  # the row now holds exactly these: no need to read it back
         set_committed_value(attempt, name, value)
     figures.touch_activity(session, attempt.user_id, attempt.id, now)
-    audit.record(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
-                 user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
+    audit.record_now(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
+                     user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
     lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
     statements.attempt_graded(session, attempt, quiz, now=now)
     return True

@@ -292,8 +292,10 @@ def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
 def start_attempt(quiz_id: str) -> ResponseReturnValue:
     user = api_holder()
     assert user is not None
-    with transaction() as session:  # the quiz and its bank are kept per version: one read checks it
-        started = quizzes.start(session, user, quiz_id, now=now())
+    # The quiz and its bank are kept per version: one read, before the write lock, checks it.
+    draw = quizzes.read_for_start(db(), quiz_id)
+    with transaction() as session:
+        started = quizzes.start(session, user, quiz_id, now=now(), draw=draw)
     if isinstance(started.refusal, quizzes.AttemptsUsed):
         return refusal_response(started.refusal)
     if started.refusal is not None:

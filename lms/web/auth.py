@@ -148,9 +148,7 @@ def api_holder() -> accounts.AccountRef | None:
     holder = None
     raw = bearer_token()
     if raw is not None:
-        # In the request's own transaction, which the view's ``transaction()`` then joins: one
-        # indexed read on the driver costs less than a transaction of its own (a request that
-        # changes state begins it as a writer: SQLite's BEGIN IMMEDIATE, set in extension._before).
+        # One indexed read on the driver, before the view's transaction (and SQLite's write lock).
         holder = accounts.token_holder(db(), raw, now=now())
         if holder is not None:
             audit.acting(holder, request.remote_addr or "unknown")
