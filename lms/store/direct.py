@@ -20,6 +20,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 __all__ = ["Sql", "dialect_of", "dump_json", "execute", "read_json", "read_stamp", "row_apart", "stamp"]
@@ -29,7 +30,8 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 class Sql:
     """One statement, written with ``:name`` parameters (SQLite's own style); PostgreSQL's
-    driver gets ``%(name)s``. Write a variant per dialect where the SQL itself differs."""
+    driver gets ``%(name)s``. Write a variant per dialect where the SQL itself differs. Values go
+    in parameters, never in the text: ``:word`` inside a quoted literal would be taken for one."""
 
     __slots__ = ("_texts",)
 
@@ -64,9 +66,9 @@ def row_apart(session: Session, statement: Sql, params: dict[str, Any] | None = 
     waits for no writer). Inside a transaction already begun, or on PostgreSQL (whose writers lock
     rows, not the database), it joins the session's transaction."""
     bind = session.bind if session.bind is not None else session.get_bind()
-    if bind.dialect.name != "sqlite" or session.in_transaction():
-        return execute(session, statement, params).fetchone()
-    pooled = bind.engine.raw_connection()
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite" or session.in_transaction():
+        return execute(session, statement, params).fetchone()  # (a session bound to one connection: tests)
+    pooled = bind.raw_connection()
     try:
         cursor = pooled.cursor()
         cursor.execute(statement.text("sqlite"), params or {})

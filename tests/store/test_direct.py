@@ -1,0 +1,106 @@
+"""Statements on the driver (lms.store.direct) store and read values exactly as SQLAlchemy's column
+types do, on SQLite and PostgreSQL, and join or stay apart from the session's transaction as
+documented."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from lms.services import quizzes
+from lms.services.unit_of_work import make_sessionmaker
+from lms.store import Attempt, AttemptAnswer, AuditEvent, direct
+from tests import factories
+from tests.quizhelpers import correct_response
+
+RESPONSES = ["c1", "Đúng rồi", 3, 2.5, True, ["b", "a"], {"l1": "r2", "l2": "r1"}, "", "42"]
+
+
+def test_values_cross_the_driver_as_the_column_types_store_them(session: Session) -> None:
+    learner = factories.user(session)
+    started = datetime(2026, 12, 4, 9, 30, 15, 123456, tzinfo=UTC)
+    session.add(Attempt(id="d" * 32, quiz_id="an-toan-so-bai-01", user_id=learner.id, number=1,
+                        status="in_progress", started_at=started, layout=[{"id": "q", "order": ["x"]}]))
+    session.flush()
+    dialect = direct.dialect_of(session)
+    row = direct.execute(session, direct.Sql("SELECT started_at, layout FROM attempts WHERE id = :id"),
+                         {"id": "d" * 32}).fetchone()
+    assert direct.read_stamp(row[0]) == started
+    assert direct.read_json(row[1], dialect) == [{"id": "q", "order": ["x"]}]
+    upsert = direct.Sql("INSERT INTO attempt_answers (attempt_id, question_id, response, saved_at) "
+                        "VALUES (:a, :q, :r, :t)")
+    for i, response in enumerate(RESPONSES):
+        direct.execute(session, upsert, {"a": "d" * 32, "q": f"q{i}", "r": direct.dump_json(response),
+                                         "t": direct.stamp(started + timedelta(seconds=i), dialect)})
+    through_orm = {a.question_id: (a.response, a.saved_at) for a in session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == "d" * 32))}
+    assert through_orm == {f"q{i}": (r, started + timedelta(seconds=i)) for i, r in enumerate(RESPONSES)}
+    back = dict(direct.execute(session, direct.Sql("SELECT question_id, response FROM attempt_answers "
+                                                   "WHERE attempt_id = :a"), {"a": "d" * 32}).fetchall())
+    assert {q: direct.read_json(v, dialect) for q, v in back.items()} == {f"q{i}": r for i, r in enumerate(RESPONSES)}
+    # a stamp compares in SQL with what the ORM stored (text on SQLite: the same format)
+    later = direct.execute(session, direct.Sql("SELECT count(*) FROM attempt_answers WHERE attempt_id = :a "
+                                               "AND saved_at >= :t"),
+                           {"a": "d" * 32, "t": direct.stamp(started + timedelta(seconds=5), dialect)}).fetchone()
+    assert later[0] == len(RESPONSES) - 5
+
+
+def test_statements_refuse_percent_signs_and_naive_datetimes() -> None:
+    with pytest.raises(ValueError):
+        direct.Sql("SELECT 1 WHERE 'a' LIKE 'a%'")
+    with pytest.raises(ValueError):
+        direct.stamp(datetime(2026, 1, 1), "sqlite")
+    assert direct.Sql("SELECT :a, x::text").text("postgresql") == "SELECT %(a)s, x::text"
+
+
+def test_a_read_apart_needs_no_transaction_of_the_session_and_a_statement_joins_it(engine: Engine) -> None:
+    maker = make_sessionmaker(engine)
+    count = direct.Sql("SELECT count(*) FROM audit_events WHERE action = :action")
+    with maker() as s:
+        assert direct.row_apart(s, count, {"action": "test.direct"})[0] == 0
+        # on SQLite the read took no transaction of the session (nor its write lock); on
+        # PostgreSQL it joined the session's
+        assert s.in_transaction() == (engine.dialect.name != "sqlite")
+        s.rollback()
+        with s.begin():
+            direct.execute(s, direct.Sql(
+                "INSERT INTO audit_events (at, actor_label, action, object_type, object_id, detail, source) "
+                "VALUES (:at, 'cli', 'test.direct', 't', '1', '{}', 'cli')"),
+                {"at": direct.stamp(datetime.now(UTC), engine.dialect.name)})
+            assert direct.row_apart(s, count, {"action": "test.direct"})[0] == 1  # joined: sees its own row
+            s.rollback()
+    with maker() as s:
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "test.direct")) is None
+
+
+def test_a_quiz_changed_after_attempts_started_is_drawn_and_graded_as_it_stands(session: Session,
+                                                                                tmp_path: Path) -> None:
+    """The quiz and its bank are kept per version for starting attempts: a change to the bank or
+    to the pass mark is seen by the next attempt and the next grading."""
+    trainer = factories.user(session, role="trainer")
+    learner = factories.user(session)
+    source = tmp_path / "q.gift"
+    source.write_text("::A:: Một? {=Đúng ~Sai}\n", encoding="utf-8")
+    quiz_id, _, _ = quizzes.import_file(session, source, course_id="an-toan-so", fmt=None, now=factories.now(),
+                                        owner_id=trainer.id)
+    first = quizzes.start_attempt(session, learner, quiz_id, now=factories.now())
+    assert [snap["text_html"] for snap in first.layout] == ["Một?"]
+    quizzes.submit(session, learner, first.id, now=factories.now(), settings=None)  # type: ignore[arg-type]
+    quizzes.replace_bank_from_text(session, trainer, quiz_id, "::B:: Hai? {=Có ~Không}\n\n::C:: Ba? {=Có ~Không}\n",
+                                   fmt="gift", now=factories.now() + timedelta(seconds=1))
+    second = quizzes.start_attempt(session, learner, quiz_id, now=factories.now() + timedelta(seconds=2))
+    assert sorted(snap["text_html"] for snap in second.layout) == ["Ba?", "Hai?"]
+    snap = second.layout[0]
+    quizzes.save_answer(session, learner, second.id, snap["id"], correct_response(snap),
+                        now=factories.now() + timedelta(seconds=3))
+    # half right: fails at the imported pass mark (70), passes once the trainer sets it to 50
+    quizzes.update_quiz(session, trainer, quiz_id, title="Đổi tên", pass_mark=50, publish=True,
+                        now=factories.now() + timedelta(seconds=4))
+    graded = quizzes.submit(session, learner, second.id, now=factories.now() + timedelta(seconds=5),
+                            settings=None)  # type: ignore[arg-type]
+    assert graded.attempt is not None and graded.attempt.percent == 50 and graded.attempt.passed is True
+    assert quizzes.attempt_result(session, graded.attempt)["pass_mark"] == 50
