@@ -381,7 +381,7 @@ class Attempt(Base):
         Index("uq_attempts_one_open", "user_id", "quiz_id", unique=True,
               sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
         Index("ix_attempts_quiz_status", "quiz_id", "status"),
-        Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
+        Index("ix_attempts_user_quiz_status", "user_id", "quiz_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
