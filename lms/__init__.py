@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import Settings
+from lms.web.attempt_lane import AttemptLane
 from lms.web.extension import LMS
 
 __all__ = ["LMS", "Settings", "create_app"]
@@ -16,6 +17,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.load()
     app = Flask("lms", instance_path=str(settings.instance_path), static_folder=None)
     LMS(settings).init_app(app, url_prefix="")
+    if settings.attempt_lane:  # start, autosave and submit answered before Flask's hooks (issue 14)
+        app.wsgi_app = AttemptLane(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         # Behind nginx every request comes from nginx's address: take the visitor's from the
         # headers the trusted proxies set (audit sources, per-address rate limits, https links).

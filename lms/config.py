@@ -78,6 +78,7 @@ class Settings:
     # Reverse proxies in front of the app server (nginx: 1) whose X-Forwarded-For and -Proto are
     # believed; 0 (the default) believes none, since anyone can send those headers.
     trusted_proxies: int = 0
+    attempt_lane: bool = True  # LMS_ATTEMPT_LANE=0: the attempt API's hot requests go through Flask too
 
     @property
     def production(self) -> bool:
@@ -159,6 +160,7 @@ class Settings:
             public_url=(get("LMS_PUBLIC_URL") or f"http://127.0.0.1:{int(get('LMS_PORT') or 5000)}").rstrip("/"),
             content_recheck_seconds=_seconds(get("LMS_CONTENT_RECHECK_SECONDS"), 1.0, "LMS_CONTENT_RECHECK_SECONDS"),
             trusted_proxies=_proxies(get("LMS_TRUSTED_PROXIES")),
+            attempt_lane=_bool(get("LMS_ATTEMPT_LANE"), True),
         )
 
 

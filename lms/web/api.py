@@ -44,7 +44,7 @@ from lms.web.openapi import openapi_document
 from lms.web.pages import error_page
 from lms.web.payload import json_payload
 
-__all__ = ["bp", "error_response", "register_site_errors"]
+__all__ = ["API_CSP", "attempt_body", "bp", "error_response", "register_site_errors"]
 
 bp = Blueprint("lms_api", __name__)
 
@@ -273,8 +273,9 @@ def quiz(quiz_id: str) -> ResponseReturnValue:
                    attempt_policy=quizzes.attempt_policy(q))
 
 
-def _attempt_body(attempt: Any, *, new: bool = False) -> dict[str, Any]:
-    session = db()
+def attempt_body(session: Any, attempt: Any, *, new: bool = False) -> dict[str, Any]:
+    """An attempt as the API answers it (its questions as the learner sees them, what is saved,
+    the result once graded); also lms.web.attempt_lane's answer."""
     body: dict[str, Any] = {
         "attempt_id": attempt.id, "quiz_id": attempt.quiz_id, "status": attempt.status, "number": attempt.number,
         "started_at": attempt.started_at.isoformat(),
@@ -301,7 +302,7 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
     if started.refusal is not None:
         raise started.refusal  # after the commit: an expired attempt it graded stays graded
     assert started.attempt is not None
-    return jsonify(_attempt_body(started.attempt, new=started.new)), 201
+    return jsonify(attempt_body(db(), started.attempt, new=started.new)), 201
 
 
 @bp.get("/attempts/<attempt_id>")
@@ -309,7 +310,7 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
 def get_attempt(attempt_id: str) -> ResponseReturnValue:
     user = api_holder()
     assert user is not None
-    return jsonify(_attempt_body(quizzes.get_attempt(db(), user, attempt_id)))
+    return jsonify(attempt_body(db(), quizzes.get_attempt(db(), user, attempt_id)))
 
 
 @bp.put("/attempts/<attempt_id>/answers/<question_id>")

@@ -1,0 +1,167 @@
+"""The attempt API's three hot requests, answered before Flask's per-request machinery.
+
+Starting an attempt, autosaving an answer and submitting are what a whole province's learners
+send, over and over, near a deadline (issue 14). Through Flask each one also paid for the site's
+request hooks (the page cache, CSRF, the session cookie, Flask-Login, the language switch, rate
+limit bookkeeping, the LTI frame rules), none of which a bearer-token JSON request uses: about
+0.1 ms of a 0.6 ms autosave. This WSGI layer, installed by ``create_app`` in front of the LMS's own
+site, answers the plain successful case of those three requests itself, with the same services,
+the same transaction and after-commit work (``lms.web.db``), the same audit actor and the same
+JSON and headers as the API's views.
+
+Anything else goes to Flask untouched, with the body it sent: any other request, a missing or
+unknown token, a body that is not what the view accepts, a NUL anywhere, and every outcome that is
+not the plain success (a refusal, an error, an answer after the deadline). The use case's
+transaction is then rolled back first, so Flask's view, which answers those cases, finds the
+database as it was. A site that mounts the LMS as a plugin keeps Flask's views for everything.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Flask, g
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+
+from lms.services import accounts, audit, quizzes
+from lms.services.errors import ServiceError
+from lms.web.api import API_CSP, attempt_body
+from lms.web.certificate_pdfs import background
+from lms.web.db import db, now, reset_write_intent, set_write_intent, state, transaction
+
+__all__ = ["AttemptLane"]
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_MAX_BODY = 64 * 1024  # an answer is a few hundred bytes; anything larger goes to Flask
+_STATUS = {200: "200 OK", 201: "201 CREATED"}
+
+
+class _Decline(Exception):
+    """Not the plain success: roll the transaction back and let Flask answer."""
+
+
+class AttemptLane:
+    """WSGI middleware: ``AttemptLane(app, app.wsgi_app)``, mounted at the API's prefix."""
+
+    def __init__(self, app: Flask, inner: WsgiApp, prefix: str = "") -> None:
+        self._app, self._inner = app, inner
+        api = f"{prefix}/api/v1"
+        self._urls = Map([
+            Rule(f"{api}/quizzes/<quiz_id>/attempts", methods=["POST"], endpoint="start"),
+            Rule(f"{api}/attempts/<attempt_id>/answers/<question_id>", methods=["PUT"], endpoint="save"),
+            Rule(f"{api}/attempts/<attempt_id>/submission", methods=["POST"], endpoint="submit"),
+        ]).bind("", "/")
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("POST", "PUT") or "/attempts" not in path:
+            return self._inner(environ, start_response)
+        try:
+            endpoint, args = self._urls.match(path, environ["REQUEST_METHOD"])
+        except HTTPException:
+            return self._inner(environ, start_response)
+        body = _body(environ)
+        answered = None if body is None else self._answer(endpoint, args, environ, body)
+        if answered is None:
+            if body is not None:  # what was read is handed on as the request's body
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["CONTENT_LENGTH"] = str(len(body))
+            return self._inner(environ, start_response)
+        status, payload = answered
+        data = self._app.json.dumps(payload, separators=(",", ":")).encode() + b"\n"  # as jsonify sends it
+        start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                                         ("X-Content-Type-Options", "nosniff"),
+                                         ("Content-Security-Policy", API_CSP)])
+        return [data]
+
+    def _answer(self, endpoint: str, args: Mapping[str, Any], environ: dict[str, Any],
+                body: bytes) -> tuple[int, Any] | None:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        raw = auth[7:].strip()
+        if auth[:7].lower() != "bearer " or not raw or "\x00" in environ.get("QUERY_STRING", "") \
+                or not environ.get("PATH_INFO", "").isascii() or b"\x00" in body or b"\\u0000" in body:
+            return None
+        data = None
+        if endpoint == "save":
+            data = _json_object(environ, body)
+            if data is None or "response" not in data:
+                return None
+        with self._app.app_context():
+            writes = set_write_intent(True)
+            acting = None
+            try:
+                session = db()
+                holder = accounts.token_holder(session, raw, now=now())
+                if holder is None:
+                    return None
+                acting = audit.acting(holder, environ.get("REMOTE_ADDR") or "unknown")
+                if endpoint == "start":
+                    return _start(session, holder, args["quiz_id"])
+                if endpoint == "save":
+                    assert data is not None
+                    return _save(holder, args["attempt_id"], args["question_id"], data["response"])
+                return _submit(holder, args["attempt_id"])
+            except (_Decline, ServiceError):
+                return None
+            except Exception:  # Flask's view answers it, as the API answers any error
+                self._app.logger.exception("the attempt lane declined a request after an error")
+                return None
+            finally:
+                if acting is not None:
+                    audit.done(acting)
+                reset_write_intent(writes)
+                session_ = g.pop("lms_session", None)
+                if session_ is not None:
+                    session_.close()
+
+
+def _start(session: Any, holder: accounts.TokenHolder, quiz_id: str) -> tuple[int, Any]:
+    draw = quizzes.read_for_start(session, quiz_id)
+    with transaction() as tx:
+        started = quizzes.start(tx, holder, quiz_id, now=now(), draw=draw)
+        if started.attempt is None or started.refusal is not None:
+            raise _Decline
+    return 201, attempt_body(session, started.attempt, new=started.new)
+
+
+def _save(holder: accounts.TokenHolder, attempt_id: str, question_id: str, response: object) -> tuple[int, Any]:
+    with transaction() as tx:
+        outcome = quizzes.save_answer(tx, holder, attempt_id, question_id, response, now=now())
+        if outcome.status != "saved" or outcome.saved_at is None:
+            raise _Decline  # after the deadline: Flask's view grades it and answers 409
+    return 200, {"question_id": question_id, "saved_at": outcome.saved_at.isoformat()}
+
+
+def _submit(holder: accounts.TokenHolder, attempt_id: str) -> tuple[int, Any]:
+    with transaction() as tx:
+        outcome = quizzes.submit(tx, holder, attempt_id, now=now(), settings=state().settings,
+                                 background=background())
+        assert outcome.attempt is not None
+        return 200, quizzes.attempt_result(tx, outcome.attempt)
+
+
+def _body(environ: dict[str, Any]) -> bytes | None:
+    """The request's body, read whole, or None (left unread) when its length is not given or
+    is more than an attempt request ever sends."""
+    length = environ.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > _MAX_BODY or environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    return environ["wsgi.input"].read(int(length)) if int(length) else b""
+
+
+def _json_object(environ: dict[str, Any], body: bytes) -> dict[str, Any] | None:
+    """The body as Flask's ``request.get_json`` would give it to the view, when it is a JSON object."""
+    mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
