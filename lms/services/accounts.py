@@ -153,7 +153,7 @@ _HOLDER = direct.Sql(
     "AND users.is_active = :active AND api_tokens.credentials_version = users.credentials_version")
 
 
-def token_holder(session: Session, raw: str, *, now: datetime) -> TokenHolder | None:
+def token_holder(session: direct.On, raw: str, *, now: datetime) -> TokenHolder | None:
     """What :func:`resolve_token` decides, in one indexed read of two columns (before the
     session's transaction begins, when it has not: lms.store.direct.row_apart)."""
     row = direct.row_apart(session, _HOLDER, {"digest": _digest(raw), "active": True,

@@ -56,7 +56,7 @@ _INSERT = direct.Sql(
     "VALUES (:at, :actor_id, :actor_label, :action, :object_type, :object_id, :detail, :source)")
 
 
-def record_now(session: Session, action: str, object_type: str, object_id: object, *, now: datetime,
+def record_now(session: direct.On, action: str, object_type: str, object_id: object, *, now: datetime,
                **detail: object) -> None:
     """:func:`record`, written at once by one statement on the driver (lms.store.direct) instead of
     by the session's next flush: for the quiz's hot path, where the ORM's flush of this one row

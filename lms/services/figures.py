@@ -51,8 +51,8 @@ from lms.store import (
     direct,
 )
 
-__all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "kept", "missing", "rebuild", "settle",
-           "sum_figures", "sum_figures_by", "touch", "touch_activity"]
+__all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "first_activity_of_year", "kept", "missing",
+           "rebuild", "settle", "sum_figures", "sum_figures_by", "touch", "touch_activity"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 _PENDING = "lms.figures.pending"
@@ -85,15 +85,25 @@ def _activity_changes(session: Session, pending: set[str]) -> set[str]:
         mark = f"u:{user_id}"
         if mark in pending or mark in marks:
             continue
-        start = datetime(year, 1, 1, tzinfo=VN)
-        end = datetime(year + 1, 1, 1, tzinfo=VN)
-        dialect = direct.dialect_of(session)
-        earlier = direct.execute(session, _EARLIER_GRADED, {
-            "user": user_id, "attempt": attempt_id, "start": direct.stamp(start, dialect),
-            "end": direct.stamp(end, dialect)}).fetchone()
-        if earlier is None:
+        if _first_of_year(session, user_id, attempt_id, year):
             marks.add(mark)
     return marks
+
+
+def first_activity_of_year(on: direct.On, user_id: int, attempt_id: str, moment: datetime) -> bool:
+    """Whether grading this attempt at ``moment`` gives the person a year of activity their
+    figures do not count yet (no other attempt of theirs was graded that year): only then does a
+    submission move a figure."""
+    return _first_of_year(on, user_id, attempt_id, _local(moment).year)
+
+
+def _first_of_year(on: direct.On, user_id: int, attempt_id: str, year: int) -> bool:
+    dialect = direct.dialect_of(on)
+    start = datetime(year, 1, 1, tzinfo=VN)
+    end = datetime(year + 1, 1, 1, tzinfo=VN)
+    return direct.execute(on, _EARLIER_GRADED, {
+        "user": user_id, "attempt": attempt_id, "start": direct.stamp(start, dialect),
+        "end": direct.stamp(end, dialect)}).fetchone() is None
 
 
 def _collect(session: Session) -> None:

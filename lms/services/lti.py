@@ -64,6 +64,7 @@ __all__ = [
     "deep_linking_response",
     "deliver_due",
     "deliver_job",
+    "has_grade_links",
     "jwks",
     "link_account",
     "list_platforms",
@@ -531,10 +532,15 @@ def deep_link_item(*, kind: str, ident: str, title: str, launch_url: str, with_s
 _ANY_GRADE_LINK = direct.Sql("SELECT 1 FROM lti_grade_links WHERE user_id = :user AND quiz_id = :quiz LIMIT 1")
 
 
+def has_grade_links(on: direct.On, user_id: int, quiz_id: str) -> bool:
+    """Whether this learner opened this quiz from a platform launch that carried a line item."""
+    return direct.execute(on, _ANY_GRADE_LINK, {"user": user_id, "quiz": quiz_id}).fetchone() is not None
+
+
 def record_grading(session: Session, attempt: Attempt, *, now: datetime) -> int:
     """In the grading's own transaction: one score to send per line item this quiz was launched
     with for this learner. Returns how many were queued."""
-    if direct.execute(session, _ANY_GRADE_LINK, {"user": attempt.user_id, "quiz": attempt.quiz_id}).fetchone() is None:
+    if not has_grade_links(session, attempt.user_id, attempt.quiz_id):
         return 0  # most gradings: the quiz was not launched from a platform (one indexed read, no ORM)
     links = session.scalars(select(LtiGradeLink).where(LtiGradeLink.user_id == attempt.user_id,
                                                        LtiGradeLink.quiz_id == attempt.quiz_id)).all()

@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,7 +41,7 @@ from lms.domain.questions import (
 from lms.domain.questions import Question as QuestionModel
 from lms.domain.statistics import ItemStats, item_statistics
 from lms.domain.text import nfc, normalise_login
-from lms.services import access, audit, certificates, figures, lti, statements
+from lms.services import access, accounts, audit, certificates, figures, lti, statements
 from lms.services.accounts import AccountRef
 from lms.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Throttled
 from lms.store import (
@@ -70,6 +70,7 @@ __all__ = [
     "answer_key",
     "attempt_policy",
     "attempt_result",
+    "autosave",
     "finish_expired",
     "get_attempt",
     "get_quiz",
@@ -94,6 +95,7 @@ __all__ = [
     "store_quiz",
     "submit",
     "submit_attempt",
+    "submit_direct",
     "sync_quizzes",
     "update_quiz",
 ]
@@ -293,13 +295,17 @@ class Draw:
     models: dict[str, QuestionModel] = field(default_factory=dict)
 
 
-# Published quizzes as starting an attempt reads them, by database and quiz id, with the version
-# they were read at (updated_at, content_hash, published: every change to a quiz or its bank moves
-# updated_at). Checked against the row on every start, one indexed read of three columns.
+# Published quizzes as starting an attempt reads them, by database and quiz id, with the quiz row
+# they were read with: every column of it, so any change to the quiz's settings is seen, and its
+# updated_at and content_hash, which every change to its bank moves (store_quiz,
+# replace_bank_from_text). Checked against the row on every start: one read of one row by key.
 _DRAWS: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Draw]] = OrderedDict()
 _DRAWS_SIZE = 256
 _DRAWS_LOCK = threading.Lock()
-_QUIZ_VERSION = direct.Sql("SELECT updated_at, content_hash, published FROM quizzes WHERE id = :id")
+_QUIZ_VERSION = direct.Sql(
+    "SELECT published, updated_at, content_hash, course_id, title, kind, lesson_id, pass_mark, time_limit_minutes, "
+    "max_attempts, cooldown_minutes, attempt_window_hours, shuffle_questions, shuffle_choices, review, draw_count, "
+    "draw_rules, allow_negative, source, owner_id FROM quizzes WHERE id = :id")
 
 
 def _detached(entity: Any) -> Any:
@@ -309,12 +315,12 @@ def _detached(entity: Any) -> Any:
     return kind(**{a.key: copy.deepcopy(getattr(entity, a.key)) for a in sa_inspect(kind).column_attrs})
 
 
-def read_for_start(session: Session, quiz_id: str) -> Draw:
+def read_for_start(session: direct.On, quiz_id: str) -> Draw:
     """The quiz and its bank, for :func:`start`: read once per version of the quiz and kept (a
     start then reads three columns of the quiz row to check the version). Raises NotFound for a
     quiz that is not published."""
     row = direct.row_apart(session, _QUIZ_VERSION, {"id": quiz_id})
-    if row is None or not row[2]:
+    if row is None or not row[0]:
         raise NotFound("quiz.not_found")
     key, version = (_layout_key(session, quiz_id), tuple(row))
     with _DRAWS_LOCK:
@@ -322,6 +328,8 @@ def read_for_start(session: Session, quiz_id: str) -> Draw:
         if kept is not None and kept[0] == version:
             _DRAWS.move_to_end(key)
             return kept[1]
+    if isinstance(session, direct.Driver):  # a version this worker has not kept: read through the ORM
+        raise direct.SessionNeeded
     quiz = _detached(get_quiz(session, quiz_id))
     bank = [_detached(q) for q in active_questions(session, quiz_id)]
     draw = Draw(quiz, bank, {q.id: _stored_model(q) for q in bank})
@@ -474,7 +482,7 @@ def get_attempt(session: Session, user: AccountRef, attempt_id: str, *, lock: bo
     return attempt
 
 
-def saved_responses(session: Session, attempt: Attempt) -> dict[str, Any]:
+def saved_responses(session: direct.On, attempt: Attempt) -> dict[str, Any]:
     # Columns, not entities: autosaves are upserts, which an identity map would not see.
     dialect = direct.dialect_of(session)
     return {qid: direct.read_json(response, dialect)
@@ -527,7 +535,7 @@ class AttemptOutcome:
         return self.status == "closed_by_deadline"
 
 
-def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
+def save_answer(session: direct.On, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
                 now: datetime) -> AttemptOutcome:
     """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
     orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
@@ -542,6 +550,8 @@ def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id
         raise Conflict("attempt.closed")
     deadline_at = direct.read_stamp(head[2])
     if deadline_at is not None and now > deadline_at + GRACE:
+        if isinstance(session, direct.Driver):
+            raise direct.SessionNeeded  # grading needs the session's unit of work
         attempt = get_attempt(session, user, attempt_id, lock=True)
         _finish(session, attempt, now, by="deadline")
         return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt)
@@ -554,6 +564,24 @@ def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id
     direct.execute(session, _UPSERT_ANSWER, {"a": attempt_id, "q": question_id, "r": direct.dump_json(response),
                                              "t": direct.stamp(now, dialect)})
     return AttemptOutcome("saved", attempt_id, saved_at=now)
+
+
+def autosave(engine: Engine, raw_token: str, attempt_id: str, question_id: str, response: object, *,
+             now: datetime) -> AttemptOutcome | None:
+    """The API's autosave on one pooled driver connection, without a session (lms.store.direct.Driver;
+    lms.web.attempt_lane): the bearer check, then :func:`save_answer` in a write transaction of its
+    own. ``None`` when the API's view must answer instead (no valid token, a refusal, an answer after
+    the deadline): nothing is written then. A session's begin and commit cost more than the
+    autosave's own statements (bench/README.md, issue 14)."""
+    with direct.driver(engine) as drv:
+        holder = accounts.token_holder(drv, raw_token, now=now)
+        if holder is None:
+            return None
+        try:
+            with drv.writing():
+                return save_answer(drv, holder, attempt_id, question_id, response, now=now)
+        except (ServiceError, direct.SessionNeeded):
+            return None
 
 
 def save_answers(session: Session, user: AccountRef, attempt_id: str, responses: list[tuple[str, object]], *,
@@ -592,12 +620,11 @@ _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
 
 
-def _layout_key(session: Session, attempt_id: str) -> tuple[Any, str]:
-    bind = session.bind if session.bind is not None else session.get_bind()
-    return (bind.engine.url, attempt_id)
+def _layout_key(session: direct.On, attempt_id: str) -> tuple[Any, str]:
+    return (direct.database_key(session), attempt_id)
 
 
-def _keep_layout(session: Session, attempt_id: str, parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
+def _keep_layout(session: direct.On, attempt_id: str, parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
     with _LAYOUTS_LOCK:
         _LAYOUTS[_layout_key(session, attempt_id)] = parsed
         while len(_LAYOUTS) > _LAYOUTS_SIZE:
@@ -605,7 +632,7 @@ def _keep_layout(session: Session, attempt_id: str, parsed: dict[str, QuestionMo
     return parsed
 
 
-def _cached_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel] | None:
+def _cached_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel] | None:
     key = _layout_key(session, attempt_id)
     with _LAYOUTS_LOCK:
         parsed = _LAYOUTS.get(key)
@@ -614,7 +641,7 @@ def _cached_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel
         return parsed
 
 
-def _kept_layout(session: Session, attempt_id: str) -> dict[str, QuestionModel]:
+def _kept_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel]:
     """The attempt's questions as grading reads them, in the order drawn (its layout never
     changes once drawn, so it is parsed once per worker and kept)."""
     parsed = _cached_layout(session, attempt_id)
@@ -632,37 +659,87 @@ def _models_of(session: Session, attempt: Attempt) -> dict[str, QuestionModel]:
     return _keep_layout(session, attempt.id, {snap["id"]: gradable(snap) for snap in attempt.layout or []})
 
 
-def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bool:
-    """Grade the saved answers and close the attempt, once: the conditional update lets exactly
-    one transaction move it out of "in_progress". Returns whether this call graded it."""
-    quiz = _grading_quiz(session, attempt.quiz_id)
-    questions = list(_kept_layout(session, attempt.id).values())
-    result = grading.grade_attempt(questions, saved_responses(session, attempt), pass_mark=quiz.pass_mark,
+def _graded(on: direct.On, attempt: Attempt, now: datetime, by: str) -> tuple[Quiz, dict[str, Any]]:
+    """The attempt graded with the answers saved: its quiz and the columns to store."""
+    quiz = _grading_quiz(on, attempt.quiz_id)
+    questions = list(_kept_layout(on, attempt.id).values())
+    result = grading.grade_attempt(questions, saved_responses(on, attempt), pass_mark=quiz.pass_mark,
                                    allow_negative=quiz.allow_negative)
     stored = {"score": result.score, "max_score": result.max_score, "percent": result.percent,
               "passed": result.passed,
               "questions": [{"id": r.question_id, "score": r.score, "max_score": r.max_score, "correct": r.correct,
                              "feedback_html": "\n".join(f"<p>{f}</p>" if not f.startswith("<") else f
                                                         for f in r.feedback_html)} for r in result.questions]}
-    values = {"status": AttemptStatus.SUBMITTED, "submitted_at": now.astimezone(UTC), "finished_by": by,
-              "score": result.score, "max_score": result.max_score, "percent": result.percent,
-              "passed": result.passed, "result": stored}
-    dialect = direct.dialect_of(session)
-    moved = direct.execute(session, _GRADE, {
-        "id": attempt.id, "at": direct.stamp(now, dialect), "by": by, "score": result.score,
-        "max_score": result.max_score, "percent": result.percent, "passed": result.passed,
-        "result": direct.dump_json(stored)}).rowcount
-    if moved != 1:  # another transaction graded it first
-        session.refresh(attempt)  # take what it stored
+    return quiz, {"status": AttemptStatus.SUBMITTED, "submitted_at": now.astimezone(UTC), "finished_by": by,
+                  "score": result.score, "max_score": result.max_score, "percent": result.percent,
+                  "passed": result.passed, "result": stored}
+
+
+def _store_grade(on: direct.On, attempt: Attempt, values: dict[str, Any], now: datetime) -> bool:
+    """The conditional update that moves the attempt out of "in_progress", once; on success the
+    attempt holds what was stored and the grading is in the audit log."""
+    moved = direct.execute(on, _GRADE, {
+        "id": attempt.id, "at": direct.stamp(now, direct.dialect_of(on)), "by": values["finished_by"],
+        "score": values["score"], "max_score": values["max_score"], "percent": values["percent"],
+        "passed": values["passed"], "result": direct.dump_json(values["result"])}).rowcount
+    if moved != 1:
         return False
     for name, value in values.items():  # the row now holds exactly these: no need to read it back
         set_committed_value(attempt, name, value)
+    audit.record_now(on, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=attempt.quiz_id,
+                     user_id=attempt.user_id, score=values["score"], max_score=values["max_score"],
+                     finished_by=values["finished_by"])
+    return True
+
+
+def _finish(session: Session, attempt: Attempt, now: datetime, *, by: str) -> bool:
+    """Grade the saved answers and close the attempt, once: the conditional update lets exactly
+    one transaction move it out of "in_progress". Returns whether this call graded it."""
+    quiz, values = _graded(session, attempt, now, by)
+    if not _store_grade(session, attempt, values, now):  # another transaction graded it first
+        session.refresh(attempt)  # take what it stored
+        return False
     figures.touch_activity(session, attempt.user_id, attempt.id, now)
-    audit.record_now(session, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=quiz.id,
-                     user_id=attempt.user_id, score=result.score, max_score=result.max_score, finished_by=by)
     lti.record_grading(session, attempt, now=now)  # the score for a platform's line item, if launched with one
     statements.attempt_graded(session, attempt, quiz, now=now)
     return True
+
+
+def submit_direct(engine: Engine, raw_token: str, attempt_id: str, *, now: datetime,
+                  source: str) -> dict[str, Any] | None:
+    """The API's submission on one pooled driver connection, without a session
+    (lms.store.direct.Driver; lms.web.attempt_lane), in the plain case: the bearer check, the
+    attempt in progress graded once and logged, the result as :func:`attempt_result` shows it.
+    ``None``, with nothing written, whenever the session's unit of work has more to do: an attempt
+    already graded or not the learner's, a quiz version this worker has not kept yet, a passing
+    final (its certificate), a quiz launched from an LTI platform (the score to send), the
+    learner's first graded attempt of the year (the summary figures). The caller does not use it
+    when an LRS is configured (xAPI statements). ``source``: the client's address, for the audit log."""
+    with direct.driver(engine) as drv:
+        holder = accounts.token_holder(drv, raw_token, now=now)
+        if holder is None:
+            return None
+        acting = audit.acting(holder, source)
+        try:
+            with drv.writing():
+                row = direct.execute(drv, _SUBMIT_HEAD, {"id": attempt_id}).fetchone() \
+                    if len(attempt_id) <= 32 else None
+                if row is None or row[2] != holder.id or row[4] != AttemptStatus.IN_PROGRESS:
+                    raise direct.SessionNeeded
+                attempt = Attempt(id=row[0], quiz_id=row[1], user_id=row[2], number=row[3], status=row[4],
+                                  started_at=direct.read_stamp(row[5]), deadline_at=direct.read_stamp(row[6]))
+                quiz, values = _graded(drv, attempt, now, "deadline" if _expired(attempt, now) else "learner")
+                if (values["passed"] and quiz.kind == QuizKind.FINAL) \
+                        or lti.has_grade_links(drv, attempt.user_id, attempt.quiz_id) \
+                        or figures.first_activity_of_year(drv, attempt.user_id, attempt.id, now):
+                    raise direct.SessionNeeded
+                if not _store_grade(drv, attempt, values, now):
+                    raise direct.SessionNeeded
+                return attempt_result(drv, attempt)
+        except (ServiceError, direct.SessionNeeded):
+            return None
+        finally:
+            audit.done(acting)
 
 
 def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:
@@ -701,12 +778,14 @@ _GRADE = direct.Sql(
     "WHERE id = :id AND status = 'in_progress'")
 
 
-def _grading_quiz(session: Session, quiz_id: str) -> Quiz:
+def _grading_quiz(session: direct.On, quiz_id: str) -> Quiz:
     """The quiz's settings that grading reads: the version kept for starting attempts while the
     quiz is published, else the row (an attempt left open may be graded after it was withdrawn)."""
     try:
         return read_for_start(session, quiz_id).quiz
     except NotFound:
+        if isinstance(session, direct.Driver):
+            raise direct.SessionNeeded from None
         quiz = session.get(Quiz, quiz_id)
         assert quiz is not None
         return quiz
@@ -729,7 +808,7 @@ def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime
     return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
 
 
-def attempt_result(session: Session, attempt: Attempt) -> dict[str, Any]:
+def attempt_result(session: direct.On, attempt: Attempt) -> dict[str, Any]:
     """The graded result as the quiz's review policy allows the learner to see it."""
     quiz = _grading_quiz(session, attempt.quiz_id)
     assert attempt.result is not None

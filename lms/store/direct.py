@@ -15,15 +15,20 @@ Values cross the driver as SQLAlchemy's column types store them: :func:`stamp` a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-__all__ = ["Sql", "dialect_of", "dump_json", "execute", "read_json", "read_stamp", "row_apart", "stamp"]
+from lms.store.engine import driver_transaction
+
+__all__ = ["Driver", "On", "SessionNeeded", "Sql", "database_key", "dialect_of", "driver", "dump_json", "execute",
+           "read_json", "read_stamp", "row_apart", "stamp"]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -44,27 +49,81 @@ class Sql:
         return self._texts[dialect]
 
 
-def dialect_of(session: Session) -> str:
-    bind = session.bind if session.bind is not None else session.get_bind()
+class Driver:
+    """A pooled driver connection used without a session (:func:`driver`): statements of this
+    module run on it, reads in SQLite's autocommit mode until :meth:`writing` begins a write
+    transaction. For the quiz's autosave, where a session's transaction cost more than the
+    autosave's own statements (issue 14)."""
+
+    __slots__ = ("connection", "dialect", "engine", "url")
+
+    def __init__(self, engine: Engine, connection: Any) -> None:
+        self.engine, self.connection = engine, connection
+        self.dialect, self.url = engine.dialect.name, engine.url
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """The write transaction (lms.store.engine.driver_transaction): committed when the block
+        ends, rolled back when it raises."""
+        return driver_transaction(self.engine, self.connection)
+
+
+class SessionNeeded(Exception):
+    """Raised by a use case given a :class:`Driver` when this case needs a session (the ORM):
+    the caller rolls back and runs it again with one."""
+
+
+On = Session | Driver
+"""Where a statement runs: in a session's transaction, or on a :class:`Driver`."""
+
+
+@contextlib.contextmanager
+def driver(engine: Engine) -> Iterator[Driver]:
+    """A driver connection checked out of ``engine``'s pool for the block, then returned."""
+    pooled = engine.raw_connection()
+    try:
+        yield Driver(engine, pooled.driver_connection)
+    finally:
+        pooled.close()
+
+
+def dialect_of(on: On) -> str:
+    if isinstance(on, Driver):
+        return on.dialect
+    bind = on.bind if on.bind is not None else on.get_bind()
     return bind.dialect.name
 
 
-def execute(session: Session, statement: Sql, params: dict[str, Any] | None = None) -> Any:
-    """Run ``statement`` in the session's transaction (beginning it, as any query would) and
-    return the driver's cursor: ``fetchone()``, ``fetchall()``, ``rowcount``."""
-    driver, dialect = _driver(session)
-    cursor = driver.cursor()
+def database_key(on: On) -> Any:
+    """Which database: the engine's URL (what per-worker caches of rows are keyed by)."""
+    if isinstance(on, Driver):
+        return on.url
+    bind = on.bind if on.bind is not None else on.get_bind()
+    return bind.engine.url
+
+
+def execute(on: On, statement: Sql, params: dict[str, Any] | None = None) -> Any:
+    """Run ``statement`` in the session's transaction (beginning it, as any query would), or on
+    the driver connection, and return the driver's cursor: ``fetchone()``, ``fetchall()``,
+    ``rowcount``."""
+    if isinstance(on, Driver):
+        driver_connection, dialect = on.connection, on.dialect
+    else:
+        driver_connection, dialect = _driver(on)
+    cursor = driver_connection.cursor()
     cursor.execute(statement.text(dialect), params or {})
     return cursor
 
 
-def row_apart(session: Session, statement: Sql, params: dict[str, Any] | None = None) -> Any:
+def row_apart(session: On, statement: Sql, params: dict[str, Any] | None = None) -> Any:
     """The first row a read gives, read before the session's transaction begins when it has not:
     on SQLite a request that writes holds the database's one write lock from its BEGIN IMMEDIATE to
     its commit, and what it reads first (the bearer token, the quiz's version) need not hold it. On
     a pooled connection in SQLite's autocommit mode the read is a transaction of its own (WAL: it
     waits for no writer). Inside a transaction already begun, or on PostgreSQL (whose writers lock
-    rows, not the database), it joins the session's transaction."""
+    rows, not the database), it joins the session's transaction. On a :class:`Driver`, it runs
+    there: before :meth:`Driver.writing`, apart."""
+    if isinstance(session, Driver):
+        return execute(session, statement, params).fetchone()
     bind = session.bind if session.bind is not None else session.get_bind()
     if not isinstance(bind, Engine) or bind.dialect.name != "sqlite" or session.in_transaction():
         return execute(session, statement, params).fetchone()  # (a session bound to one connection: tests)

@@ -23,8 +23,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-__all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "make_engine",
-           "write_intent"]
+__all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "driver_transaction",
+           "make_engine", "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -62,33 +62,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        gate = _WriterGate(url)
+        gate = _GATES[engine] = _WriterGate(url)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             # on the driver: through exec_driver_sql, SQLAlchemy's execution path cost more
             # than the BEGIN itself (issue 14)
             if _WRITE.get():
-                gate.enter(conn)
+                gate.enter(conn.connection.dbapi_connection)
                 conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
             else:
                 conn.connection.dbapi_connection.execute("BEGIN")
 
         @event.listens_for(engine, "commit")
         def _on_commit(conn: Any) -> None:
-            if gate.held(conn):
+            if gate.held(conn.connection.dbapi_connection):
                 try:  # commit now, so that the next writer never finds the database still locked
                     conn.connection.dbapi_connection.commit()
                 finally:
-                    gate.leave(conn)
+                    gate.leave(conn.connection.dbapi_connection)
 
         @event.listens_for(engine, "rollback")
         def _on_rollback(conn: Any) -> None:
-            if gate.held(conn):
+            if gate.held(conn.connection.dbapi_connection):
                 try:
                     conn.connection.dbapi_connection.rollback()
                 finally:
-                    gate.leave(conn)
+                    gate.leave(conn.connection.dbapi_connection)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -116,43 +116,80 @@ class _WriterGate:
     IMMEDIATE. SQLite itself makes a writer that finds the database locked sleep and retry
     (1, 2, 5 ... 100 ms): under 16 learners autosaving through 2 workers of 4 threads, those
     sleeps were most of an autosave's time. flock() wakes the next writer the moment the last
-    one commits, across threads (one lock file opened per connection) and processes (workers,
-    CLI commands, job runners) alike. A thread already writing through another connection does
-    not wait on itself: it falls back to SQLite's busy timeout, as before."""
+    one commits, across threads (the lock file is opened once per thread and locked and unlocked
+    per transaction) and processes (workers, CLI commands, job runners) alike. A thread already
+    writing through another connection does not wait on itself: it falls back to SQLite's busy
+    timeout, as before. Keyed by DBAPI connection: sessions' transactions and
+    :func:`driver_transaction` pass the same gate."""
 
     def __init__(self, url: str) -> None:
         path = url.split("///", 1)[-1].split("?", 1)[0]
         self.path = f"{path}-writer.lock" if path and path != ":memory:" else None
-        self._held: dict[int, int] = {}  # id(dbapi connection) -> open lock file
+        self._held: dict[int, int] = {}  # id(dbapi connection) -> this thread's lock file
         self._threads: set[int] = set()
         self._lock = threading.Lock()
+        self._files = threading.local()
+        ref = weakref.ref(self)
 
-    def enter(self, conn: Any) -> None:
+        def _child() -> None:  # a forked child opens lock files of its own: flock is per open file
+            gate = ref()
+            if gate is not None:
+                gate._files = threading.local()
+                gate._held.clear()
+                gate._threads.clear()
+
+        os.register_at_fork(after_in_child=_child)
+
+    def enter(self, dbapi: Any) -> None:
         if self.path is None:
             return
         me = threading.get_ident()
         with self._lock:
             if me in self._threads:
                 return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
-        except BaseException:
-            os.close(fd)
-            raise
+        fd = getattr(self._files, "fd", None)
+        if fd is None:
+            fd = self._files.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
         with self._lock:
-            self._held[id(conn.connection.dbapi_connection)] = fd
+            self._held[id(dbapi)] = fd
             self._threads.add(me)
 
-    def held(self, conn: Any) -> bool:
-        return self.path is not None and id(conn.connection.dbapi_connection) in self._held
+    def held(self, dbapi: Any) -> bool:
+        return self.path is not None and id(dbapi) in self._held
 
-    def leave(self, conn: Any) -> None:
+    def leave(self, dbapi: Any) -> None:
         with self._lock:
-            fd = self._held.pop(id(conn.connection.dbapi_connection), None)
+            fd = self._held.pop(id(dbapi), None)
             self._threads.discard(threading.get_ident())
         if fd is not None:
-            os.close(fd)  # closing the file releases the lock
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, _WriterGate] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def driver_transaction(engine: Engine, dbapi: Any) -> Iterator[None]:
+    """A write transaction on ``dbapi``, a driver connection checked out of ``engine``'s pool,
+    without SQLAlchemy's transaction machinery (lms.store.direct.Driver, for the quiz's autosave:
+    issue 14). On SQLite it passes the same writer gate and begins with the same BEGIN IMMEDIATE as
+    a session's write transaction. Commits when the block ends, rolls back when it raises."""
+    gate = _GATES.get(engine)
+    if gate is not None:
+        gate.enter(dbapi)
+    try:
+        if gate is not None:
+            dbapi.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            dbapi.rollback()
+            raise
+        dbapi.commit()
+    finally:
+        if gate is not None:
+            gate.leave(dbapi)
 
 
 def _ensure_parent(url: str) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
@@ -92,6 +93,18 @@ class AttemptLane:
             data = _json_object(environ, body)
             if data is None or "response" not in data:
                 return None
+        lms_state = self._app.extensions["lms"]
+        # On a driver connection, without a session or Flask's app context, where a session would
+        # do no more (tests bind their sessions to one connection; an LRS takes statements)
+        if lms_state.sessionmaker.kw.get("bind") is lms_state.engine:
+            if endpoint == "save":
+                assert data is not None
+                return _autosave(lms_state.engine, raw, args["attempt_id"], args["question_id"], data["response"])
+            if endpoint == "submit" and not lms_state.settings.xapi_endpoint:
+                result = quizzes.submit_direct(lms_state.engine, raw, args["attempt_id"], now=datetime.now(UTC),
+                                               source=environ.get("REMOTE_ADDR") or "unknown")
+                if result is not None:
+                    return 200, result
         with self._app.app_context():
             writes = set_write_intent(True)
             acting = None
@@ -135,6 +148,16 @@ def _save(holder: accounts.TokenHolder, attempt_id: str, question_id: str, respo
         outcome = quizzes.save_answer(tx, holder, attempt_id, question_id, response, now=now())
         if outcome.status != "saved" or outcome.saved_at is None:
             raise _Decline  # after the deadline: Flask's view grades it and answers 409
+    return 200, {"question_id": question_id, "saved_at": outcome.saved_at.isoformat()}
+
+
+def _autosave(engine: Any, raw_token: str, attempt_id: str, question_id: str,
+              response: object) -> tuple[int, Any] | None:
+    """On a driver connection, without a session or even Flask's app context: what the API's
+    autosave does in the plain case (quizzes.autosave), about a third less work (issue 14)."""
+    outcome = quizzes.autosave(engine, raw_token, attempt_id, question_id, response, now=datetime.now(UTC))
+    if outcome is None or outcome.saved_at is None:
+        return None
     return 200, {"question_id": question_id, "saved_at": outcome.saved_at.isoformat()}
 
 

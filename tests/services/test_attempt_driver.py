@@ -1,0 +1,145 @@
+"""The autosave and the submission on a driver connection (quizzes.autosave, quizzes.submit_direct,
+the attempt lane's plain case) store exactly what the session's use cases store, and hand every
+other case back (None) with nothing written. They need an engine of their own, with committed
+rows: a fresh database for this module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lms.config import PROJECT_ROOT
+from lms.services import quizzes
+from lms.services.content import sync_all
+from lms.services.unit_of_work import make_sessionmaker
+from lms.services.units import ensure_units
+from lms.store import Attempt, AttemptAnswer, AuditEvent, User, make_engine
+from lms.store.migrate import upgrade
+from tests import factories
+from tests.conftest import KIND
+from tests.databases import fresh_database
+from tests.quizhelpers import correct_response
+
+PRACTICE = "an-toan-so-bai-01"
+FINAL = "dich-vu-cong-cuoi-khoa"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with fresh_database(KIND) as url:
+        upgrade(url)
+        eng = make_engine(url)
+        with make_sessionmaker(eng)() as s, s.begin():
+            ensure_units(s)
+            sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
+        yield eng
+        eng.dispose()
+
+
+@pytest.fixture()
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+def _learner(sessions: sessionmaker[Session]) -> tuple[User, str]:
+    with sessions() as s, s.begin():
+        user = factories.user(s)
+        return user, factories.token(s, user)
+
+
+def _started(sessions: sessionmaker[Session], user: User, quiz_id: str, at: datetime) -> Attempt:
+    with sessions() as s, s.begin():
+        return quizzes.start_attempt(s, user, quiz_id, now=at)
+
+
+def _answers(sessions: sessionmaker[Session], attempt_id: str) -> dict[str, object]:
+    with sessions() as s:
+        return {a.question_id: a.response for a in s.scalars(select(AttemptAnswer).where(
+            AttemptAnswer.attempt_id == attempt_id))}
+
+
+def test_an_autosave_on_the_driver_stores_what_the_session_would(engine: Engine,
+                                                                  sessions: sessionmaker[Session]) -> None:
+    user, raw = _learner(sessions)
+    attempt = _started(sessions, user, PRACTICE, factories.now())
+    first, second = attempt.layout[0], attempt.layout[1]
+    saved = quizzes.autosave(engine, raw, attempt.id, first["id"], correct_response(first), now=factories.now())
+    assert saved is not None and saved.status == "saved" and saved.saved_at is not None
+    again = quizzes.autosave(engine, raw, attempt.id, second["id"], correct_response(second), now=factories.now())
+    assert again is not None
+    assert _answers(sessions, attempt.id) == {first["id"]: correct_response(first),
+                                              second["id"]: correct_response(second)}
+    with sessions() as s:  # the session's use case reads them back and grades them
+        graded = quizzes.submit_attempt(s, user, attempt.id, now=factories.now())
+        assert graded.score == first["points"] + second["points"]
+
+
+def test_an_autosave_the_session_must_answer_is_handed_back_with_nothing_written(
+        engine: Engine, sessions: sessionmaker[Session]) -> None:
+    user, raw = _learner(sessions)
+    _other, other_raw = _learner(sessions)
+    attempt = _started(sessions, user, PRACTICE, factories.now())
+    snap = attempt.layout[0]
+    assert quizzes.autosave(engine, "not-a-token", attempt.id, snap["id"], correct_response(snap),
+                            now=factories.now()) is None
+    assert quizzes.autosave(engine, other_raw, attempt.id, snap["id"], correct_response(snap),
+                            now=factories.now()) is None  # not theirs
+    assert quizzes.autosave(engine, raw, attempt.id, "no-such-question", "x", now=factories.now()) is None
+    assert quizzes.autosave(engine, raw, "f" * 32, snap["id"], "x", now=factories.now()) is None
+    assert _answers(sessions, attempt.id) == {}
+    # a timed final answered after its deadline: the session grades it (lms.web.api answers 409)
+    final = _started(sessions, user, FINAL, factories.now() - timedelta(hours=3))
+    assert final.deadline_at is not None
+    late = final.layout[0]
+    assert quizzes.autosave(engine, raw, final.id, late["id"], correct_response(late), now=factories.now()) is None
+    with sessions() as s:
+        row = s.get(Attempt, final.id)
+        assert row is not None and row.status == "in_progress"
+    assert _answers(sessions, final.id) == {}
+
+
+def test_a_submission_on_the_driver_grades_once_and_is_logged(engine: Engine,
+                                                              sessions: sessionmaker[Session]) -> None:
+    user, raw = _learner(sessions)
+    # the learner's first graded attempt of the year moves their figures: the session does it
+    first = _started(sessions, user, PRACTICE, factories.now())
+    assert quizzes.submit_direct(engine, raw, first.id, now=factories.now(), source="10.0.0.7") is None
+    with sessions() as s, s.begin():
+        assert s.get(Attempt, first.id).status == "in_progress"  # type: ignore[union-attr]
+        quizzes.submit_attempt(s, user, first.id, now=factories.now())
+    attempt = _started(sessions, user, PRACTICE, factories.now())
+    snap = attempt.layout[0]
+    assert quizzes.autosave(engine, raw, attempt.id, snap["id"], correct_response(snap), now=factories.now())
+    result = quizzes.submit_direct(engine, raw, attempt.id, now=factories.now(), source="10.0.0.7")
+    assert result is not None and result["attempt_id"] == attempt.id and result["score"] == snap["points"]
+    with sessions() as s:
+        stored = s.get(Attempt, attempt.id)
+        assert stored is not None and stored.status == "submitted" and stored.score == snap["points"]
+        assert stored.result is not None and stored.result["score"] == result["score"]
+        assert quizzes.attempt_result(s, stored) == result  # what the session's view would answer
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "attempt.grade",
+                                                     AuditEvent.object_id == attempt.id))
+        assert (event.actor_id, event.source, event.detail["finished_by"]) == (user.id, "10.0.0.7", "learner")
+    # graded already: handed back (the session's use case answers with the stored result)
+    assert quizzes.submit_direct(engine, raw, attempt.id, now=factories.now(), source="10.0.0.7") is None
+    with sessions() as s:
+        assert len(s.scalars(select(AuditEvent).where(AuditEvent.object_id == attempt.id)).all()) == 1
+
+
+def test_passing_a_final_on_the_driver_is_handed_back_for_its_certificate(engine: Engine,
+                                                                          sessions: sessionmaker[Session]) -> None:
+    user, raw = _learner(sessions)
+    warm = _started(sessions, user, PRACTICE, factories.now())
+    with sessions() as s, s.begin():
+        quizzes.submit_attempt(s, user, warm.id, now=factories.now())  # not the first of the year
+    final = _started(sessions, user, FINAL, factories.now())
+    for snap in final.layout:
+        assert quizzes.autosave(engine, raw, final.id, snap["id"], correct_response(snap), now=factories.now())
+    assert quizzes.submit_direct(engine, raw, final.id, now=factories.now(), source="10.0.0.7") is None
+    with sessions() as s:
+        row = s.get(Attempt, final.id)
+        assert row is not None and row.status == "in_progress"
