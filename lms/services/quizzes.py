@@ -92,6 +92,7 @@ __all__ = [
     "save_answers",
     "start",
     "start_attempt",
+    "start_direct",
     "store_quiz",
     "submit",
     "submit_attempt",
@@ -351,6 +352,41 @@ _INSERT_ATTEMPT = direct.Sql(
     "VALUES (:id, :quiz, :user, :number, 'in_progress', :started, :deadline, :layout) ON CONFLICT DO NOTHING")
 
 
+@dataclass(frozen=True)
+class _Fresh:
+    """A new attempt's layout, drawn before the transaction begins (it reads nothing the write
+    lock guards): the questions in order, the layout as stored, and each question parsed."""
+
+    layout: list[dict[str, Any]]
+    stored: str
+    models: dict[str, QuestionModel]
+
+    @classmethod
+    def draw(cls, draw: Draw, rng: random.Random) -> _Fresh:
+        quiz = draw.quiz
+        layout = [_snapshot(q, draw.models[q.id], quiz.shuffle_choices, rng) for q in _draw(quiz, draw.bank, rng)]
+        return cls(layout, direct.dump_json(layout), {snap["id"]: draw.models[snap["id"]] for snap in layout})
+
+
+def _insert_attempt(on: direct.On, draw: Draw, fresh: _Fresh, user_id: int, number: int,
+                    now: datetime) -> Attempt | None:
+    """The new attempt, written by one statement; None when a concurrent start of the same learner
+    won the race (the database allows one open attempt per learner and quiz)."""
+    quiz = draw.quiz
+    dialect = direct.dialect_of(on)
+    attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz.id, user_id=user_id, number=number,
+                      status=AttemptStatus.IN_PROGRESS, started_at=now, layout=fresh.layout,
+                      deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
+    written = direct.execute(on, _INSERT_ATTEMPT, {
+        "user": user_id, "quiz": quiz.id, "id": attempt.id, "number": number, "started": direct.stamp(now, dialect),
+        "deadline": direct.stamp(attempt.deadline_at, dialect) if attempt.deadline_at else None,
+        "layout": fresh.stored}).rowcount
+    if written != 1:
+        return None
+    _keep_layout(on, attempt.id, fresh.models)  # the autosaves that follow need not parse the layout again
+    return attempt
+
+
 def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
           rng: random.Random | None = None, draw: Draw | None = None) -> StartOutcome:
     """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write.
@@ -359,8 +395,7 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
     the session as the row it wrote (no flush writes it again)."""
     draw = draw or read_for_start(session, quiz_id)
     quiz = draw.quiz
-    rng = rng or random.SystemRandom()
-    dialect = direct.dialect_of(session)
+    fresh = _Fresh.draw(draw, rng or random.SystemRandom()) if draw.bank else None
     ids = {"user": user.id, "quiz": quiz_id}
     current = direct.execute(session, _OPEN_ATTEMPT, ids).fetchone()
     if current is not None:
@@ -378,25 +413,44 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
         return StartOutcome(None, refusal)
     if opens_at is not None:
         return StartOutcome(None, AttemptsUsed(quiz, opens_at))
-    bank = draw.bank
-    if not bank:
+    if fresh is None:
         return StartOutcome(None, Conflict("quiz.empty"))
-    layout = [_snapshot(q, draw.models[q.id], quiz.shuffle_choices, rng) for q in _draw(quiz, bank, rng)]
-    attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz_id, user_id=user.id, number=done_count + 1,
-                      status=AttemptStatus.IN_PROGRESS, started_at=now, layout=layout,
-                      deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
-    written = direct.execute(session, _INSERT_ATTEMPT, {
-        **ids, "id": attempt.id, "number": attempt.number, "started": direct.stamp(now, dialect),
-        "deadline": direct.stamp(attempt.deadline_at, dialect) if attempt.deadline_at else None,
-        "layout": direct.dump_json(layout)}).rowcount
-    if written != 1:
+    attempt = _insert_attempt(session, draw, fresh, user.id, done_count + 1, now)
+    if attempt is None:
         raced = _open_attempt(session, user, quiz_id)
         if raced is None:
             raise Conflict("attempt.closed")
         return StartOutcome(raced)
-    # the autosaves that follow need not parse the layout again
-    _keep_layout(session, attempt.id, {snap["id"]: draw.models[snap["id"]] for snap in layout})
     return StartOutcome(_attach(session, attempt), new=True)
+
+
+def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime) -> Attempt | None:
+    """The API's start on one pooled driver connection, without a session (lms.store.direct.Driver;
+    lms.web.attempt_lane), in the plain case: the bearer check, then a new attempt of a practice
+    quiz whose version this worker keeps, drawn before the write lock. The attempt returned is
+    attached to no session. ``None``, with nothing written, whenever the session's use case must
+    answer: no valid token, a quiz not found or not kept yet, a final (its attempt limits), an empty
+    bank, an attempt in progress to resume (or to grade, past its deadline)."""
+    with direct.driver(engine) as drv:
+        holder = accounts.token_holder(drv, raw_token, now=now)
+        if holder is None:
+            return None
+        try:
+            draw = read_for_start(drv, quiz_id)
+            if limited(draw.quiz) or not draw.bank:
+                return None
+            fresh = _Fresh.draw(draw, random.SystemRandom())
+            ids = {"user": holder.id, "quiz": quiz_id}
+            with drv.writing():
+                if direct.execute(drv, _OPEN_ATTEMPT, ids).fetchone() is not None:
+                    raise direct.SessionNeeded
+                done_count = direct.execute(drv, _DONE_COUNT, ids).fetchone()[0] or 0
+                attempt = _insert_attempt(drv, draw, fresh, holder.id, done_count + 1, now)
+                if attempt is None:
+                    raise direct.SessionNeeded
+            return attempt
+        except (ServiceError, direct.SessionNeeded):
+            return None
 
 
 def start_attempt(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
@@ -489,9 +543,10 @@ def saved_responses(session: direct.On, attempt: Attempt) -> dict[str, Any]:
             for qid, response in direct.execute(session, _SAVED, {"id": attempt.id}).fetchall()}
 
 
-def learner_questions(attempt: Attempt, session: Session | None = None) -> list[dict[str, Any]]:
+def learner_questions(attempt: Attempt, session: direct.On | Engine | None = None) -> list[dict[str, Any]]:
     """Questions as the learner sees them: text and choices in the order shown, never answers.
-    With ``session``, the layout's questions are read from the parsed layouts kept per worker."""
+    With ``session`` (or the engine: which database), the layout's questions are read from the
+    parsed layouts kept per worker."""
     models = _models_of(session, attempt) if session is not None else None
     out = []
     for snap in attempt.layout:
@@ -620,11 +675,12 @@ _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
 
 
-def _layout_key(session: direct.On, attempt_id: str) -> tuple[Any, str]:
+def _layout_key(session: direct.On | Engine, attempt_id: str) -> tuple[Any, str]:
     return (direct.database_key(session), attempt_id)
 
 
-def _keep_layout(session: direct.On, attempt_id: str, parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
+def _keep_layout(session: direct.On | Engine, attempt_id: str,
+                 parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
     with _LAYOUTS_LOCK:
         _LAYOUTS[_layout_key(session, attempt_id)] = parsed
         while len(_LAYOUTS) > _LAYOUTS_SIZE:
@@ -632,7 +688,7 @@ def _keep_layout(session: direct.On, attempt_id: str, parsed: dict[str, Question
     return parsed
 
 
-def _cached_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel] | None:
+def _cached_layout(session: direct.On | Engine, attempt_id: str) -> dict[str, QuestionModel] | None:
     key = _layout_key(session, attempt_id)
     with _LAYOUTS_LOCK:
         parsed = _LAYOUTS.get(key)
@@ -652,7 +708,7 @@ def _kept_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel
     return _keep_layout(session, attempt_id, {snap["id"]: gradable(snap) for snap in layout or []})
 
 
-def _models_of(session: Session, attempt: Attempt) -> dict[str, QuestionModel]:
+def _models_of(session: direct.On | Engine, attempt: Attempt) -> dict[str, QuestionModel]:
     parsed = _cached_layout(session, attempt.id)
     if parsed is not None:
         return parsed

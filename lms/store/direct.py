@@ -93,9 +93,9 @@ def dialect_of(on: On) -> str:
     return bind.dialect.name
 
 
-def database_key(on: On) -> Any:
+def database_key(on: On | Engine) -> Any:
     """Which database: the engine's URL (what per-worker caches of rows are keyed by)."""
-    if isinstance(on, Driver):
+    if isinstance(on, Driver | Engine):
         return on.url
     bind = on.bind if on.bind is not None else on.get_bind()
     return bind.engine.url

@@ -100,6 +100,10 @@ class AttemptLane:
             if endpoint == "save":
                 assert data is not None
                 return _autosave(lms_state.engine, raw, args["attempt_id"], args["question_id"], data["response"])
+            if endpoint == "start":
+                attempt = quizzes.start_direct(lms_state.engine, raw, args["quiz_id"], now=datetime.now(UTC))
+                if attempt is not None:
+                    return 201, attempt_body(lms_state.engine, attempt, new=True)  # its questions are kept
             if endpoint == "submit" and not lms_state.settings.xapi_endpoint:
                 result = quizzes.submit_direct(lms_state.engine, raw, args["attempt_id"], now=datetime.now(UTC),
                                                source=environ.get("REMOTE_ADDR") or "unknown")

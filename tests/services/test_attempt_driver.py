@@ -143,3 +143,28 @@ def test_passing_a_final_on_the_driver_is_handed_back_for_its_certificate(engine
     with sessions() as s:
         row = s.get(Attempt, final.id)
         assert row is not None and row.status == "in_progress"
+
+
+def test_a_start_on_the_driver_draws_a_new_attempt_or_hands_the_case_back(engine: Engine,
+                                                                           sessions: sessionmaker[Session]) -> None:
+    user, raw = _learner(sessions)
+    done = _started(sessions, user, PRACTICE, factories.now())
+    with sessions() as s, s.begin():
+        quizzes.submit_attempt(s, user, done.id, now=factories.now())
+    with sessions() as s:
+        quizzes.read_for_start(s, PRACTICE)  # the worker keeps this version (the lane's first start does it)
+    assert quizzes.start_direct(engine, "not-a-token", PRACTICE, now=factories.now()) is None
+    assert quizzes.start_direct(engine, raw, "no-such-quiz", now=factories.now()) is None
+    assert quizzes.start_direct(engine, raw, FINAL, now=factories.now()) is None  # a final's limits: the session
+    attempt = quizzes.start_direct(engine, raw, PRACTICE, now=factories.now())
+    assert attempt is not None and attempt.number == 2 and attempt.status == "in_progress"
+    with sessions() as s:
+        stored = s.get(Attempt, attempt.id)
+        assert stored is not None and stored.user_id == user.id and stored.number == 2
+        assert stored.layout == attempt.layout and stored.started_at == attempt.started_at
+        assert [q["id"] for q in quizzes.learner_questions(stored)] == [snap["id"] for snap in attempt.layout]
+    # one open attempt per learner and quiz: the next start resumes it, through the session
+    assert quizzes.start_direct(engine, raw, PRACTICE, now=factories.now()) is None
+    with sessions() as s, s.begin():
+        resumed = quizzes.start(s, user, PRACTICE, now=factories.now())
+        assert resumed.attempt is not None and resumed.attempt.id == attempt.id and not resumed.new
