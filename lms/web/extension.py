@@ -109,7 +109,8 @@ def _limit_in_views_only(app: Flask) -> None:
     if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits:
         return
     hooks = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [f for f in hooks if f != limiter._check_request_limit]
+    app.before_request_funcs[None] = [f for f in hooks if not (getattr(f, "__self__", None) is limiter
+                                                               and f.__name__ == "_check_request_limit")]
 
 
 def _register_blueprints(app: Flask, csrf: CSRFProtect, prefix: str) -> None:
