@@ -632,6 +632,7 @@ def autosave(engine: Engine, raw_token: str, attempt_id: str, question_id: str, 
         holder = accounts.token_holder(drv, raw_token, now=now)
         if holder is None:
             return None
+        _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the write lock
         try:
             with drv.writing():
                 return save_answer(drv, holder, attempt_id, question_id, response, now=now)
@@ -703,8 +704,10 @@ def _kept_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel
     parsed = _cached_layout(session, attempt_id)
     if parsed is not None:
         return parsed
-    row = direct.execute(session, _LAYOUT, {"id": attempt_id}).fetchone()
-    layout = direct.read_json(row[0], direct.dialect_of(session)) if row is not None else None
+    row = direct.execute(session, _LAYOUT, {"id": attempt_id}).fetchone() if len(attempt_id) <= 32 else None
+    if row is None:
+        return {}  # no such attempt: nothing kept
+    layout = direct.read_json(row[0], direct.dialect_of(session))
     return _keep_layout(session, attempt_id, {snap["id"]: gradable(snap) for snap in layout or []})
 
 
@@ -776,6 +779,7 @@ def submit_direct(engine: Engine, raw_token: str, attempt_id: str, *, now: datet
         if holder is None:
             return None
         acting = audit.acting(holder, source)
+        _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the write lock
         try:
             with drv.writing():
                 row = direct.execute(drv, _SUBMIT_HEAD, {"id": attempt_id}).fetchone() \
