@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms.config import Settings
 from lms.web.attempt_lane import AttemptLane
 from lms.web.extension import LMS
+from lms.web.ops import HealthFirst
 
 __all__ = ["LMS", "Settings", "create_app"]
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     LMS(settings).init_app(app, url_prefix="")
     if settings.attempt_lane:  # start, autosave and submit answered before Flask's hooks (issue 14)
         app.wsgi_app = AttemptLane(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = HealthFirst(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         # Behind nginx every request comes from nginx's address: take the visitor's from the
         # headers the trusted proxies set (audit sources, per-address rate limits, https links).

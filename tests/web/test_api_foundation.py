@@ -140,3 +140,24 @@ def test_healthz_says_degraded_when_the_database_is_unreachable(tmp_path) -> Non
     LMS(settings).init_app(host)
     r = host.test_client().get("/healthz")
     assert r.status_code == 503 and r.json == {"status": "degraded", "database": "unavailable"}
+
+
+def test_the_site_answers_healthz_in_front_of_flask_as_the_view_does(app, client: FlaskClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """create_app puts web/ops.py::HealthFirst in front of Flask: no request hook runs for it, and
+    it says what the view says, 503 included."""
+    from lms import create_app
+    from lms.config import Settings
+
+    ran: list[str] = []
+    app.before_request(lambda: ran.append("flask"))
+    r = client.get("/healthz?probe=1")
+    assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok"} and ran == []
+    assert r.headers["Content-Type"] == "application/json"
+    head = client.head("/healthz")
+    assert head.status_code == 200 and head.data == b"" and ran == []
+    assert client.get("/healthz/xapi").status_code == 200 and ran == ["flask"]  # the rest is Flask's
+    down = create_app(Settings.load({"LMS_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none",
+                                     "LMS_INSTANCE_PATH": str(tmp_path)}))
+    r = down.test_client().get("/healthz")
+    assert r.status_code == 503 and r.json == {"status": "degraded", "database": "unavailable"}
+    down.extensions["lms"].engine.dispose()
