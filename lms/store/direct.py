@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -175,9 +176,14 @@ def read_stamp(value: Any) -> datetime | None:
 
 
 def dump_json(value: Any) -> str:
-    """A ``JSON`` column's value as SQLAlchemy writes it (psycopg sends text of unknown type,
-    which PostgreSQL reads as json)."""
-    return json.dumps(value)
+    """A ``JSON`` column's value as text (psycopg sends text of unknown type, which PostgreSQL
+    reads as json). orjson: a few times faster than the json module on an attempt's layout
+    (issue 14); what orjson refuses (an integer past 64 bits, NaN) the json module writes, as
+    SQLAlchemy would."""
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)
 
 
 def read_json(value: Any, dialect: str) -> Any:
@@ -186,4 +192,7 @@ def read_json(value: Any, dialect: str) -> Any:
     bare number, which the column's numeric affinity stored as a number."""
     if dialect != "sqlite" or not isinstance(value, str | bytes):
         return value
-    return json.loads(value)
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what only the json module reads (NaN, an integer past 64 bits)
+        return json.loads(value)

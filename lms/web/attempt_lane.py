@@ -19,11 +19,11 @@ database as it was. A site that mounts the LMS as a plugin keeps Flask's views f
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -75,7 +75,7 @@ class AttemptLane:
                 environ["CONTENT_LENGTH"] = str(len(body))
             return self._inner(environ, start_response)
         status, payload = answered
-        data = self._app.json.dumps(payload, separators=(",", ":")).encode() + b"\n"  # as jsonify sends it
+        data = _json_bytes(self._app, payload)
         start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
                                          ("X-Content-Type-Options", "nosniff"),
                                          ("Content-Security-Policy", API_CSP)])
@@ -188,7 +188,16 @@ def _json_object(environ: dict[str, Any], body: bytes) -> dict[str, Any] | None:
     if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
         return None
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:  # Flask's view reads it, or says why it cannot
         return None
     return data if isinstance(data, dict) else None
+
+
+def _json_bytes(app: Flask, payload: Any) -> bytes:
+    """The answer's JSON: orjson with sorted keys, as compact as jsonify's, UTF-8 rather than
+    \\u escapes (a third of the bytes for Vietnamese text); jsonify's own for what orjson refuses."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    except (orjson.JSONEncodeError, TypeError):
+        return app.json.dumps(payload, separators=(",", ":")).encode() + b"\n"
