@@ -85,30 +85,22 @@ class AttemptLane:
                 body: bytes) -> tuple[int, Any] | None:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         raw = auth[7:].strip()
+        path = environ.get("PATH_INFO", "")
         if auth[:7].lower() != "bearer " or not raw or "\x00" in environ.get("QUERY_STRING", "") \
-                or not environ.get("PATH_INFO", "").isascii() or b"\x00" in body or b"\\u0000" in body:
+                or not path.isascii() or "\x00" in path or b"\x00" in body or b"\\u0000" in body:
             return None
         data = None
         if endpoint == "save":
             data = _json_object(environ, body)
             if data is None or "response" not in data:
                 return None
-        lms_state = self._app.extensions["lms"]
-        # On a driver connection, without a session or Flask's app context, where a session would
-        # do no more (tests bind their sessions to one connection; an LRS takes statements)
-        if lms_state.sessionmaker.kw.get("bind") is lms_state.engine:
-            if endpoint == "save":
-                assert data is not None
-                return _autosave(lms_state.engine, raw, args["attempt_id"], args["question_id"], data["response"])
-            if endpoint == "start":
-                attempt = quizzes.start_direct(lms_state.engine, raw, args["quiz_id"], now=datetime.now(UTC))
-                if attempt is not None:
-                    return 201, attempt_body(lms_state.engine, attempt, new=True)  # its questions are kept
-            if endpoint == "submit" and not lms_state.settings.xapi_endpoint:
-                result = quizzes.submit_direct(lms_state.engine, raw, args["attempt_id"], now=datetime.now(UTC),
-                                               source=environ.get("REMOTE_ADDR") or "unknown")
-                if result is not None:
-                    return 200, result
+        try:
+            answered = self._on_driver(endpoint, args, environ, raw, data)
+        except Exception:  # Flask's view answers it, as the API answers any error
+            self._app.logger.exception("the attempt lane declined a request after an error")
+            return None
+        if answered is not None:
+            return answered
         with self._app.app_context():
             writes = set_write_intent(True)
             acting = None
@@ -136,6 +128,27 @@ class AttemptLane:
                 session_ = g.pop("lms_session", None)
                 if session_ is not None:
                     session_.close()
+
+
+    def _on_driver(self, endpoint: str, args: Mapping[str, Any], environ: dict[str, Any], raw: str,
+                   data: dict[str, Any] | None) -> tuple[int, Any] | None:
+        """On a driver connection, without a session or Flask's app context, where a session would
+        do no more (not where tests bind their sessions to one connection; not the submission when
+        an LRS takes statements). None: the session's use case answers."""
+        lms_state = self._app.extensions["lms"]
+        if lms_state.sessionmaker.kw.get("bind") is not lms_state.engine:
+            return None
+        if endpoint == "save":
+            assert data is not None
+            return _autosave(lms_state.engine, raw, args["attempt_id"], args["question_id"], data["response"])
+        if endpoint == "start":
+            attempt = quizzes.start_direct(lms_state.engine, raw, args["quiz_id"], now=datetime.now(UTC))
+            return None if attempt is None else (201, attempt_body(lms_state.engine, attempt, new=True))
+        if lms_state.settings.xapi_endpoint:
+            return None
+        result = quizzes.submit_direct(lms_state.engine, raw, args["attempt_id"], now=datetime.now(UTC),
+                                       source=environ.get("REMOTE_ADDR") or "unknown")
+        return None if result is None else (200, result)
 
 
 def _start(session: Any, holder: accounts.TokenHolder, quiz_id: str) -> tuple[int, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -168,3 +169,43 @@ def test_a_start_on_the_driver_draws_a_new_attempt_or_hands_the_case_back(engine
     with sessions() as s, s.begin():
         resumed = quizzes.start(s, user, PRACTICE, now=factories.now())
         assert resumed.attempt is not None and resumed.attempt.id == attempt.id and not resumed.new
+
+
+def test_the_site_s_lane_runs_the_cycle_on_the_driver(engine: Engine, sessions: sessionmaker[Session],
+                                                      tmp_path: Path) -> None:
+    """lms.wsgi's app (create_app over an engine of its own): start, autosave and submit answered
+    in front of Flask on the driver; an odd request still gets Flask's answer, never a crash."""
+    from lms import create_app
+    from lms.config import Settings
+
+    user, raw = _learner(sessions)
+    warm = _started(sessions, user, PRACTICE, factories.now())
+    with sessions() as s, s.begin():
+        quizzes.submit_attempt(s, user, warm.id, now=factories.now())  # not the first of the year
+    app = create_app(Settings.load({"LMS_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                                    "LMS_INSTANCE_PATH": str(tmp_path), "LMS_SECRET_KEY": "s" * 64}))
+    app.config["TESTING"] = True
+    flask_saw: list[str] = []
+    app.before_request(lambda: flask_saw.append("flask"))
+    client, auth = app.test_client(), factories.bearer(raw)
+    started = client.post(f"/api/v1/quizzes/{PRACTICE}/attempts", headers=auth)  # reads the quiz through Flask
+    assert started.status_code == 201 and started.json is not None
+    client.post(f"/api/v1/attempts/{started.json['attempt_id']}/submission", headers=auth)
+    flask_saw.clear()
+    started = client.post(f"/api/v1/quizzes/{PRACTICE}/attempts", headers=auth)
+    assert started.status_code == 201 and started.json is not None and started.json["saved"] == {}
+    attempt = started.json["attempt_id"]
+    with sessions() as s:
+        layout = s.get(Attempt, attempt).layout  # type: ignore[union-attr]
+    for snap in layout:
+        saved = client.put(f"/api/v1/attempts/{attempt}/answers/{snap['id']}",
+                           json={"response": correct_response(snap)}, headers=auth)
+        assert saved.status_code == 200
+    graded = client.post(f"/api/v1/attempts/{attempt}/submission", headers=auth)
+    assert graded.status_code == 200 and graded.json is not None and graded.json["percent"] == 100
+    assert flask_saw == []  # all on the driver
+    assert client.post("/api/v1/quizzes/a%00b/attempts", headers=auth).status_code == 404
+    odd = client.put(f"/api/v1/attempts/{attempt}/answers/x", json={"response": 1e400}, headers=auth)  # Infinity
+    assert 400 <= odd.status_code < 500 and odd.json is not None and "error" in odd.json
+    assert flask_saw == ["flask", "flask"]
+    app.extensions["lms"].engine.dispose()
