@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -56,11 +57,10 @@ class Driver:
     transaction. For the quiz's autosave, where a session's transaction cost more than the
     autosave's own statements (issue 14)."""
 
-    __slots__ = ("connection", "dialect", "engine", "url")
+    __slots__ = ("connection", "dialect", "engine")
 
     def __init__(self, engine: Engine, connection: Any) -> None:
-        self.engine, self.connection = engine, connection
-        self.dialect, self.url = engine.dialect.name, engine.url
+        self.engine, self.connection, self.dialect = engine, connection, engine.dialect.name
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
         """The write transaction (lms.store.engine.driver_transaction): committed when the block
@@ -94,12 +94,23 @@ def dialect_of(on: On) -> str:
     return bind.dialect.name
 
 
-def database_key(on: On | Engine) -> Any:
-    """Which database: the engine's URL (what per-worker caches of rows are keyed by)."""
-    if isinstance(on, Driver | Engine):
-        return on.url
-    bind = on.bind if on.bind is not None else on.get_bind()
-    return bind.engine.url
+def database_key(on: On | Engine) -> str:
+    """Which database: the engine's URL as text (what per-worker caches of rows are keyed by),
+    rendered once per engine: SQLAlchemy's URL hashes by rendering itself anew every time."""
+    if isinstance(on, Driver):
+        engine = on.engine
+    elif isinstance(on, Engine):
+        engine = on
+    else:
+        bind = on.bind if on.bind is not None else on.get_bind()
+        engine = bind.engine
+    key = _KEYS.get(engine)
+    if key is None:
+        key = _KEYS[engine] = engine.url.render_as_string(hide_password=True)
+    return key
+
+
+_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def execute(on: On, statement: Sql, params: dict[str, Any] | None = None) -> Any:
