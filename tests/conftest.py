@@ -36,16 +36,22 @@ def pytest_report_header() -> str:
     return f"database: {KIND}"
 
 
+def seeded(url: str) -> Engine:
+    """Migrate the empty database at ``url`` and load the units, the default plan and the
+    project's own content; the engine over it is returned."""
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as s, s.begin():
+        ensure_units(s)
+        ensure_default_plan(s, now=datetime.now(UTC))
+        sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
+    return engine
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     with fresh_database(KIND) as url:
-        upgrade(url)
-        engine = make_engine(url)
-        with make_sessionmaker(engine)() as s, s.begin():
-            ensure_units(s)
-            ensure_default_plan(s, now=datetime.now(UTC))
-            sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
-        engine.dispose()
+        seeded(url).dispose()
         yield url
 
 

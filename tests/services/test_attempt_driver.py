@@ -6,22 +6,18 @@ rows: a fresh database for this module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lms.config import PROJECT_ROOT
 from lms.services import quizzes
-from lms.services.content import sync_all
 from lms.services.unit_of_work import make_sessionmaker
-from lms.services.units import ensure_units
-from lms.store import Attempt, AttemptAnswer, AuditEvent, User, make_engine
-from lms.store.migrate import upgrade
+from lms.store import Attempt, AttemptAnswer, AuditEvent, User
 from tests import factories
-from tests.conftest import KIND
+from tests.conftest import KIND, seeded
 from tests.databases import fresh_database
 from tests.quizhelpers import correct_response
 
@@ -32,11 +28,7 @@ FINAL = "dich-vu-cong-cuoi-khoa"
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
     with fresh_database(KIND) as url:
-        upgrade(url)
-        eng = make_engine(url)
-        with make_sessionmaker(eng)() as s, s.begin():
-            ensure_units(s)
-            sync_all(s, PROJECT_ROOT / "course_content", PROJECT_ROOT / "quizzes", now=datetime.now(UTC))
+        eng = seeded(url)
         yield eng
         eng.dispose()
 
