@@ -27,10 +27,10 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lms.store.engine import driver_transaction
+from lms.store.engine import dead, driver_transaction, unpinged
 
 __all__ = ["Driver", "On", "SessionNeeded", "Sql", "database_key", "dialect_of", "driver", "dump_json", "execute",
-           "read_json", "read_stamp", "row_apart", "stamp"]
+           "name", "read_json", "read_stamp", "row_apart", "stamp"]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -51,6 +51,17 @@ class Sql:
         return self._texts[dialect]
 
 
+_NAME = re.compile(r":?[A-Za-z_]\w*(\.[A-Za-z_]\w*)?")
+
+
+def name(reference: str) -> str:
+    """``reference`` when it is a parameter (``:user``) or a column (``a.user_id``), for SQL
+    fragments written once by one module and put in another's statement; anything else is refused."""
+    if not _NAME.fullmatch(reference):
+        raise ValueError(f"not a parameter or column name: {reference!r}")
+    return reference
+
+
 class Driver:
     """A pooled driver connection used without a session (:func:`driver`): statements of this
     module run on it, reads in SQLite's autocommit mode until :meth:`writing` begins a write
@@ -61,6 +72,21 @@ class Driver:
 
     def __init__(self, engine: Engine, connection: Any) -> None:
         self.engine, self.connection, self.dialect = engine, connection, engine.dialect.name
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """Each statement of the block a transaction of its own: on PostgreSQL, no BEGIN and
+        COMMIT round trips around a statement that stands alone (SQLite's connections here are
+        in autocommit mode until :meth:`writing`)."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        self.connection.autocommit = True
+        try:
+            yield
+        finally:
+            if not dead(self.connection):
+                self.connection.autocommit = False
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
         """The write transaction (lms.store.engine.driver_transaction): committed when the block
@@ -79,12 +105,19 @@ On = Session | Driver
 
 @contextlib.contextmanager
 def driver(engine: Engine) -> Iterator[Driver]:
-    """A driver connection checked out of ``engine``'s pool for the block, then returned."""
-    pooled = engine.raw_connection()
+    """A driver connection checked out for the block, then returned: on PostgreSQL from a pool
+    that does not ping at checkout (lms.store.engine.unpinged: a connection that died unnoticed
+    raises here, and is dropped rather than put back)."""
+    pooled = unpinged(engine).raw_connection()
     try:
         yield Driver(engine, pooled.driver_connection)
-    finally:
-        pooled.close()
+    except BaseException:
+        if dead(pooled.driver_connection):
+            pooled.invalidate()
+        else:
+            pooled.close()
+        raise
+    pooled.close()
 
 
 def dialect_of(on: On) -> str:

@@ -23,8 +23,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-__all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "driver_transaction",
-           "make_engine", "write_intent"]
+__all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "database_answers", "dead",
+           "driver_transaction", "make_engine", "unpinged", "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -95,6 +95,75 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _forget_pool_after_fork(engine)
     return engine
+
+
+_UNPINGED: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_UNPINGED_LOCK = threading.Lock()
+
+
+def unpinged(engine: Engine) -> Engine:
+    """Where the quiz's hot path takes its driver connections (lms.store.direct.driver): on
+    PostgreSQL, a small pool of its own to the same database that does not ping a connection at
+    every checkout. The ping is a round trip of its own: a sixth of an autosave's, and half of
+    ``/healthz`` (issue 14). A connection that died unnoticed raises at its first statement; the
+    caller drops it (:func:`dead`) and answers another way (the attempt lane hands the request to
+    Flask's view, whose session's pool pings). On SQLite, which has no round trip to save, the
+    engine itself."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    with _UNPINGED_LOCK:
+        lean = _UNPINGED.get(engine)
+        if lean is None:
+            lean = _UNPINGED[engine] = make_engine(engine.url.render_as_string(hide_password=False),
+                                                   pool_pre_ping=False, pool_size=4, max_overflow=12)
+            event.listen(engine, "engine_disposed", _dispose_too(lean))
+        return lean
+
+
+def _dispose_too(lean: Engine) -> Callable[[Engine], None]:
+    """The engine's own pool disposed: its unpinged one closes its connections too, except in a
+    forked child (the engine's fork hook disposes it there, keeping the parent's connections
+    open): those belong to the parent."""
+    owner = [os.getpid()]
+
+    def _disposed(_engine: Engine) -> None:
+        here = os.getpid()
+        lean.dispose(close=here == owner[0])
+        owner[0] = here
+    return _disposed
+
+
+def dead(dbapi: Any) -> bool:
+    """Whether a driver connection can no longer be used (psycopg's ``closed`` or ``broken``:
+    the server went away): it must be invalidated, not put back in its pool."""
+    return bool(getattr(dbapi, "closed", False) or getattr(dbapi, "broken", False))
+
+
+def database_answers(engine: Engine) -> bool:
+    """``SELECT 1`` on a pooled connection, outside the ORM (``/healthz``): on PostgreSQL first on
+    :func:`unpinged`'s pool, one round trip; a connection of it found dead is dropped and the
+    engine's own pool, which pings, asked. False when neither answers."""
+    return any(_selects_one(pool) for pool in dict.fromkeys((unpinged(engine), engine)))
+
+
+def _selects_one(pool: Engine) -> bool:
+    try:
+        raw = pool.raw_connection()
+    except Exception:  # the check reports the failure instead of raising it
+        return False
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        cursor.close()
+    except Exception:
+        if dead(raw.driver_connection):
+            raw.invalidate()
+        else:
+            raw.close()
+        return False
+    raw.close()  # back to the pool, rolled back
+    return True
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:

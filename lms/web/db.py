@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 # contract "Views never import the store"): SQLite takes the write lock up front (BEGIN
 # IMMEDIATE) for a block declared ``with write_intent(True):``, so a view that reads, then
 # writes, waits its turn instead of failing with "database is locked".
-from lms.store.engine import reset_write_intent, set_write_intent, write_intent
+from lms.store.engine import database_answers, reset_write_intent, set_write_intent, write_intent
 from lms.web.state import LMSState
 
-__all__ = ["db", "now", "read_first", "reset_write_intent", "set_write_intent", "state", "transaction",
-           "write_intent"]
+__all__ = ["database_answers", "db", "now", "read_first", "reset_write_intent", "set_write_intent", "state",
+           "transaction", "write_intent"]
 
 
 def state() -> LMSState:

@@ -10,27 +10,11 @@ from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from lms.services import statements
-from lms.web.db import db, state
+from lms.web.db import database_answers, db, state
 
 __all__ = ["HealthFirst", "bp"]
 
 bp = Blueprint("lms_ops", __name__)
-
-
-def _database_answers(engine: Any) -> bool:
-    """One round trip on a pooled connection, outside the ORM."""
-    try:
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-            cursor.close()
-        finally:
-            raw.close()  # back to the pool, rolled back
-    except Exception:  # the check reports the failure instead of raising it
-        return False
-    return True
 
 
 def _health(ok: bool) -> tuple[dict[str, str], int]:
@@ -41,7 +25,7 @@ def _health(ok: bool) -> tuple[dict[str, str], int]:
 def healthz() -> ResponseReturnValue:
     """A load balancer asks this many times a second, and a request's session (opened, begun,
     closed) cost more than the query. On the LMS's own site :class:`HealthFirst` answers it."""
-    body, status = _health(_database_answers(state().engine))
+    body, status = _health(database_answers(state().engine))
     return jsonify(body), status
 
 
@@ -56,7 +40,7 @@ class HealthFirst:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != self._path or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self._inner(environ, start_response)
-        body, status = _health(_database_answers(self._app.extensions["lms"].engine))
+        body, status = _health(database_answers(self._app.extensions["lms"].engine))
         data = self._app.json.dumps(body, separators=(",", ":")).encode() + b"\n"  # as jsonify sends it
         start_response("200 OK" if status == 200 else "503 SERVICE UNAVAILABLE",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
