@@ -19,6 +19,7 @@ from lms.services.units import find_unit
 from lms.store import ApiToken, Role, User, direct
 
 __all__ = [
+    "HOLDER_SQL",
     "AccountRef",
     "TokenHolder",
     "authenticate",
@@ -26,6 +27,7 @@ __all__ = [
     "create_user",
     "get_user",
     "hash_password",
+    "holder_params",
     "issue_token",
     "register_citizen",
     "resolve_token",
@@ -146,18 +148,25 @@ AccountRef = User | TokenHolder
 
 # The token check of the quiz API's requests, on the driver (lms.store.direct): through
 # SQLAlchemy, building the statement cost more than SQLite spent on the query, and the ORM load of
-# the token with its joined account twice that again (bench/README.md, issue 14).
-_HOLDER = direct.Sql(
+# the token with its joined account twice that again (bench/README.md, issue 14). HOLDER_SQL is
+# also a part of larger statements (the autosave's on PostgreSQL: lms.services.quizzes), with the
+# parameters :func:`holder_params` gives.
+HOLDER_SQL = (
     "SELECT users.id, users.login FROM api_tokens JOIN users ON users.id = api_tokens.user_id "
     "WHERE api_tokens.token_hash = :digest AND api_tokens.revoked_at IS NULL AND api_tokens.expires_at > :now "
     "AND users.is_active = :active AND api_tokens.credentials_version = users.credentials_version")
+_HOLDER = direct.Sql(HOLDER_SQL)
+
+
+def holder_params(raw: str, *, now: datetime, dialect: str) -> dict[str, object]:
+    """The parameters of :data:`HOLDER_SQL` for the bearer token ``raw`` at ``now``."""
+    return {"digest": _digest(raw), "active": True, "now": direct.stamp(now, dialect)}
 
 
 def token_holder(session: direct.On, raw: str, *, now: datetime) -> TokenHolder | None:
     """What :func:`resolve_token` decides, in one indexed read of two columns (before the
     session's transaction begins, when it has not: lms.store.direct.row_apart)."""
-    row = direct.row_apart(session, _HOLDER, {"digest": _digest(raw), "active": True,
-                                              "now": direct.stamp(now, direct.dialect_of(session))})
+    row = direct.row_apart(session, _HOLDER, holder_params(raw, now=now, dialect=direct.dialect_of(session)))
     return None if row is None else TokenHolder(row[0], row[1])
 
 

@@ -51,8 +51,9 @@ from lms.store import (
     direct,
 )
 
-__all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "first_activity_of_year", "kept", "missing",
-           "rebuild", "settle", "sum_figures", "sum_figures_by", "touch", "touch_activity"]
+__all__ = ["KEEPER", "ONLINE_SERVICES_COURSE", "By", "FigureQuery", "earlier_graded_sql", "first_activity_of_year",
+           "kept", "missing", "rebuild", "settle", "sum_figures", "sum_figures_by", "touch", "touch_activity",
+           "year_bounds"]
 
 ONLINE_SERVICES_COURSE = "dich-vu-cong"
 _PENDING = "lms.figures.pending"
@@ -73,9 +74,24 @@ def touch_activity(session: Session, user_id: int, attempt_id: str, moment: date
 
 
 # On the driver (lms.store.direct): every quiz submission asks it (issue 14).
-_EARLIER_GRADED = direct.Sql(
-    "SELECT id FROM attempts WHERE user_id = :user AND status = 'submitted' AND id != :attempt "
-    "AND submitted_at >= :start AND submitted_at < :end LIMIT 1")
+def earlier_graded_sql(user: str = ":user", attempt: str = ":attempt") -> str:
+    """SQL for another attempt of the person graded in the year from :start to :end
+    (:func:`year_bounds`); ``user`` and ``attempt`` name parameters, or columns of an outer query."""
+    return (f"SELECT id FROM attempts WHERE user_id = {direct.name(user)} AND status = 'submitted' "  # noqa: S608 (names checked)
+            f"AND id != {direct.name(attempt)} AND submitted_at >= :start AND submitted_at < :end LIMIT 1")
+
+
+_EARLIER_GRADED = direct.Sql(earlier_graded_sql())
+
+
+def year_bounds(moment: datetime, dialect: str) -> dict[str, object]:
+    """:start and :end of the local year of ``moment``, for :func:`earlier_graded_sql`."""
+    return _year_bounds(_local(moment).year, dialect)
+
+
+def _year_bounds(year: int, dialect: str) -> dict[str, object]:
+    return {"start": direct.stamp(datetime(year, 1, 1, tzinfo=VN), dialect),
+            "end": direct.stamp(datetime(year + 1, 1, 1, tzinfo=VN), dialect)}
 
 
 def _activity_changes(session: Session, pending: set[str]) -> set[str]:
@@ -98,12 +114,8 @@ def first_activity_of_year(on: direct.On, user_id: int, attempt_id: str, moment:
 
 
 def _first_of_year(on: direct.On, user_id: int, attempt_id: str, year: int) -> bool:
-    dialect = direct.dialect_of(on)
-    start = datetime(year, 1, 1, tzinfo=VN)
-    end = datetime(year + 1, 1, 1, tzinfo=VN)
-    return direct.execute(on, _EARLIER_GRADED, {
-        "user": user_id, "attempt": attempt_id, "start": direct.stamp(start, dialect),
-        "end": direct.stamp(end, dialect)}).fetchone() is None
+    bounds = _year_bounds(year, direct.dialect_of(on))
+    return direct.execute(on, _EARLIER_GRADED, {"user": user_id, "attempt": attempt_id, **bounds}).fetchone() is None
 
 
 def _collect(session: Session) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "deep_linking_response",
     "deliver_due",
     "deliver_job",
+    "grade_link_sql",
     "has_grade_links",
     "jwks",
     "link_account",
@@ -529,7 +530,14 @@ def deep_link_item(*, kind: str, ident: str, title: str, launch_url: str, with_s
 
 # ---------------------------------------------------------------- assignment and grade services
 
-_ANY_GRADE_LINK = direct.Sql("SELECT 1 FROM lti_grade_links WHERE user_id = :user AND quiz_id = :quiz LIMIT 1")
+def grade_link_sql(user: str = ":user", quiz: str = ":quiz") -> str:
+    """SQL for a line item this learner launched this quiz with; ``user`` and ``quiz`` name
+    parameters, or columns of an outer query (a submission on PostgreSQL: lms.services.quizzes)."""
+    return (f"SELECT 1 FROM lti_grade_links WHERE user_id = {direct.name(user)} "  # noqa: S608 (names checked)
+            f"AND quiz_id = {direct.name(quiz)} LIMIT 1")
+
+
+_ANY_GRADE_LINK = direct.Sql(grade_link_sql())
 
 
 def has_grade_links(on: direct.On, user_id: int, quiz_id: str) -> bool:

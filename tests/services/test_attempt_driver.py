@@ -5,17 +5,20 @@ rows: a fresh database for this module."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.services import quizzes
 from lms.services.unit_of_work import make_sessionmaker
 from lms.store import Attempt, AttemptAnswer, AuditEvent, User
+from lms.store.engine import database_answers
 from tests import factories
 from tests.conftest import KIND, seeded
 from tests.databases import fresh_database
@@ -121,6 +124,32 @@ def test_a_submission_on_the_driver_grades_once_and_is_logged(engine: Engine,
     assert quizzes.submit_direct(engine, raw, attempt.id, now=factories.now(), source="10.0.0.7") is None
     with sessions() as s:
         assert len(s.scalars(select(AuditEvent).where(AuditEvent.object_id == attempt.id)).all()) == 1
+    # and an answer sent after the submission changes nothing
+    assert quizzes.autosave(engine, raw, attempt.id, snap["id"], "khác", now=factories.now()) is None
+    assert _answers(sessions, attempt.id) == {snap["id"]: correct_response(snap)}
+
+
+def test_an_autosave_waits_for_a_submission_in_progress_and_is_then_refused(
+        engine: Engine, sessions: sessionmaker[Session]) -> None:
+    """The submission's locked read orders it with an autosave of the same attempt: an answer that
+    arrives while the grading is being written is not acknowledged and left out of the grade."""
+    user, raw = _learner(sessions)
+    attempt = _started(sessions, user, PRACTICE, factories.now())
+    snap = attempt.layout[0]
+    outcome: list[object] = []
+    with sessions() as s, s.begin():
+        quizzes.submit_attempt(s, user, attempt.id, now=factories.now())  # holds the row (or SQLite's write lock)
+        worker = threading.Thread(target=lambda: outcome.append(quizzes.autosave(
+            engine, raw, attempt.id, snap["id"], correct_response(snap), now=factories.now())))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the grading's transaction
+    worker.join(30)  # a hang guard
+    assert outcome == [None]
+    assert _answers(sessions, attempt.id) == {}
+    with sessions() as s:
+        stored = s.get(Attempt, attempt.id)
+        assert stored is not None and stored.status == "submitted" and stored.score == 0
 
 
 def test_passing_a_final_on_the_driver_is_handed_back_for_its_certificate(engine: Engine,
@@ -201,3 +230,28 @@ def test_the_site_s_lane_runs_the_cycle_on_the_driver(engine: Engine, sessions: 
     assert 400 <= odd.status_code < 500 and odd.json is not None and "error" in odd.json
     assert flask_saw == ["flask", "flask"]
     app.extensions["lms"].engine.dispose()
+
+
+def _server_drops_connections(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        s.execute(text("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "  # waits for each to end
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+
+@pytest.mark.skipif(KIND != "postgres", reason="SQLite has no server to drop a connection")
+def test_a_connection_the_server_dropped_fails_once_and_is_replaced(engine: Engine,
+                                                                   sessions: sessionmaker[Session]) -> None:
+    """The hot path's pool does not ping (lms.store.engine.unpinged): a connection the server ended
+    fails its request (which the lane then hands to Flask's view) and is dropped, not reused."""
+    user, raw = _learner(sessions)
+    attempt = _started(sessions, user, PRACTICE, factories.now())
+    snap = attempt.layout[0]
+    assert quizzes.autosave(engine, raw, attempt.id, snap["id"], correct_response(snap), now=factories.now())
+    _server_drops_connections(sessions)
+    with pytest.raises(psycopg.OperationalError):
+        quizzes.autosave(engine, raw, attempt.id, snap["id"], correct_response(snap), now=factories.now())
+    assert quizzes.autosave(engine, raw, attempt.id, snap["id"], correct_response(snap), now=factories.now())
+    _server_drops_connections(sessions)
+    assert database_answers(engine)  # /healthz: the dead connection dropped, the pool that pings asked
+    assert database_answers(engine)
+
