@@ -5,8 +5,9 @@ usually served); the LMS runs with the settings of `make run` (gunicorn.conf.py)
 both on loopback: home `/`, a lesson page, `GET /api/v1/lessons/{id}`, `/healthz`, full quiz
 cycles by 16 learners (start, 6 autosaves, submit: bench/wrk/cycle.lua) and autosaves alone
 (bench/wrk/autosave.lua). The hello rate is taken before and after and averaged: other work on
-the machine moves every absolute figure, so read the ratios. Afterwards it prints each LMS
-worker's resident memory.
+the machine moves every absolute figure, so read the ratios. Afterwards it prints where the
+machine's CPU went during the quiz's loads (LMS workers, PostgreSQL, wrk) and each LMS worker's
+resident memory.
 
 Run: .venv/bin/python bench/speed.py [--db sqlite|postgres] [--seconds 8]
 Needs wrk (Debian package `wrk`; `make bench-deps` installs it).
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,50 @@ def cpu_seconds(pid: int) -> float:
     """A process's CPU time so far (user + system, from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """The machine's busy and total CPU seconds so far, over every CPU (from /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def named_cpu(command: str) -> float:
+    """CPU seconds so far of every process whose command is ``command`` (PostgreSQL's backends)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if text.split("(", 1)[1].rsplit(")", 1)[0] == command:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class CpuShare:
+    """Where the machine's CPU went while a load ran: the LMS's workers, PostgreSQL's processes,
+    wrk, and everything else, as shares of all CPUs. The quiz's writes on PostgreSQL wait for the
+    database (its CPU, its commits); this tells waiting from computing."""
+
+    def __init__(self, workers: list[int]) -> None:
+        self.workers = workers
+        self.start = self._read()
+
+    def _read(self) -> tuple[float, ...]:
+        busy, total = machine_cpu()
+        waited = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
+        return (busy, total, sum(cpu_seconds(pid) for pid in self.workers), named_cpu("postgres"),
+                waited.ru_utime + waited.ru_stime)
+
+    def report(self) -> str:
+        end = self._read()
+        busy, total, lms, pg, load = (b - a for a, b in zip(self.start, end, strict=True))
+        other = busy - lms - pg - load
+        return (f"machine {busy / total:.0%} busy: LMS workers {lms / total:.0%}, PostgreSQL {pg / total:.0%}, "
+                f"wrk {load / total:.0%}, other {other / total:.0%}")
 
 
 def _serve(args: list[str], *, env: dict[str, str], cwd: Path, port: int, ready: str,
@@ -155,13 +201,16 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         n = args.learners
         workers = child_pids(lms.pid)
         cpu0, t0 = [cpu_seconds(pid) for pid in workers], time.perf_counter()
+        share = CpuShare(workers)
         cyc, cyc_out = wrk(base, s + 2, conns=n, threads=n, script=WRK / "cycle.lua",
                            env={"SPEED_TOKENS": str(tmp / "tokens.txt"), "SPEED_QUIZ": quiz})
         # how busy each worker was: well under 100% means waiting (the write lock), not computing
         busy = [(cpu_seconds(pid) - c) / (time.perf_counter() - t0) for pid, c in zip(workers, cpu0, strict=True)]
         rates["quiz cycles (per request)"] = cyc
+        cycles_share, share = share.report(), CpuShare(workers)
         save, save_out = wrk(base, s, conns=n, threads=n, script=WRK / "autosave.lua",
                              env={"SPEED_SAVES": str(tmp / "saves.txt")})
+        saves_share = share.report()
         rates["autosave"] = save
         h2, _ = wrk(f"http://127.0.0.1:{hello_port}/hello", s)
         hello_rate = (h1 + h2) / 2 or 1.0
@@ -182,6 +231,7 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         print(f"quiz cycles: {cycles} in {secs:.0f} s = {cycles / secs:.1f}/s by {n} learners, {errors} errors; "
               f"autosave errors: {save_errors[1] if save_errors else '?'}; worker CPU during the cycles: "
               + ", ".join(f"{b:.0%}" for b in busy))
+        print(f"CPU during the cycles: {cycles_share}; during the autosaves: {saves_share}")
         rss = [rss_mb(pid) for pid in child_pids(lms.pid)]
         print("worker RSS after the run: " + ", ".join(f"{r:.0f} MB" for r in rss) + " (goal <= 150 MB each)")
         met = all(rates[k] / hello_rate >= g for k, g in GOALS.items()) and errors == 0 and rss and max(rss) <= 150
