@@ -437,49 +437,33 @@ def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime)
     answer: no valid token, a quiz not found or not kept yet, a final (its attempt limits), an empty
     bank, an attempt in progress to resume (or to grade, past its deadline)."""
     with direct.driver(engine) as drv:
-        if drv.dialect == "postgresql":
-            return _start_in_two(drv, raw_token, quiz_id, now=now)
-        holder = accounts.token_holder(drv, raw_token, now=now)
-        if holder is None:
-            return None
-        try:
-            draw = read_for_start(drv, quiz_id)
-            if limited(draw.quiz) or not draw.bank:
-                return None
-            fresh = _Fresh.draw(draw, random.SystemRandom())
-            ids = {"user": holder.id, "quiz": quiz_id}
-            with drv.writing():
-                if direct.execute(drv, _OPEN_ATTEMPT, ids).fetchone() is not None:
-                    raise direct.SessionNeeded
-                done_count = direct.execute(drv, _DONE_COUNT, ids).fetchone()[0] or 0
-                attempt = _insert_attempt(drv, draw, fresh, holder.id, done_count + 1, now)
-                if attempt is None:
-                    raise direct.SessionNeeded
-            return attempt
-        except (ServiceError, direct.SessionNeeded):
-            return None
+        return _start_in_two(drv, raw_token, quiz_id, now=now)
 
 
-# On PostgreSQL, :func:`start_direct` in two statements, each on its own (autocommit), where the
-# general path takes seven round trips (issue 14): the bearer check with the quiz's version, then
-# the new attempt, numbered after the learner's submitted ones, written only when none is open
-# (the unique index of open attempts settles a race, as in :data:`_INSERT_ATTEMPT`).
+# :func:`start_direct` in two statements, each on its own (autocommit), where the general path
+# takes seven round trips on PostgreSQL and holds SQLite's write lock through the Python between
+# its statements (issue 14): the bearer check with the quiz's version, then the new attempt,
+# numbered after the learner's submitted ones, written only when none is open (the unique index of
+# open attempts settles a race, as in :data:`_INSERT_ATTEMPT`).
 # SQL of this module and accounts': values go in parameters (hence the noqa: S608).
 _START_READ = direct.Sql(
     "WITH holder AS (" + accounts.HOLDER_SQL + ") SELECT holder.id, holder.login, "  # noqa: S608
     + ", ".join(f"quizzes.{c}" for c in _VERSION_COLUMNS) + " FROM quizzes LEFT JOIN holder ON TRUE "
     "WHERE quizzes.id = :quiz")
-_START_WRITE = direct.Sql(
+_START_SQL = (
     "INSERT INTO attempts (id, quiz_id, user_id, number, status, started_at, deadline_at, layout) "
-    "SELECT CAST(:id AS varchar), CAST(:quiz AS varchar), :user, 1 + (SELECT count(*) FROM attempts "
-    "WHERE user_id = :user AND quiz_id = :quiz AND status = 'submitted'), "
-    "'in_progress', :started, CAST(:deadline AS timestamptz), CAST(:layout AS json) "
-    "WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE user_id = :user AND quiz_id = :quiz AND status = 'in_progress') "
-    "ON CONFLICT DO NOTHING RETURNING number")
+    "SELECT {id}, {quiz}, :user, 1 + (SELECT count(*) FROM attempts "
+    "WHERE user_id = :user AND quiz_id = :quiz AND status = 'submitted'), 'in_progress', :started, {deadline}, "
+    "{layout} WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE user_id = :user AND quiz_id = :quiz "
+    "AND status = 'in_progress') ON CONFLICT DO NOTHING RETURNING number")
+_START_WRITE = direct.Sql(  # PostgreSQL types a parameter by its first use: here, where it is untyped
+    _START_SQL.format(id=":id", quiz=":quiz", deadline=":deadline", layout=":layout"),
+    postgresql=_START_SQL.format(id="CAST(:id AS varchar)", quiz="CAST(:quiz AS varchar)",
+                                 deadline="CAST(:deadline AS timestamptz)", layout="CAST(:layout AS json)"))
 
 
 def _start_in_two(drv: direct.Driver, raw_token: str, quiz_id: str, *, now: datetime) -> Attempt | None:
-    """:func:`start_direct` on PostgreSQL (:data:`_START_READ`, :data:`_START_WRITE`)."""
+    """:func:`start_direct` (:data:`_START_READ`, :data:`_START_WRITE`)."""
     with drv.autocommit():
         params = accounts.holder_params(raw_token, now=now, dialect=drv.dialect)
         row = direct.execute(drv, _START_READ, {**params, "quiz": quiz_id}).fetchone()
@@ -496,13 +480,14 @@ def _start_in_two(drv: direct.Driver, raw_token: str, quiz_id: str, *, now: date
         attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz.id, user_id=row[0], status=AttemptStatus.IN_PROGRESS,
                           started_at=now, layout=fresh.layout, deadline_at=now + timedelta(
                               minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
-        written = direct.execute(drv, _START_WRITE, {
-            "id": attempt.id, "quiz": quiz.id, "user": row[0], "started": direct.stamp(now, drv.dialect),
-            "deadline": direct.stamp(attempt.deadline_at, drv.dialect) if attempt.deadline_at else None,
-            "layout": fresh.stored}).fetchone()
-    if written is None:  # one is open (to resume, or to grade past its deadline), or a race: the session's case
+        with drv.single_write():
+            written = direct.execute(drv, _START_WRITE, {
+                "id": attempt.id, "quiz": quiz.id, "user": row[0], "started": direct.stamp(now, drv.dialect),
+                "deadline": direct.stamp(attempt.deadline_at, drv.dialect) if attempt.deadline_at else None,
+                "layout": fresh.stored}).fetchall()  # all: SQLite commits at the end
+    if not written:  # one is open (to resume, or to grade past its deadline), or a race: the session's case
         return None
-    attempt.number = written[0]
+    attempt.number = written[0][0]
     _keep_layout(drv, attempt.id, fresh.models)
     return attempt
 
@@ -678,58 +663,43 @@ def save_answer(session: direct.On, user: AccountRef, attempt_id: str, question_
 def autosave(engine: Engine, raw_token: str, attempt_id: str, question_id: str, response: object, *,
              now: datetime) -> AttemptOutcome | None:
     """The API's autosave on one pooled driver connection, without a session (lms.store.direct.Driver;
-    lms.web.attempt_lane): the bearer check, then :func:`save_answer` in a write transaction of its
-    own. ``None`` when the API's view must answer instead (no valid token, a refusal, an answer after
-    the deadline): nothing is written then. A session's begin and commit cost more than the
-    autosave's own statements (bench/README.md, issue 14)."""
-    with direct.driver(engine) as drv:
-        if drv.dialect == "postgresql":
-            return _autosave_in_one(drv, raw_token, attempt_id, question_id, response, now=now)
-        holder = accounts.token_holder(drv, raw_token, now=now)
-        if holder is None:
-            return None
-        _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the write lock
-        try:
-            with drv.writing():
-                return save_answer(drv, holder, attempt_id, question_id, response, now=now)
-        except (ServiceError, direct.SessionNeeded):
-            return None
-
-
-# On PostgreSQL the whole of :func:`save_answer`'s plain case as one statement, run on its own
-# (autocommit): the bearer check, the attempt's row locked (which orders it with a submission, as
-# the session's locked read does) and found the holder's, in progress and within its deadline,
-# and the upsert. Each round trip is about 0.1 ms and 55 µs of the worker's CPU in psycopg; the
-# autosave took six (issue 14). Nothing is written when any condition fails.
-# SQL of this module and accounts': values go in parameters (hence the noqa: S608).
-_AUTOSAVE_IN_ONE = direct.Sql(
-    "WITH holder AS (" + accounts.HOLDER_SQL + "), "  # noqa: S608
-    "head AS (SELECT attempts.id FROM attempts JOIN holder ON attempts.user_id = holder.id "
-    "WHERE attempts.id = :a AND attempts.status = 'in_progress' "
-    "AND (attempts.deadline_at IS NULL OR attempts.deadline_at >= :cutoff) FOR UPDATE OF attempts), "
-    "saved AS (INSERT INTO attempt_answers (attempt_id, question_id, response, saved_at) "
-    "SELECT head.id, :q, CAST(:r AS json), :t FROM head ON CONFLICT (attempt_id, question_id) "
-    "DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at RETURNING 1) "
-    "SELECT count(*) FROM saved")
-
-
-def _autosave_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, question_id: str, response: object, *,
-                     now: datetime) -> AttemptOutcome | None:
-    """:func:`autosave` on PostgreSQL: the answer checked against the attempt's layout (kept by
-    the worker, else read first), then :data:`_AUTOSAVE_IN_ONE`. ``None`` when it wrote nothing:
-    the API's view then says why (no valid token, not the learner's attempt, closed, past the
-    deadline, an answer it refuses)."""
+    lms.web.attempt_lane): what :func:`save_answer` does in the plain case, as one statement
+    (:data:`_AUTOSAVE_IN_ONE`), after the answer is checked against the attempt's layout (kept by
+    the worker, else read first). ``None`` when the API's view must answer instead (no valid token,
+    not the learner's attempt, closed, past the deadline, an answer it refuses): nothing is written
+    then. A session's begin and commit cost more than the autosave's own statements, and on
+    PostgreSQL each statement is a round trip (bench/README.md, issue 14)."""
     if len(attempt_id) > 32:
         return None
-    with drv.autocommit():
+    with direct.driver(engine) as drv, drv.autocommit():
         question = _kept_layout(drv, attempt_id).get(question_id)
         if question is None or grading.response_problem(question, response) is not None:
             return None
         params = accounts.holder_params(raw_token, now=now, dialect=drv.dialect)
         params.update(a=attempt_id, q=question_id, r=direct.dump_json(response), t=direct.stamp(now, drv.dialect),
                       cutoff=direct.stamp(now - GRACE, drv.dialect))
-        saved = direct.execute(drv, _AUTOSAVE_IN_ONE, params).fetchone()[0]
-    return AttemptOutcome("saved", attempt_id, saved_at=now) if saved == 1 else None
+        with drv.single_write():
+            saved = direct.execute(drv, _AUTOSAVE_IN_ONE, params).fetchall()  # all: SQLite commits at the end
+    return AttemptOutcome("saved", attempt_id, saved_at=now) if saved else None
+
+
+# The whole of :func:`save_answer`'s plain case as one statement, a transaction of its own: the
+# bearer check, the attempt found the holder's, in progress and within its deadline, and the
+# upsert. What orders it with a submission: on PostgreSQL the attempt's row lock (as the session's
+# locked read), on SQLite the write lock (lms.store.engine.single_write). Nothing is written when
+# any condition fails. On PostgreSQL the autosave took six round trips of about 0.1 ms (and 55 µs
+# of the worker's CPU in psycopg) each; on SQLite it held the write lock from its BEGIN IMMEDIATE
+# to its COMMIT, through the Python between its statements (issue 14).
+_AUTOSAVE_SQL = (
+    "WITH holder AS (" + accounts.HOLDER_SQL + "), "  # noqa: S608 (SQL of this module and accounts')
+    "head AS (SELECT attempts.id FROM attempts JOIN holder ON attempts.user_id = holder.id "
+    "WHERE attempts.id = :a AND attempts.status = 'in_progress' "
+    "AND (attempts.deadline_at IS NULL OR attempts.deadline_at >= :cutoff){lock}) "
+    "INSERT INTO attempt_answers (attempt_id, question_id, response, saved_at) SELECT head.id, :q, {response}, :t "
+    "FROM head WHERE TRUE ON CONFLICT (attempt_id, question_id) "
+    "DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at RETURNING 1")
+_AUTOSAVE_IN_ONE = direct.Sql(_AUTOSAVE_SQL.format(lock="", response=":r"), postgresql=_AUTOSAVE_SQL.format(
+    lock=" FOR UPDATE OF attempts", response="CAST(:r AS json)"))
 
 
 def save_answers(session: Session, user: AccountRef, attempt_id: str, responses: list[tuple[str, object]], *,

@@ -27,7 +27,7 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lms.store.engine import dead, driver_transaction, unpinged
+from lms.store.engine import dead, driver_transaction, single_write, unpinged
 
 __all__ = ["Driver", "On", "SessionNeeded", "Sql", "database_key", "dialect_of", "driver", "dump_json", "execute",
            "name", "read_json", "read_stamp", "row_apart", "stamp"]
@@ -87,6 +87,12 @@ class Driver:
         finally:
             if not dead(self.connection):
                 self.connection.autocommit = False
+
+    def single_write(self) -> contextlib.AbstractContextManager[None]:
+        """One write statement of the block, in :meth:`autocommit` mode, that stands alone
+        (lms.store.engine.single_write: SQLite's writer gate for just that statement). Read all
+        its rows inside the block: SQLite commits when the last is read."""
+        return single_write(self.engine, self.connection)
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
         """The write transaction (lms.store.engine.driver_transaction): committed when the block

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 __all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "database_answers", "dead",
-           "driver_transaction", "make_engine", "unpinged", "write_intent"]
+           "driver_transaction", "make_engine", "single_write", "unpinged", "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -259,6 +259,23 @@ def driver_transaction(engine: Engine, dbapi: Any) -> Iterator[None]:
     finally:
         if gate is not None:
             gate.leave(dbapi)
+
+
+@contextlib.contextmanager
+def single_write(engine: Engine, dbapi: Any) -> Iterator[None]:
+    """One write statement on ``dbapi`` in autocommit mode, a transaction of its own (the quiz's
+    autosave: lms.store.direct.Driver.single_write): on SQLite it passes the same writer gate as a
+    write transaction, for that statement alone, which SQLite commits when its last row is read.
+    Nothing to do on PostgreSQL."""
+    gate = _GATES.get(engine)
+    if gate is None:
+        yield
+        return
+    gate.enter(dbapi)
+    try:
+        yield
+    finally:
+        gate.leave(dbapi)
 
 
 def _ensure_parent(url: str) -> None:
