@@ -151,18 +151,24 @@ def _selects_one(pool: Engine) -> bool:
         raw = pool.raw_connection()
     except Exception:  # the check reports the failure instead of raising it
         return False
+    dbapi: Any = raw.driver_connection
+    autocommit = pool.dialect.name == "postgresql"  # else psycopg adds BEGIN, and the pool a ROLLBACK: 3 round trips
     try:
+        if autocommit:
+            dbapi.autocommit = True
         cursor = raw.cursor()
         cursor.execute("SELECT 1")
         cursor.fetchall()
         cursor.close()
+        if autocommit:
+            dbapi.autocommit = False
     except Exception:
-        if dead(raw.driver_connection):
+        if dead(dbapi):
             raw.invalidate()
         else:
             raw.close()
         return False
-    raw.close()  # back to the pool, rolled back
+    raw.close()  # back to the pool
     return True
 
 
