@@ -861,7 +861,7 @@ def submit_direct(engine: Engine, raw_token: str, attempt_id: str, *, now: datet
                     raise direct.SessionNeeded
                 if not _store_grade(drv, attempt, values, now):
                     raise direct.SessionNeeded
-                return attempt_result(drv, attempt)
+            return attempt_result(drv, attempt, quiz)  # after the commit: it reads nothing more
         except (ServiceError, direct.SessionNeeded):
             return None
         finally:
