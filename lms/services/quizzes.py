@@ -429,18 +429,7 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
     return StartOutcome(_attach(session, attempt), new=True)
 
 
-def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime) -> Attempt | None:
-    """The API's start on one pooled driver connection, without a session (lms.store.direct.Driver;
-    lms.web.attempt_lane), in the plain case: the bearer check, then a new attempt of a practice
-    quiz whose version this worker keeps, drawn before the write lock. The attempt returned is
-    attached to no session. ``None``, with nothing written, whenever the session's use case must
-    answer: no valid token, a quiz not found or not kept yet, a final (its attempt limits), an empty
-    bank, an attempt in progress to resume (or to grade, past its deadline)."""
-    with direct.driver(engine) as drv:
-        return _start_in_two(drv, raw_token, quiz_id, now=now)
-
-
-# :func:`start_direct` in two statements, each on its own (autocommit), where the general path
+# :func:`start_direct`'s two statements, each on its own (autocommit), where the general path
 # takes seven round trips on PostgreSQL and holds SQLite's write lock through the Python between
 # its statements (issue 14): the bearer check with the quiz's version, then the new attempt,
 # numbered after the learner's submitted ones, written only when none is open (the unique index of
@@ -462,9 +451,14 @@ _START_WRITE = direct.Sql(  # PostgreSQL types a parameter by its first use: her
                                  deadline="CAST(:deadline AS timestamptz)", layout="CAST(:layout AS json)"))
 
 
-def _start_in_two(drv: direct.Driver, raw_token: str, quiz_id: str, *, now: datetime) -> Attempt | None:
-    """:func:`start_direct` (:data:`_START_READ`, :data:`_START_WRITE`)."""
-    with drv.autocommit():
+def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime) -> Attempt | None:
+    """The API's start on one pooled driver connection, without a session (lms.store.direct.Driver;
+    lms.web.attempt_lane), in the plain case: the bearer check, then a new attempt of a practice
+    quiz whose version this worker keeps, drawn before the write lock. The attempt returned is
+    attached to no session. ``None``, with nothing written, whenever the session's use case must
+    answer: no valid token, a quiz not found or not kept yet, a final (its attempt limits), an empty
+    bank, an attempt in progress to resume (or to grade, past its deadline)."""
+    with direct.driver(engine) as drv, drv.autocommit():
         params = accounts.holder_params(raw_token, now=now, dialect=drv.dialect)
         row = direct.execute(drv, _START_READ, {**params, "quiz": quiz_id}).fetchone()
         if row is None or row[0] is None:
@@ -629,7 +623,7 @@ class AttemptOutcome:
         return self.status == "closed_by_deadline"
 
 
-def save_answer(session: direct.On, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
+def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
                 now: datetime) -> AttemptOutcome:
     """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
     orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
@@ -644,8 +638,6 @@ def save_answer(session: direct.On, user: AccountRef, attempt_id: str, question_
         raise Conflict("attempt.closed")
     deadline_at = direct.read_stamp(head[2])
     if deadline_at is not None and now > deadline_at + GRACE:
-        if isinstance(session, direct.Driver):
-            raise direct.SessionNeeded  # grading needs the session's unit of work
         attempt = get_attempt(session, user, attempt_id, lock=True)
         _finish(session, attempt, now, by="deadline")
         return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt)
