@@ -284,7 +284,7 @@ def quiz_export(quiz_id: str, output: str | None) -> None:
 def quiz_finish_expired() -> None:
     """Grade and close attempts left open past their deadline (run it from cron or the worker)."""
     with _session() as session:
-        n = finish_expired(session, now=_now())
+        n = finish_expired(session, now=_now(), settings=_settings())  # a passing final earns its certificate
     _print({"finished": n})
 
 

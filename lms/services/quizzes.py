@@ -71,6 +71,7 @@ __all__ = [
     "attempt_policy",
     "attempt_result",
     "autosave",
+    "certify",
     "finish_expired",
     "get_attempt",
     "get_quiz",
@@ -393,9 +394,12 @@ def _insert_attempt(on: direct.On, draw: Draw, fresh: _Fresh, user_id: int, numb
 
 
 def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
-          rng: random.Random | None = None, draw: Draw | None = None) -> StartOutcome:
+          rng: random.Random | None = None, draw: Draw | None = None, settings: Settings | None = None,
+          background: Callable[[int], object] | None = None) -> StartOutcome:
     """Start an attempt, or resume the one in progress. Raises (NotFound) only before any write.
-    ``draw``: the quiz and bank read beforehand (:func:`read_for_start`), or read here.
+    ``draw``: the quiz and bank read beforehand (:func:`read_for_start`), or read here. An attempt
+    in progress found past its deadline is graded first; with ``settings``, a passing final so
+    graded earns its certificate (:func:`certify`).
     The attempt is written with one statement on the driver (lms.store.direct), then attached to
     the session as the row it wrote (no flush writes it again)."""
     draw = draw or read_for_start(session, quiz_id)
@@ -408,7 +412,8 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
         assert resumed is not None
         if not _expired(resumed, now):
             return StartOutcome(resumed)
-        _finish(session, resumed, now, by="deadline")
+        if _finish(session, resumed, now, by="deadline") and settings is not None:
+            certify(session, user, resumed, now=now, settings=settings, background=background)
     # How many were submitted: one aggregate, not every earlier attempt with its layout and result
     # (a practice quiz may be taken hundreds of times).
     done_count = direct.execute(session, _DONE_COUNT, ids).fetchone()[0] or 0
@@ -624,12 +629,14 @@ class AttemptOutcome:
 
 
 def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id: str, response: object, *,
-                now: datetime) -> AttemptOutcome:
+                now: datetime, settings: Settings | None = None,
+                background: Callable[[int], object] | None = None) -> AttemptOutcome:
     """Autosave one answer: a locked read of the attempt's three mutable columns (the row lock
     orders it with a submission on PostgreSQL; SQLite's write lock does the same) and one upsert.
     The attempt's layout never changes once drawn, so it is parsed once and kept. Refusals
     (NotFound, ``attempt.closed``, Invalid) are raised before anything is written; an answer after
-    the deadline closes the attempt and says so in the outcome."""
+    the deadline closes the attempt and says so in the outcome, and with ``settings`` a passing
+    final so graded earns its certificate (:func:`certify`), as a submission's would."""
     dialect = direct.dialect_of(session)
     head = direct.execute(session, _ATTEMPT_HEAD, {"id": attempt_id}).fetchone() if len(attempt_id) <= 32 else None
     if head is None or head[0] != user.id:
@@ -639,8 +646,10 @@ def save_answer(session: Session, user: AccountRef, attempt_id: str, question_id
     deadline_at = direct.read_stamp(head[2])
     if deadline_at is not None and now > deadline_at + GRACE:
         attempt = get_attempt(session, user, attempt_id, lock=True)
-        _finish(session, attempt, now, by="deadline")
-        return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt)
+        cert = None
+        if _finish(session, attempt, now, by="deadline") and settings is not None:
+            cert = certify(session, user, attempt, now=now, settings=settings, background=background)
+        return AttemptOutcome("closed_by_deadline", attempt_id, attempt=attempt, certificate=cert)
     question = _kept_layout(session, attempt_id).get(question_id)
     if question is None:
         raise NotFound("question.not_in_attempt")
@@ -979,15 +988,24 @@ def submit(session: Session, user: AccountRef, attempt_id: str, *, now: datetime
     passes a course's final, issue the certificate it earns and have its PDF made
     (lms.services.certificates.award). Raises (NotFound) only before any write."""
     attempt = submit_attempt(session, user, attempt_id, now=now)
-    cert = None
-    if attempt.passed:
-        quiz = _grading_quiz(session, attempt.quiz_id)
-        if quiz.kind == QuizKind.FINAL and quiz.published:
-            account = user if isinstance(user, User) else session.get(User, user.id)
-            assert account is not None
-            cert = certificates.award(session, account, quiz.course_id, now=now, settings=settings,
-                                      background=background)
+    cert = certify(session, user, attempt, now=now, settings=settings, background=background)
     return AttemptOutcome("submitted", attempt.id, attempt=attempt, certificate=cert)
+
+
+def certify(session: Session, user: AccountRef | None, attempt: Attempt, *, now: datetime, settings: Settings,
+            background: Callable[[int], object] | None = None) -> Certificate | None:
+    """A graded attempt that passes a published course final: the course certificate it earns,
+    issued with its PDF scheduled (lms.services.certificates.award), whoever graded it: the learner
+    submitting, an answer or a return after the deadline, or the sweep of abandoned attempts.
+    ``user``: the attempt's learner when the caller has the account at hand, else read here."""
+    if not attempt.passed:
+        return None
+    quiz = _grading_quiz(session, attempt.quiz_id)
+    if quiz.kind != QuizKind.FINAL or not quiz.published:
+        return None
+    account = user if isinstance(user, User) and user.id == attempt.user_id else session.get(User, attempt.user_id)
+    assert account is not None
+    return certificates.award(session, account, quiz.course_id, now=now, settings=settings, background=background)
 
 
 def attempt_result(session: direct.On, attempt: Attempt, quiz: Quiz | None = None) -> dict[str, Any]:
@@ -1018,12 +1036,20 @@ def attempt_result(session: direct.On, attempt: Attempt, quiz: Quiz | None = Non
     return out
 
 
-def finish_expired(session: Session, *, now: datetime, limit: int = 500) -> int:
-    """Close attempts left open past their deadline, grading the answers they saved."""
+def finish_expired(session: Session, *, now: datetime, limit: int = 500, settings: Settings | None = None,
+                   background: Callable[[int], object] | None = None) -> int:
+    """Close attempts left open past their deadline, grading the answers they saved; with
+    ``settings``, a passing final so graded earns its certificate (:func:`certify`)."""
     stale = session.scalars(select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS,
                                                   Attempt.deadline_at.is_not(None),
                                                   Attempt.deadline_at < now - GRACE).limit(limit)).all()
-    return sum(1 for a in stale if _finish(session, a, now, by="deadline"))
+    finished = 0
+    for attempt in stale:
+        if _finish(session, attempt, now, by="deadline"):
+            finished += 1
+            if settings is not None:
+                certify(session, None, attempt, now=now, settings=settings, background=background)
+    return finished
 
 
 # ------------------------------------------------------------------ statistics for trainers

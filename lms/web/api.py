@@ -296,7 +296,8 @@ def start_attempt(quiz_id: str) -> ResponseReturnValue:
     # The quiz and its bank are kept per version: one read, before the write lock, checks it.
     draw = quizzes.read_for_start(db(), quiz_id)
     with transaction() as session:
-        started = quizzes.start(session, user, quiz_id, now=now(), draw=draw)
+        started = quizzes.start(session, user, quiz_id, now=now(), draw=draw, settings=state().settings,
+                                 background=background())
     if isinstance(started.refusal, quizzes.AttemptsUsed):
         return refusal_response(started.refusal)
     if started.refusal is not None:
@@ -322,7 +323,8 @@ def save_answer(attempt_id: str, question_id: str) -> ResponseReturnValue:
     if "response" not in data:
         return error_response(400, "bad_request", "response.missing")
     with transaction() as session:
-        outcome = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now())
+        outcome = quizzes.save_answer(session, user, attempt_id, question_id, data["response"], now=now(),
+                                      settings=state().settings, background=background())
     if outcome.closed_by_deadline or outcome.saved_at is None:
         # closed and graded with what was saved before this answer; the grading is committed
         return error_response(409, "time_up", "attempt.time_up")

@@ -162,7 +162,8 @@ class AttemptLane:
 def _start(session: Any, holder: accounts.TokenHolder, quiz_id: str) -> tuple[int, Any]:
     draw = quizzes.read_for_start(session, quiz_id)
     with transaction() as tx:
-        started = quizzes.start(tx, holder, quiz_id, now=now(), draw=draw)
+        started = quizzes.start(tx, holder, quiz_id, now=now(), draw=draw, settings=state().settings,
+                                background=background())
         if started.attempt is None or started.refusal is not None:
             raise _Decline
     return 201, attempt_body(session, started.attempt, new=started.new)

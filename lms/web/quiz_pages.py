@@ -62,7 +62,8 @@ def start(quiz_id: str) -> ResponseReturnValue:
     assert user is not None
     try:
         with transaction() as session:
-            started = quizzes.start(session, user, quiz_id, now=now())
+            started = quizzes.start(session, user, quiz_id, now=now(), settings=state().settings,
+                                    background=background())
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
@@ -212,7 +213,8 @@ def answer_now(attempt_id: str, question_id: str) -> ResponseReturnValue:
             return jsonify(question_id=question_id, status="incomplete")
     try:
         with transaction() as tx:
-            outcome = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now())
+            outcome = quizzes.save_answer(tx, user, attempt_id, question_id, response, now=now(),
+                                          settings=state().settings, background=background())
     except ServiceError as exc:
         return error_response(exc.status, exc.code, exc.key, exc.fields)
     if outcome.closed_by_deadline or outcome.saved_at is None:

@@ -3,7 +3,7 @@ revealed while attempts remain; practice quizzes stay unlimited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lms.content.quizzes import check_quizzes
 from lms.services import quizzes
 from lms.services.errors import Forbidden
-from lms.store import Quiz
+from lms.store import Attempt, Certificate, Quiz, User
 from tests import factories
 from tests.factories import now
 from tests.quizhelpers import correct_response
@@ -178,3 +178,60 @@ def test_submitting_a_passed_final_awards_the_certificate_and_schedules_its_pdf(
     assert outcome.certificate is not None and outcome.certificate.course_id == "dich-vu-cong"
     session.commit()
     assert asked == [outcome.certificate.id]
+
+
+def _final_answered_in_full(session: Session, t0: datetime) -> tuple[User, Attempt]:
+    """A learner with every lesson of the citizens' course done and the final started at ``t0``
+    with every answer right: passing, once graded."""
+    from sqlalchemy import select
+
+    from lms.services import catalogue
+    from lms.store import Lesson
+
+    user = factories.user(session)
+    for lesson_id in session.scalars(select(Lesson.id).where(Lesson.course_id == "dich-vu-cong")):
+        catalogue.complete_lesson(session, user, lesson_id, now=t0)
+    attempt = quizzes.start_attempt(session, user, CITIZENS_FINAL, now=t0)
+    for snap in attempt.layout:
+        quizzes.save_answer(session, user, attempt.id, snap["id"], correct_response(snap), now=t0)
+    return user, attempt
+
+
+def _certificates(session: Session, user: User) -> list[Certificate]:
+    from sqlalchemy import select
+
+    return list(session.scalars(select(Certificate).where(Certificate.user_id == user.id)))
+
+
+@pytest.mark.parametrize("graded_by", ["a late answer", "starting again", "the sweep"])
+def test_a_passing_final_graded_at_its_deadline_earns_the_certificate(session: Session, graded_by: str) -> None:
+    """The learner never pressed submit: the attempt is graded by the deadline, from what was
+    saved, when a late answer arrives, when the learner starts the quiz again, or by `lms quiz
+    finish-expired`. A pass there earns the certificate as a submitted pass does, its PDF scheduled."""
+    t0 = now() - timedelta(hours=2)
+    user, attempt = _final_answered_in_full(session, t0)
+    later = now()
+    asked: list[int] = []
+    keywords = {"settings": factories.PDFS_LATER["settings"], "background": asked.append}
+    if graded_by == "a late answer":
+        snap = attempt.layout[0]
+        outcome = quizzes.save_answer(session, user, attempt.id, snap["id"], correct_response(snap), now=later,
+                                      **keywords)
+        assert outcome.closed_by_deadline and outcome.certificate is not None
+    elif graded_by == "starting again":
+        quizzes.start(session, user, CITIZENS_FINAL, now=later, **keywords)
+    else:
+        assert quizzes.finish_expired(session, now=later, **keywords) >= 1
+    session.commit()
+    session.refresh(attempt)
+    assert attempt.status == "submitted" and attempt.finished_by == "deadline" and attempt.passed
+    held = _certificates(session, user)
+    assert [c.course_id for c in held] == ["dich-vu-cong"] and asked == [held[0].id]
+
+
+def test_a_failing_final_graded_at_its_deadline_earns_nothing(session: Session) -> None:
+    user = factories.user(session)
+    attempt = quizzes.start_attempt(session, user, CITIZENS_FINAL, now=now() - timedelta(hours=2))
+    assert quizzes.finish_expired(session, now=now(), **factories.PDFS_LATER) >= 1
+    session.refresh(attempt)
+    assert attempt.status == "submitted" and not attempt.passed and _certificates(session, user) == []

@@ -153,3 +153,35 @@ def test_a_final_refuses_a_fourth_attempt_with_429_and_when(client: FlaskClient,
         lesson_quiz = client.post("/api/v1/quizzes/chuyen-doi-so-can-bo-bai-01/attempts", headers=auth)
         assert lesson_quiz.status_code == 201
         client.post(f"/api/v1/attempts/{lesson_quiz.json['attempt_id']}/submission", headers=auth)
+
+
+def test_a_passing_final_closed_by_a_late_answer_earns_the_certificate(client: FlaskClient, session: Session) -> None:
+    """A learner who answered everything right but never pressed submit: the answer that arrives
+    after the deadline closes the attempt (409 time_up), and the pass it grades earns the course
+    certificate, as pressing submit would have."""
+    from sqlalchemy import select
+
+    from lms.services import catalogue
+    from lms.store import Lesson
+
+    learner = factories.user(session)
+    auth = factories.bearer(factories.token(session, learner))
+    for lesson_id in session.scalars(select(Lesson.id).where(Lesson.course_id == "dich-vu-cong")):
+        catalogue.complete_lesson(session, learner, lesson_id, now=datetime.now(UTC))
+    session.commit()
+    body = client.post("/api/v1/quizzes/dich-vu-cong-cuoi-khoa/attempts", headers=auth).json
+    attempt = session.get(Attempt, body["attempt_id"])
+    assert attempt is not None
+    for snap in attempt.layout:
+        assert client.put(f"/api/v1/attempts/{attempt.id}/answers/{snap['id']}",
+                          json={"response": correct_response(snap)}, headers=auth).status_code == 200
+    assert client.get("/api/v1/me/certificates", headers=auth).json == []
+    session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                    .values(deadline_at=datetime.now(UTC) - timedelta(hours=1)))
+    session.commit()
+    late = attempt.layout[0]
+    r = client.put(f"/api/v1/attempts/{attempt.id}/answers/{late['id']}",
+                   json={"response": correct_response(late)}, headers=auth)
+    assert r.status_code == 409 and r.json is not None and r.json["error"]["code"] == "time_up"
+    held = client.get("/api/v1/me/certificates", headers=auth).json
+    assert [c["course_id"] for c in held] == ["dich-vu-cong"]
