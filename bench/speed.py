@@ -9,13 +9,19 @@ the machine moves every absolute figure, so read the ratios. Afterwards it print
 machine's CPU went during the quiz's loads (LMS workers, PostgreSQL, wrk) and each LMS worker's
 resident memory.
 
-Run: .venv/bin/python bench/speed.py [--db sqlite|postgres] [--seconds 8]
+With ``--db-cpus 1`` (PostgreSQL on this machine; run as the user of its processes, or root),
+PostgreSQL's processes run on those CPUs only and the hello app, the LMS and wrk on the others, as
+when the database has a machine of its own: both sides of every ratio then get the same CPUs.
+The affinities are put back afterwards.
+
+Run: .venv/bin/python bench/speed.py [--db sqlite|postgres] [--seconds 8] [--db-cpus 1]
 Needs wrk (Debian package `wrk`; `make bench-deps` installs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -26,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +72,43 @@ def named_cpu(command: str) -> float:
             fields = text.rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def processes(command: str) -> list[int]:
+    """The ids of the processes whose command is ``command``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text.split("(", 1)[1].rsplit(")", 1)[0] == command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@contextlib.contextmanager
+def database_apart(cpus: set[int]) -> Iterator[None]:
+    """PostgreSQL's processes on ``cpus`` (the backends it forks meanwhile inherit that), this
+    script and what it starts on the others; every PostgreSQL process back on all CPUs after."""
+    everything = set(range(os.cpu_count() or 1))
+    rest = everything - cpus
+    if not cpus or not rest or not cpus <= everything:
+        raise SystemExit(f"--db-cpus must name some of CPUs 0-{len(everything) - 1} and leave one for the LMS")
+    database = processes("postgres")
+    if not database:
+        raise SystemExit("--db-cpus: no PostgreSQL process on this machine")
+    for pid in database:
+        os.sched_setaffinity(pid, cpus)
+    own = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, rest)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, own)
+        for pid in processes("postgres"):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, everything)
 
 
 class CpuShare:
@@ -147,13 +191,18 @@ def main() -> int:
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--learners", type=int, default=16)
+    ap.add_argument("--db-cpus", default="", help="PostgreSQL on these CPUs only (e.g. 1), the rest on the others")
     args = ap.parse_args()
+    if args.db_cpus and args.db != "postgres":
+        ap.error("--db-cpus is for --db postgres")
     if shutil.which("wrk") is None:
         print("wrk is missing: `make bench-deps` (Debian package wrk)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="lms-speed-") as tmp_name:
         tmp = Path(tmp_name)
-        with fresh_database(args.db, tmp) as url:
+        apart = database_apart({int(c) for c in args.db_cpus.split(",")}) if args.db_cpus \
+            else contextlib.nullcontext()
+        with fresh_database(args.db, tmp) as url, apart:
             return run(url, tmp, args)
 
 
@@ -220,7 +269,9 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         print(f"speed: {args.db}, LMS under gunicorn.conf.py ({env.get('LMS_WORKER_CLASS', 'sync')}, "
               f"workers {env.get('LMS_WORKERS', 2)}, threads {env.get('LMS_THREADS', 1)}), "
               "baseline hello under 2 sync workers, "
-              f"wrk {s} s per figure, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+              f"wrk {s} s per figure, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+              + (f"; PostgreSQL on CPU {args.db_cpus}, the rest on CPU "
+                 f"{','.join(str(c) for c in sorted(os.sched_getaffinity(0)))}" if args.db_cpus else ""))
         print(f"bare Flask hello: {h1:.0f} and {h2:.0f} req/s (before, after); mean {hello_rate:.0f}")
         print("| figure | req/s | ratio to hello | goal | met |")
         print("|---|---|---|---|---|")
