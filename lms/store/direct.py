@@ -209,9 +209,10 @@ def stamp(moment: datetime, dialect: str) -> Any:
     """A ``UTCDateTime`` value as the driver stores it."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    moment = moment.astimezone(UTC)
-    if dialect == "sqlite":
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME text
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    if dialect == "sqlite":  # SQLAlchemy's SQLite DATETIME text, "%Y-%m-%d %H:%M:%S.%f" (strftime: 3x slower)
+        return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
     return moment
 
 
