@@ -11,7 +11,7 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -374,6 +374,14 @@ class _Fresh:
         return cls(layout, direct.dump_json(layout), {snap["id"]: draw.models[snap["id"]] for snap in layout})
 
 
+def _attempt_rng() -> random.Random:
+    """The generator one attempt's draw and shuffles use: seeded with 256 bits from the operating
+    system's generator, so no one can tell one attempt's order from another's. The system generator
+    itself (random.SystemRandom) made a system call for every number a draw asked of it: some twenty
+    per attempt, each dearer than the whole shuffle (issue 14)."""
+    return random.Random(secrets.token_bytes(32))
+
+
 def _insert_attempt(on: direct.On, draw: Draw, fresh: _Fresh, user_id: int, number: int,
                     now: datetime) -> Attempt | None:
     """The new attempt, written by one statement; None when a concurrent start of the same learner
@@ -404,7 +412,7 @@ def start(session: Session, user: AccountRef, quiz_id: str, *, now: datetime,
     the session as the row it wrote (no flush writes it again)."""
     draw = draw or read_for_start(session, quiz_id)
     quiz = draw.quiz
-    fresh = _Fresh.draw(draw, rng or random.SystemRandom()) if draw.bank else None
+    fresh = _Fresh.draw(draw, rng or _attempt_rng()) if draw.bank else None
     ids = {"user": user.id, "quiz": quiz_id}
     current = direct.execute(session, _OPEN_ATTEMPT, ids).fetchone()
     if current is not None:
@@ -475,7 +483,7 @@ def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime)
         quiz = draw.quiz
         if limited(quiz) or not draw.bank:
             return None
-        fresh = _Fresh.draw(draw, random.SystemRandom())
+        fresh = _Fresh.draw(draw, _attempt_rng())
         attempt = Attempt(id=uuid.uuid4().hex, quiz_id=quiz.id, user_id=row[0], status=AttemptStatus.IN_PROGRESS,
                           started_at=now, layout=fresh.layout, deadline_at=now + timedelta(
                               minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None)
@@ -734,7 +742,31 @@ _SAVED = direct.Sql("SELECT question_id, response FROM attempt_answers WHERE att
 
 # Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
 # Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
-_LAYOUTS: OrderedDict[tuple[Any, str], dict[str, QuestionModel]] = OrderedDict()
+class _Layout(Mapping[str, QuestionModel]):
+    """An attempt's questions by id, in the order drawn, each parsed from its snapshot when first
+    asked for: an autosave checks one answer against one question, and a worker that did not draw
+    the attempt parsed all of its questions for that (a fiftieth of the quiz's hot path)."""
+
+    __slots__ = ("_models", "_snapshots")
+
+    def __init__(self, snapshots: list[dict[str, Any]]) -> None:
+        self._snapshots = {snap["id"]: snap for snap in snapshots}
+        self._models: dict[str, QuestionModel] = {}
+
+    def __getitem__(self, question_id: str) -> QuestionModel:
+        model = self._models.get(question_id)
+        if model is None:  # two threads may both parse it: the same model either way
+            model = self._models[question_id] = gradable(self._snapshots[question_id])
+        return model
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._snapshots)
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+
+_LAYOUTS: OrderedDict[tuple[Any, str], Mapping[str, QuestionModel]] = OrderedDict()
 _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
 
@@ -744,7 +776,7 @@ def _layout_key(session: direct.On | Engine, attempt_id: str) -> tuple[Any, str]
 
 
 def _keep_layout(session: direct.On | Engine, attempt_id: str,
-                 parsed: dict[str, QuestionModel]) -> dict[str, QuestionModel]:
+                 parsed: Mapping[str, QuestionModel]) -> Mapping[str, QuestionModel]:
     with _LAYOUTS_LOCK:
         _LAYOUTS[_layout_key(session, attempt_id)] = parsed
         while len(_LAYOUTS) > _LAYOUTS_SIZE:
@@ -752,7 +784,7 @@ def _keep_layout(session: direct.On | Engine, attempt_id: str,
     return parsed
 
 
-def _cached_layout(session: direct.On | Engine, attempt_id: str) -> dict[str, QuestionModel] | None:
+def _cached_layout(session: direct.On | Engine, attempt_id: str) -> Mapping[str, QuestionModel] | None:
     key = _layout_key(session, attempt_id)
     with _LAYOUTS_LOCK:
         parsed = _LAYOUTS.get(key)
@@ -761,7 +793,7 @@ def _cached_layout(session: direct.On | Engine, attempt_id: str) -> dict[str, Qu
         return parsed
 
 
-def _kept_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel]:
+def _kept_layout(session: direct.On, attempt_id: str) -> Mapping[str, QuestionModel]:
     """The attempt's questions as grading reads them, in the order drawn (its layout never
     changes once drawn, so it is parsed once per worker and kept)."""
     parsed = _cached_layout(session, attempt_id)
@@ -770,15 +802,14 @@ def _kept_layout(session: direct.On, attempt_id: str) -> dict[str, QuestionModel
     row = direct.execute(session, _LAYOUT, {"id": attempt_id}).fetchone() if len(attempt_id) <= 32 else None
     if row is None:
         return {}  # no such attempt: nothing kept
-    layout = direct.read_json(row[0], direct.dialect_of(session))
-    return _keep_layout(session, attempt_id, {snap["id"]: gradable(snap) for snap in layout or []})
+    return _keep_layout(session, attempt_id, _Layout(direct.read_json(row[0], direct.dialect_of(session)) or []))
 
 
-def _models_of(session: direct.On | Engine, attempt: Attempt) -> dict[str, QuestionModel]:
+def _models_of(session: direct.On | Engine, attempt: Attempt) -> Mapping[str, QuestionModel]:
     parsed = _cached_layout(session, attempt.id)
     if parsed is not None:
         return parsed
-    return _keep_layout(session, attempt.id, {snap["id"]: gradable(snap) for snap in attempt.layout or []})
+    return _keep_layout(session, attempt.id, _Layout(attempt.layout or []))
 
 
 def _graded(on: direct.On, attempt: Attempt, now: datetime, by: str, *, quiz: Quiz | None = None,
@@ -840,51 +871,31 @@ def submit_direct(engine: Engine, raw_token: str, attempt_id: str, *, now: datet
     learner's first graded attempt of the year (the summary figures). The caller does not use it
     when an LRS is configured (xAPI statements). ``source``: the client's address, for the audit log."""
     with direct.driver(engine) as drv:
-        if drv.dialect == "postgresql":
-            return _submit_in_two(drv, raw_token, attempt_id, now=now, source=source)
-        holder = accounts.token_holder(drv, raw_token, now=now)
-        if holder is None:
-            return None
-        acting = audit.acting(holder, source)
-        _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the write lock
-        try:
-            with drv.writing():
-                row = direct.execute(drv, _SUBMIT_HEAD, {"id": attempt_id}).fetchone() \
-                    if len(attempt_id) <= 32 else None
-                if row is None or row[2] != holder.id or row[4] != AttemptStatus.IN_PROGRESS:
-                    raise direct.SessionNeeded
-                attempt = Attempt(id=row[0], quiz_id=row[1], user_id=row[2], number=row[3], status=row[4],
-                                  started_at=direct.read_stamp(row[5]), deadline_at=direct.read_stamp(row[6]))
-                quiz, values = _graded(drv, attempt, now, "deadline" if _expired(attempt, now) else "learner")
-                if (values["passed"] and quiz.kind == QuizKind.FINAL) \
-                        or lti.has_grade_links(drv, attempt.user_id, attempt.quiz_id) \
-                        or figures.first_activity_of_year(drv, attempt.user_id, attempt.id, now):
-                    raise direct.SessionNeeded
-                if not _store_grade(drv, attempt, values, now):
-                    raise direct.SessionNeeded
-            return attempt_result(drv, attempt, quiz)  # after the commit: it reads nothing more
-        except (ServiceError, direct.SessionNeeded):
-            return None
-        finally:
-            audit.done(acting)
+        return _submit_in_one(drv, raw_token, attempt_id, now=now, source=source)
 
 
-# On PostgreSQL, :func:`submit_direct` in one transaction of two statements, where the general
-# path takes nine and two more round trips for BEGIN and COMMIT (issue 14). The first is the
-# bearer check with everything grading and the hand-back rules read: the attempt's row, locked
-# (as the session's locked read: no autosave lands between the answers read here and the grade),
-# its answers, its quiz's version, whether a platform waits for the score, whether another attempt
-# of the learner was graded this year. The second stores the grade and its audit event.
+# :func:`submit_direct` in one transaction, where the general path takes nine statements (and on
+# PostgreSQL two more round trips for BEGIN and COMMIT; on SQLite a read of its own for the token)
+# (issue 14). The first statement is the bearer check with everything grading and the hand-back
+# rules read: the attempt's row (on PostgreSQL locked, as the session's locked read; on SQLite the
+# write lock, taken at BEGIN IMMEDIATE, does that: no autosave lands between the answers read here
+# and the grade), its answers, its quiz's version, whether a platform waits for the score, whether
+# another attempt of the learner was graded this year. Then the grade and its audit event: on
+# PostgreSQL one statement, on SQLite (no data-modifying CTE) two.
 # SQL of this module and others': values go in parameters (hence the noqa: S608).
-_SUBMIT_READ = direct.Sql(
+_SUBMIT_READ_SQL = (
     "WITH holder AS (" + accounts.HOLDER_SQL + ") "  # noqa: S608
     "SELECT a.id, a.quiz_id, a.user_id, a.number, a.status, a.started_at, a.deadline_at, holder.login, "
-    "(SELECT json_agg(json_build_array(question_id, response)) FROM attempt_answers WHERE attempt_id = a.id), "
+    "(SELECT {answers} FROM attempt_answers WHERE attempt_id = a.id), "
     "EXISTS (" + lti.grade_link_sql(user="a.user_id", quiz="a.quiz_id") + "), "
     "NOT EXISTS (" + figures.earlier_graded_sql(user="a.user_id", attempt="a.id") + "), "
     + ", ".join(f"q.{c}" for c in _VERSION_COLUMNS) + " "
     "FROM attempts a JOIN holder ON a.user_id = holder.id JOIN quizzes q ON q.id = a.quiz_id "
-    "WHERE a.id = :a FOR UPDATE OF a")
+    "WHERE a.id = :a{lock}")
+_SUBMIT_READ = direct.Sql(
+    _SUBMIT_READ_SQL.format(answers="json_group_array(json_array(question_id, json(response)))", lock=""),
+    postgresql=_SUBMIT_READ_SQL.format(answers="json_agg(json_build_array(question_id, response))",
+                                       lock=" FOR UPDATE OF a"))
 # SQL of this module and audit's: values go in parameters (hence the noqa: S608).
 _SUBMIT_WRITE = direct.Sql(
     "WITH graded AS (UPDATE attempts SET status = 'submitted', submitted_at = :at, finished_by = :by, "  # noqa: S608
@@ -892,9 +903,10 @@ _SUBMIT_WRITE = direct.Sql(
     "WHERE id = :id AND status = 'in_progress' RETURNING id) " + audit.insert_from("graded") + " RETURNING 1")
 
 
-def _submit_in_two(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: datetime,
+def _submit_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: datetime,
                    source: str) -> dict[str, Any] | None:
-    """:func:`submit_direct` on PostgreSQL (:data:`_SUBMIT_READ`, :data:`_SUBMIT_WRITE`)."""
+    """:func:`submit_direct`'s transaction (:data:`_SUBMIT_READ`, then :data:`_SUBMIT_WRITE` on
+    PostgreSQL, :func:`_store_grade` on SQLite)."""
     if len(attempt_id) > 32:
         return None
     with drv.autocommit():
@@ -909,28 +921,40 @@ def _submit_in_two(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: 
             attempt = Attempt(id=row[0], quiz_id=row[1], user_id=row[2], number=row[3], status=row[4],
                               started_at=direct.read_stamp(row[5]), deadline_at=direct.read_stamp(row[6]))
             quiz = _kept_draw(drv, attempt.quiz_id, row[11:]).quiz
+            saved = {qid: response for qid, response in direct.read_json(row[8], drv.dialect) or []}
             quiz, values = _graded(drv, attempt, now, "deadline" if _expired(attempt, now) else "learner",
-                                   quiz=quiz, saved={qid: response for qid, response in row[8] or []})
+                                   quiz=quiz, saved=saved)
             if values["passed"] and quiz.kind == QuizKind.FINAL:
                 raise direct.SessionNeeded  # its certificate
             acting = audit.acting(accounts.TokenHolder(row[2], row[7]), source)
             try:
-                event = audit.event_params(drv.dialect, "attempt.grade", "attempt", attempt.id, now=now,
-                                           quiz_id=attempt.quiz_id, user_id=attempt.user_id, score=values["score"],
-                                           max_score=values["max_score"], finished_by=values["finished_by"])
+                if drv.dialect == "postgresql":
+                    moved = _store_grade_in_one(drv, attempt, values, now)
+                else:
+                    moved = _store_grade(drv, attempt, values, now)
             finally:
                 audit.done(acting)
-            moved = direct.execute(drv, _SUBMIT_WRITE, {
-                **event, "id": attempt.id, "by": values["finished_by"], "score": values["score"],
-                "max_score": values["max_score"], "percent": values["percent"], "passed": values["passed"],
-                "result": direct.dump_json(values["result"])}).fetchone()
-            if moved is None:
+            if not moved:
                 raise direct.SessionNeeded
-            for name, value in values.items():  # the row now holds exactly these
-                set_committed_value(attempt, name, value)
             return attempt_result(drv, attempt, quiz)
     except (ServiceError, direct.SessionNeeded):
         return None
+
+
+def _store_grade_in_one(drv: direct.Driver, attempt: Attempt, values: dict[str, Any], now: datetime) -> bool:
+    """:func:`_store_grade` as one statement (:data:`_SUBMIT_WRITE`), on PostgreSQL."""
+    event = audit.event_params(drv.dialect, "attempt.grade", "attempt", attempt.id, now=now,
+                               quiz_id=attempt.quiz_id, user_id=attempt.user_id, score=values["score"],
+                               max_score=values["max_score"], finished_by=values["finished_by"])
+    moved = direct.execute(drv, _SUBMIT_WRITE, {
+        **event, "id": attempt.id, "by": values["finished_by"], "score": values["score"],
+        "max_score": values["max_score"], "percent": values["percent"], "passed": values["passed"],
+        "result": direct.dump_json(values["result"])}).fetchone()
+    if moved is None:
+        return False
+    for name, value in values.items():  # the row now holds exactly these
+        set_committed_value(attempt, name, value)
+    return True
 
 
 def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:
