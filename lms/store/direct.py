@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import threading
 import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from lms.store.engine import dead, driver_transaction, single_write, unpinged
@@ -109,21 +111,78 @@ On = Session | Driver
 """Where a statement runs: in a session's transaction, or on a :class:`Driver`."""
 
 
+class _Spares:
+    """Driver connections kept between uses, in front of the pool: SQLAlchemy's checkout and
+    checkin (its queue, the connection's record, the reset on return) cost about a twentieth of
+    a quiz request's CPU on SQLite (issue 14). One comes back here only when it is idle (no
+    transaction open) and its block raised nothing; at most :data:`SIZE` per pool (a thread of a worker each);
+    a forked child keeps none of its parent's, and a disposed engine's are closed."""
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: weakref.WeakKeyDictionary[Engine, list[Any]] = weakref.WeakKeyDictionary()
+        self._on_disposed = self._disposed  # one listener object, so it is registered once per engine
+        os.register_at_fork(after_in_child=self._forget)
+
+    def take(self, pool: Engine) -> Any:
+        with self._lock:
+            kept = self._kept.get(pool)
+            return kept.pop() if kept else None
+
+    def give(self, pool: Engine, pooled: Any) -> bool:
+        with self._lock:
+            kept = self._kept.get(pool)
+            if kept is None:
+                kept = self._kept[pool] = []
+                weakref.finalize(pool, _close_all, kept)  # an engine dropped undisposed (tests): closed too
+                if not event.contains(pool, "engine_disposed", self._on_disposed):
+                    event.listen(pool, "engine_disposed", self._on_disposed)
+            if len(kept) >= self.SIZE:
+                return False
+            kept.append(pooled)
+            return True
+
+    def _disposed(self, pool: Engine) -> None:
+        with self._lock:
+            kept = self._kept.get(pool, [])
+            lent, kept[:] = list(kept), []
+        _close_all(lent)
+
+    def _forget(self) -> None:
+        # the parent's connections: never used here, and not closed (the parent still has them)
+        self._lock = threading.Lock()
+        self._kept = weakref.WeakKeyDictionary()
+
+
+def _close_all(kept: list[Any]) -> None:
+    while kept:
+        kept.pop().invalidate()  # closes it: given back to a disposed pool, it would stay open
+
+
+_SPARES = _Spares()
+
+
 @contextlib.contextmanager
 def driver(engine: Engine) -> Iterator[Driver]:
-    """A driver connection checked out for the block, then returned: on PostgreSQL from a pool
-    that does not ping at checkout (lms.store.engine.unpinged: a connection that died unnoticed
-    raises here, and is dropped rather than put back)."""
-    pooled = unpinged(engine).raw_connection()
+    """A driver connection lent for the block: the one the last block gave back, else one checked
+    out of the pool (on PostgreSQL a pool that does not ping at checkout: lms.store.engine.unpinged;
+    a connection that died unnoticed raises here, and is dropped rather than put back)."""
+    pool = unpinged(engine)
+    spare = pool.dialect.name == "sqlite"  # PostgreSQL's unpinged pool is lean enough (lms.store.engine)
+    pooled = (_SPARES.take(pool) if spare else None) or pool.raw_connection()
+    dbapi: Any = pooled.driver_connection
     try:
-        yield Driver(engine, pooled.driver_connection)
+        yield Driver(engine, dbapi)
     except BaseException:
-        if dead(pooled.driver_connection):
+        if dead(dbapi):
             pooled.invalidate()
         else:
             pooled.close()
         raise
-    pooled.close()
+    if not (spare and not dbapi.in_transaction and _SPARES.give(pool, pooled)):
+        pooled.close()
 
 
 def dialect_of(on: On) -> str:

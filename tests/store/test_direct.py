@@ -104,3 +104,38 @@ def test_a_quiz_changed_after_attempts_started_is_drawn_and_graded_as_it_stands(
                             settings=None)  # type: ignore[arg-type]
     assert graded.attempt is not None and graded.attempt.percent == 50 and graded.attempt.passed is True
     assert quizzes.attempt_result(session, graded.attempt)["pass_mark"] == 50
+
+
+def test_a_driver_connection_given_back_idle_is_lent_again_and_no_other(engine: Engine) -> None:
+    """On SQLite the quiz's hot path keeps the driver connection it last gave back instead of
+    checking one out of the pool per request (issue 14): kept only when idle and its block did not
+    raise, never across a fork, closed when the engine is disposed."""
+    import os
+    import sqlite3
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's driver connections go back to their pool each time")
+    with direct.driver(engine) as first:
+        kept = first.connection
+    with direct.driver(engine) as again:
+        assert again.connection is kept  # the one given back
+        with direct.driver(engine) as meanwhile:  # lent at the same time: another one
+            assert meanwhile.connection is not kept
+        kept.execute("BEGIN")  # left in a transaction: not kept, the pool rolls it back
+    with direct.driver(engine) as after:
+        assert after.connection is not kept and not after.connection.in_transaction
+        fresh = after.connection
+    with pytest.raises(RuntimeError), direct.driver(engine) as failing:
+        assert failing.connection is fresh
+        raise RuntimeError("a statement failed")
+    with direct.driver(engine) as next_one:
+        assert next_one.connection is not fresh
+        spare = next_one.connection
+    child = os.fork()
+    if child == 0:  # the parent's connection is never used in a forked child
+        with direct.driver(engine) as forked:
+            os._exit(0 if forked.connection is not spare else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with the engine's pool
+        spare.execute("SELECT 1")
