@@ -60,20 +60,6 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
 
 
-def named_cpu(command: str) -> float:
-    """CPU seconds so far of every process whose command is ``command`` (PostgreSQL's backends)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # gone meanwhile
-            continue
-        if text.split("(", 1)[1].rsplit(")", 1)[0] == command:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def processes(command: str) -> list[int]:
     """The ids of the processes whose command is ``command``."""
     found = []
@@ -85,6 +71,15 @@ def processes(command: str) -> list[int]:
         if text.split("(", 1)[1].rsplit(")", 1)[0] == command:
             found.append(int(stat.parent.name))
     return found
+
+
+def named_cpu(command: str) -> float:
+    """CPU seconds so far of every process whose command is ``command`` (PostgreSQL's backends)."""
+    total = 0.0
+    for pid in processes(command):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            total += cpu_seconds(pid)
+    return total
 
 
 @contextlib.contextmanager

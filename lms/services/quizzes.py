@@ -740,8 +740,6 @@ _UPSERT_ANSWER = direct.Sql(
 _LAYOUT = direct.Sql("SELECT layout FROM attempts WHERE id = :id")
 _SAVED = direct.Sql("SELECT question_id, response FROM attempt_answers WHERE attempt_id = :id")
 
-# Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
-# Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
 class _Layout(Mapping[str, QuestionModel]):
     """An attempt's questions by id, in the order drawn, each parsed from its snapshot when first
     asked for: an autosave checks one answer against one question, and a worker that did not draw
@@ -766,6 +764,8 @@ class _Layout(Mapping[str, QuestionModel]):
         return len(self._snapshots)
 
 
+# Parsed layouts of recent attempts, keyed by database and attempt id (ids are random UUIDs).
+# Bounded: about 6 KB per attempt of a dozen questions, so at most a few MB per worker.
 _LAYOUTS: OrderedDict[tuple[Any, str], Mapping[str, QuestionModel]] = OrderedDict()
 _LAYOUTS_SIZE = 2048
 _LAYOUTS_LOCK = threading.Lock()
@@ -831,19 +831,26 @@ def _graded(on: direct.On, attempt: Attempt, now: datetime, by: str, *, quiz: Qu
 
 
 def _store_grade(on: direct.On, attempt: Attempt, values: dict[str, Any], now: datetime) -> bool:
-    """The conditional update that moves the attempt out of "in_progress", once; on success the
-    attempt holds what was stored and the grading is in the audit log."""
-    moved = direct.execute(on, _GRADE, {
-        "id": attempt.id, "at": direct.stamp(now, direct.dialect_of(on)), "by": values["finished_by"],
-        "score": values["score"], "max_score": values["max_score"], "percent": values["percent"],
-        "passed": values["passed"], "result": direct.dump_json(values["result"])}).rowcount
-    if moved != 1:
-        return False
+    """The conditional update that moves the attempt out of "in_progress", once, with its audit
+    event: on PostgreSQL one statement (:data:`_GRADE_LOGGED`), on SQLite, which has no
+    data-modifying CTE, the update (:data:`_GRADE`) and then the event. On success the attempt
+    holds what was stored."""
+    dialect = direct.dialect_of(on)
+    grade = {"id": attempt.id, "by": values["finished_by"], "score": values["score"],
+             "max_score": values["max_score"], "percent": values["percent"], "passed": values["passed"],
+             "result": direct.dump_json(values["result"])}
+    event = {"quiz_id": attempt.quiz_id, "user_id": attempt.user_id, "score": values["score"],
+             "max_score": values["max_score"], "finished_by": values["finished_by"]}
+    if dialect == "postgresql":  # the event's "at" is the grade's submitted_at
+        logged = audit.event_params(dialect, "attempt.grade", "attempt", attempt.id, now=now, **event)
+        if direct.execute(on, _GRADE_LOGGED, {**logged, **grade}).fetchone() is None:
+            return False
+    else:
+        if direct.execute(on, _GRADE, {**grade, "at": direct.stamp(now, dialect)}).rowcount != 1:
+            return False
+        audit.record_now(on, "attempt.grade", "attempt", attempt.id, now=now, **event)
     for name, value in values.items():  # the row now holds exactly these: no need to read it back
         set_committed_value(attempt, name, value)
-    audit.record_now(on, "attempt.grade", "attempt", attempt.id, now=now, quiz_id=attempt.quiz_id,
-                     user_id=attempt.user_id, score=values["score"], max_score=values["max_score"],
-                     finished_by=values["finished_by"])
     return True
 
 
@@ -896,17 +903,10 @@ _SUBMIT_READ = direct.Sql(
     _SUBMIT_READ_SQL.format(answers="json_group_array(json_array(question_id, json(response)))", lock=""),
     postgresql=_SUBMIT_READ_SQL.format(answers="json_agg(json_build_array(question_id, response))",
                                        lock=" FOR UPDATE OF a"))
-# SQL of this module and audit's: values go in parameters (hence the noqa: S608).
-_SUBMIT_WRITE = direct.Sql(
-    "WITH graded AS (UPDATE attempts SET status = 'submitted', submitted_at = :at, finished_by = :by, "  # noqa: S608
-    "score = :score, max_score = :max_score, percent = :percent, passed = :passed, result = CAST(:result AS json) "
-    "WHERE id = :id AND status = 'in_progress' RETURNING id) " + audit.insert_from("graded") + " RETURNING 1")
-
 
 def _submit_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: datetime,
                    source: str) -> dict[str, Any] | None:
-    """:func:`submit_direct`'s transaction (:data:`_SUBMIT_READ`, then :data:`_SUBMIT_WRITE` on
-    PostgreSQL, :func:`_store_grade` on SQLite)."""
+    """:func:`submit_direct`'s transaction (:data:`_SUBMIT_READ`, then :func:`_store_grade`)."""
     if len(attempt_id) > 32:
         return None
     with drv.autocommit():
@@ -928,10 +928,7 @@ def _submit_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: 
                 raise direct.SessionNeeded  # its certificate
             acting = audit.acting(accounts.TokenHolder(row[2], row[7]), source)
             try:
-                if drv.dialect == "postgresql":
-                    moved = _store_grade_in_one(drv, attempt, values, now)
-                else:
-                    moved = _store_grade(drv, attempt, values, now)
+                moved = _store_grade(drv, attempt, values, now)
             finally:
                 audit.done(acting)
             if not moved:
@@ -939,22 +936,6 @@ def _submit_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: 
             return attempt_result(drv, attempt, quiz)
     except (ServiceError, direct.SessionNeeded):
         return None
-
-
-def _store_grade_in_one(drv: direct.Driver, attempt: Attempt, values: dict[str, Any], now: datetime) -> bool:
-    """:func:`_store_grade` as one statement (:data:`_SUBMIT_WRITE`), on PostgreSQL."""
-    event = audit.event_params(drv.dialect, "attempt.grade", "attempt", attempt.id, now=now,
-                               quiz_id=attempt.quiz_id, user_id=attempt.user_id, score=values["score"],
-                               max_score=values["max_score"], finished_by=values["finished_by"])
-    moved = direct.execute(drv, _SUBMIT_WRITE, {
-        **event, "id": attempt.id, "by": values["finished_by"], "score": values["score"],
-        "max_score": values["max_score"], "percent": values["percent"], "passed": values["passed"],
-        "result": direct.dump_json(values["result"])}).fetchone()
-    if moved is None:
-        return False
-    for name, value in values.items():  # the row now holds exactly these
-        set_committed_value(attempt, name, value)
-    return True
 
 
 def submit_attempt(session: Session, user: AccountRef, attempt_id: str, *, now: datetime) -> Attempt:
@@ -991,6 +972,12 @@ _GRADE = direct.Sql(
     "UPDATE attempts SET status = 'submitted', submitted_at = :at, finished_by = :by, score = :score, "
     "max_score = :max_score, percent = :percent, passed = :passed, result = :result "
     "WHERE id = :id AND status = 'in_progress'")
+# :data:`_GRADE` with its audit event, in one statement (PostgreSQL): a round trip fewer.
+# SQL of this module and audit's: values go in parameters (hence the noqa: S608).
+_GRADE_LOGGED = direct.Sql(
+    "WITH graded AS (UPDATE attempts SET status = 'submitted', submitted_at = :at, finished_by = :by, "  # noqa: S608
+    "score = :score, max_score = :max_score, percent = :percent, passed = :passed, result = CAST(:result AS json) "
+    "WHERE id = :id AND status = 'in_progress' RETURNING id) " + audit.insert_from("graded") + " RETURNING 1")
 
 
 def _grading_quiz(session: direct.On, quiz_id: str) -> Quiz:
