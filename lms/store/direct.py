@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from lms.store.engine import dead, driver_transaction, single_write, unpinged
+from lms.store.engine import dead, driver_transaction, loads_json, single_write, unpinged
 
 __all__ = ["Driver", "On", "SessionNeeded", "Sql", "database_key", "dialect_of", "driver", "dump_json", "execute",
            "name", "read_json", "read_stamp", "row_apart", "stamp"]
@@ -302,7 +302,4 @@ def read_json(value: Any, dialect: str) -> Any:
     bare number, which the column's numeric affinity stored as a number."""
     if dialect != "sqlite" or not isinstance(value, str | bytes):
         return value
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:  # what only the json module reads (NaN, an integer past 64 bits)
-        return json.loads(value)
+    return loads_json(value)

@@ -40,6 +40,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _MAX_BODY = 64 * 1024  # an answer is a few hundred bytes; anything larger goes to Flask
 _STATUS = {200: "200 OK", 201: "201 CREATED"}
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
 
 
 class _Decline(Exception):
@@ -208,6 +209,8 @@ def _json_object(environ: dict[str, Any], body: bytes) -> dict[str, Any] | None:
     """The body as Flask's ``request.get_json`` would give it to the view, when it is a JSON object."""
     mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+        return None
+    if _LONG_DIGITS.search(body) is not None:  # perhaps an integer orjson would read as a float
         return None
     try:
         data = orjson.loads(body)

@@ -4,6 +4,7 @@ documented."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from sqlalchemy.orm import Session
 from lms.services import quizzes
 from lms.services.unit_of_work import make_sessionmaker
 from lms.store import Attempt, AttemptAnswer, AuditEvent, direct
+from lms.store.engine import loads_json
 from tests import factories
 from tests.quizhelpers import correct_response
 
-RESPONSES = ["c1", "Đúng rồi", 3, 2.5, True, ["b", "a"], {"l1": "r2", "l2": "r1"}, "", "42"]
+RESPONSES = ["c1", "Đúng rồi", 3, 2.5, True, ["b", "a"], {"l1": "r2", "l2": "r1"}, "", "42",
+             [-9223372036854775808, 18446744073709551615, 123456789012345678901234567890, 1e300]]
 
 
 def test_values_cross_the_driver_as_the_column_types_store_them(session: Session) -> None:
@@ -47,6 +50,17 @@ def test_values_cross_the_driver_as_the_column_types_store_them(session: Session
                                                "AND saved_at >= :t"),
                            {"a": "d" * 32, "t": direct.stamp(started + timedelta(seconds=5), dialect)}).fetchone()
     assert later[0] == len(RESPONSES) - 5
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, 2.5, "Việt", null, true]}', "123456789012345678901234567890",
+                                  "[-123456789012345678901, 18446744073709551615]", "NaN", "[Infinity, -Infinity]",
+                                  '"\\ud800"', '{"a": 1, "a": 2}', '"an account 12345678901234567890 in text"'])
+def test_json_text_reads_as_the_json_module_reads_it(text: str) -> None:
+    expected = repr(json.loads(text))  # repr: NaN equals nothing, itself included
+    for given in (text, text.encode(), memoryview(text.encode()), bytearray(text.encode())):
+        assert repr(loads_json(given)) == expected
+    with pytest.raises(ValueError):
+        loads_json("[1, 2")
 
 
 def test_statements_refuse_percent_signs_and_naive_datetimes() -> None:
