@@ -262,7 +262,7 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> int:
         cycles, errors, secs = (int(m[1]), int(m[2]), float(m[3])) if m else (0, -1, 1.0)
         save_errors = re.search(r"ERRORS (\d+)", save_out)
         print(f"speed: {args.db}, LMS under gunicorn.conf.py ({env.get('LMS_WORKER_CLASS', 'sync')}, "
-              f"workers {env.get('LMS_WORKERS', 2)}, threads {env.get('LMS_THREADS', 1)}), "
+              f"workers {len(workers)}, threads {env.get('LMS_THREADS', 1)}), "
               "baseline hello under 2 sync workers, "
               f"wrk {s} s per figure, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
               + (f"; PostgreSQL on CPU {args.db_cpus}, the rest on CPU "

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import runpy
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,21 @@ def test_the_visitors_address_comes_from_the_proxy_only_when_it_is_trusted(tmp_p
             environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
         app.extensions["lms"].engine.dispose()
     assert seen == {"0": "127.0.0.1 http", "1": "203.0.113.7 https"}
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, 2),
+    ({"LMS_DATABASE_URL": "sqlite:////srv/lms/lms.db"}, 2),
+    ({"LMS_DATABASE_URL": "postgresql://lms@db/lms"}, len(os.sched_getaffinity(0)) + 1),
+    ({"LMS_DATABASE_URL": "postgresql+psycopg://lms@db/lms"}, len(os.sched_getaffinity(0)) + 1),
+    ({"LMS_DATABASE_URL": "postgresql://lms@db/lms", "LMS_WORKERS": "5"}, 5),
+    ({"LMS_WORKERS": "1"}, 1),
+])
+def test_gunicorn_runs_more_workers_on_postgresql_unless_told(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                              expected: int) -> None:
+    for name in ("LMS_DATABASE_URL", "LMS_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    assert conf["workers"] == expected and conf["worker_class"] == "sync"
