@@ -21,12 +21,15 @@ from lms.services.errors import Invalid, ServiceError, Throttled
 from lms.services.throttle import Throttle
 from lms.store import ApiToken, User, WebSession
 
-__all__ = ["LIFETIME", "Throttled", "WrongPassword", "change_password", "check_password", "end_all", "end_session",
-           "load_session", "sign_in", "start_session"]
+__all__ = ["FRESH_SIGN_IN", "LIFETIME", "Throttled", "WrongPassword", "change_password", "check_password", "end_all",
+           "end_session", "load_session", "sign_in", "signed_in_recently", "start_session"]
 
 # Absolute lifetime of a browser session (ASVS 7.3.2): a session cookie that a shared computer
 # kept open is not valid forever.
 LIFETIME = timedelta(hours=12)
+# How recent a sign-in must be to stand in for the password prompt of an account that has no
+# password (signed in through the national identity only): closing the account.
+FRESH_SIGN_IN = timedelta(minutes=10)
 
 
 class WrongPassword(ServiceError):
@@ -58,6 +61,15 @@ def load_session(session: Session, raw: str, *, now: datetime) -> User | None:
     if not user.is_active or user.credentials_version != row.credentials_version:
         return None
     return user
+
+
+def signed_in_recently(session: Session, raw: str | None, *, now: datetime) -> bool:
+    """Whether the browser session ``raw`` began, with a sign-in, within :data:`FRESH_SIGN_IN`
+    of ``now``: what closing an account asks, in place of its password, of a person who has none."""
+    if not raw or len(raw) > 100:
+        return False
+    row = session.get(WebSession, _digest(raw))
+    return row is not None and timedelta(0) <= now - row.created_at <= FRESH_SIGN_IN
 
 
 def end_session(session: Session, raw: str) -> None:

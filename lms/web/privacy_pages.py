@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
 
-from lms.services import personal_data, sessions
+from lms.services import personal_data, sessions, sso
 from lms.services.errors import ServiceError
-from lms.web.auth import committing, current_account, throttle
+from lms.web.auth import committing, current_account, current_session_id, throttle
 from lms.web.db import db, now, transaction
 from lms.web.messages import message
 from lms.web.page_blueprint import PageBlueprint
@@ -20,6 +20,7 @@ from lms.web.page_blueprint import PageBlueprint
 __all__ = ["bp"]
 
 bp = PageBlueprint("lms_privacy", __name__)
+_FRESH_MINUTES = int(sessions.FRESH_SIGN_IN.total_seconds() // 60)
 
 
 @bp.route("/me/data", methods=["GET", "POST"])
@@ -29,9 +30,16 @@ def my_data() -> ResponseReturnValue:
     assert user is not None
     error = None
     status = 422
+    # An account with no password (signed in through the national identity only) confirms with a
+    # sign-in of the last few minutes instead (sessions.FRESH_SIGN_IN)
+    has_password = sso.has_usable_password(user)
     if request.method == "POST":  # closing the account
         if request.form.get("confirm") != "y":
             error = _("Hãy đánh dấu ô xác nhận nếu bạn chắc chắn muốn đóng tài khoản.")
+        elif not has_password:
+            if not sessions.signed_in_recently(db(), current_session_id(), now=now()):
+                error = _("Lần đăng nhập này đã quá %(minutes)s phút. Hãy đăng xuất, đăng nhập lại rồi đóng "
+                          "tài khoản ngay sau đó.", minutes=_FRESH_MINUTES)
         else:
             password = request.form.get("password", "")
             try:  # throttled and counted with sign-in: the same secret is being guessed
@@ -39,7 +47,7 @@ def my_data() -> ResponseReturnValue:
             except ServiceError as exc:
                 error = message(exc.key) if exc.status == 429 else _("Mật khẩu chưa đúng.")
                 status = 429 if exc.status == 429 else 422
-        if error is None:  # confirmed, and the password was right
+        if error is None:  # confirmed, and the password right (or the sign-in recent)
             with transaction() as session:
                 personal_data.close_account(session, user, now=now())
                 sessions.end_all(session, user, now=now())
@@ -48,7 +56,8 @@ def my_data() -> ResponseReturnValue:
             return redirect(url_for("lms_pages.home"))
     data = personal_data.export(db(), user)
     counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
-    return render_template("lms/my_data.html", counts=counts, error=error), status if error else 200
+    return render_template("lms/my_data.html", counts=counts, error=error, has_password=has_password,
+                           fresh_minutes=_FRESH_MINUTES), status if error else 200
 
 
 @bp.get("/me/data.json")

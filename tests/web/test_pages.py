@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.services import sessions
+from lms.services.roster import UNUSABLE_PASSWORD
+from lms.services.sso import NO_PASSWORD
 from lms.store import User
 from tests import factories
 from tests.conftest import csrf_token
@@ -144,3 +150,48 @@ def test_a_learner_downloads_their_data_and_closes_the_account_in_the_browser(cl
     closed = session.get(User, user.id)
     assert closed is not None and not closed.is_active and closed.birth_year is None
     assert client.get("/me").status_code == 302  # logged out
+
+
+@pytest.mark.parametrize("password_hash", [NO_PASSWORD, UNUSABLE_PASSWORD])
+def test_an_account_without_a_password_closes_after_a_recent_sign_in(client: FlaskClient, session: Session,
+                                                                     password_hash: str) -> None:
+    # signed in through the national identity only: no password to prompt for, so the sign-in
+    # itself must be recent (sessions.FRESH_SIGN_IN)
+    user = factories.user(session)
+    user.password_hash = password_hash
+    started = datetime.now(UTC) - sessions.FRESH_SIGN_IN - timedelta(minutes=1)
+    stale = sessions.start_session(session, user, now=started)
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = stale
+    page = client.get("/me/data").get_data(as_text=True)
+    assert 'name="password"' not in page and "không có mật khẩu" in page
+    token = csrf_token(client, "/me/data")
+    old = client.post("/me/data", data={"csrf_token": token, "confirm": "y"})
+    assert old.status_code == 422 and "đăng nhập lại" in old.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, user.id).is_active  # type: ignore[union-attr]
+    fresh = sessions.start_session(session, session.get(User, user.id), now=datetime.now(UTC))  # type: ignore[arg-type]
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = fresh
+    unsure = client.post("/me/data", data={"csrf_token": csrf_token(client, "/me/data")})
+    assert unsure.status_code == 422
+    done = client.post("/me/data", data={"csrf_token": csrf_token(client, "/me/data"), "confirm": "y"})
+    assert done.status_code == 302
+    session.expire_all()
+    closed = session.get(User, user.id)
+    assert closed is not None and not closed.is_active
+
+
+def test_an_account_with_a_password_still_needs_it_however_recent_the_sign_in(client: FlaskClient,
+                                                                              session: Session) -> None:
+    user = factories.user(session)
+    session.commit()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
+                                "password": factories.PASSWORD})
+    assert 'name="password"' in client.get("/me/data").get_data(as_text=True)
+    bare = client.post("/me/data", data={"csrf_token": csrf_token(client, "/me/data"), "confirm": "y"})
+    assert bare.status_code == 422
+    session.expire_all()
+    assert session.get(User, user.id).is_active  # type: ignore[union-attr]
