@@ -565,6 +565,22 @@ def lti_platforms_list() -> None:
         _print(lti_service.list_platforms(session))
 
 
+@lti_platforms.command("remove")
+@click.argument("platform_id", type=int)
+@click.option("--deployment-id", default=None, help="remove only this deployment (the platform goes with its last)")
+@click.option("--drop-pending-scores", is_flag=True,
+              help="remove the platform although scores wait to be sent to it: they are lost")
+def lti_platforms_remove(platform_id: int, deployment_id: str | None, drop_pending_scores: bool) -> None:
+    """Stop a platform (or one of its deployments) launching the LMS; accounts and results stay."""
+    try:
+        with _session() as session:
+            removed = lti_service.remove_platform(session, platform_id, deployment_id=deployment_id,
+                                                  drop_pending_scores=drop_pending_scores, now=_now())
+    except ServiceError as exc:
+        _service_failure(exc)
+    _print(removed)
+
+
 @lti.command("rotate-key")
 @click.option("--grace-hours", type=click.IntRange(0, 24 * 30), default=24, show_default=True,
               help="hours the new key is published before it starts signing")

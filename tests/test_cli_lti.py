@@ -58,3 +58,22 @@ def test_platforms_add_list_rotate_flush_and_registration_url(run, engine: Engin
         with Session(engine) as s, s.begin():
             s.execute(delete(LtiPlatform).where(LtiPlatform.client_id == "abc123"))
             s.execute(delete(LtiKey))
+
+
+def test_platforms_remove_a_deployment_then_the_platform(run, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    args = ["lti", "platforms", "add", "--issuer", "https://canvas.example.vn", "--client-id", "rm-cli",
+            "--auth-login-url", "https://canvas.example.vn/auth", "--auth-token-url", "https://canvas.example.vn/token",
+            "--keyset-url", "https://canvas.example.vn/jwks"]
+    try:
+        platform_id = json.loads(run(*args, "--deployment-id", "a")[1])["platform_id"]
+        run(*args, "--deployment-id", "b")
+        code, out = run("lti", "platforms", "remove", str(platform_id), "--deployment-id", "a")
+        assert code == 0 and json.loads(out)["deployment_ids"] == ["b"]
+        code, out = run("lti", "platforms", "remove", str(platform_id))
+        assert code == 0 and json.loads(out) == {"platform_id": platform_id, "removed": "platform", "scores_dropped": 0}
+        assert platform_id not in [p["platform_id"] for p in json.loads(run("lti", "platforms", "list")[1])]
+        result = CliRunner().invoke(main, ["lti", "platforms", "remove", str(platform_id)])
+        assert result.exit_code == 1 and "lti.platform_not_found" in result.output
+    finally:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(LtiPlatform).where(LtiPlatform.client_id == "rm-cli"))

@@ -28,13 +28,14 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lms.config import Settings
 from lms.domain.text import nfc
 from lms.jobs import enqueue
-from lms.services.errors import Invalid, NotFound
+from lms.services import audit
+from lms.services.errors import Conflict, Invalid, NotFound
 from lms.services.unit_of_work import make_sessionmaker
 from lms.store import Attempt, Course, Lesson, Quiz, Role, User, direct, make_engine, write_intent
 from lms.store.models import (
@@ -75,6 +76,7 @@ __all__ = [
     "registration_allowed",
     "registration_url",
     "remember_launch",
+    "remove_platform",
     "resolve_target",
     "roster_sync",
     "rotate_keys",
@@ -147,6 +149,37 @@ def add_platform(session: Session, *, issuer: str, client_id: str, deployment_id
         platform.deployment_ids = [*platform.deployment_ids, deployment_id]
     session.flush()
     return platform
+
+
+def remove_platform(session: Session, platform_id: int, *, deployment_id: str | None = None,
+                    drop_pending_scores: bool = False, now: datetime) -> dict[str, Any]:
+    """Stop a platform launching the LMS: one of its deployments, or the whole platform, which
+    also goes with its last deployment. With the platform go its unfinished logins, its grade links
+    with their scores, and its courses' roster addresses (ON DELETE CASCADE); the accounts its
+    launches made stay, with their progress and certificates, and link again if it is registered
+    anew. Refused (Conflict) while scores wait to be sent to it, unless ``drop_pending_scores``:
+    they could never be delivered."""
+    platform = session.get(LtiPlatform, platform_id)
+    if platform is None:
+        raise NotFound("lti.platform_not_found")
+    if deployment_id is not None and deployment_id not in platform.deployment_ids:
+        raise NotFound("lti.deployment_not_found")
+    if deployment_id is not None and len(platform.deployment_ids) > 1:
+        platform.deployment_ids = [d for d in platform.deployment_ids if d != deployment_id]
+        audit.record(session, "lti.deployment_remove", "lti_platform", platform.id, now=now, issuer=platform.issuer,
+                     client_id=platform.client_id, deployment_id=deployment_id)
+        session.flush()
+        return {"platform_id": platform.id, "removed": "deployment", "deployment_ids": platform.deployment_ids}
+    waiting = session.scalar(select(func.count()).select_from(LtiScore).join(
+        LtiGradeLink, LtiScore.link_id == LtiGradeLink.id).where(LtiGradeLink.platform_id == platform.id,
+                                                                 LtiScore.status != "sent")) or 0
+    if waiting and not drop_pending_scores:
+        raise Conflict("lti.scores_pending", {"scores": f"{waiting} not sent yet"})
+    audit.record(session, "lti.platform_remove", "lti_platform", platform.id, now=now, issuer=platform.issuer,
+                 client_id=platform.client_id, deployment_ids=platform.deployment_ids, scores_dropped=waiting)
+    session.execute(delete(LtiPlatform).where(LtiPlatform.id == platform.id))
+    session.expunge(platform)
+    return {"platform_id": platform_id, "removed": "platform", "scores_dropped": waiting}
 
 
 def list_platforms(session: Session) -> list[dict[str, Any]]:
