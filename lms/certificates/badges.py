@@ -24,9 +24,11 @@ from typing import Any
 
 import jwt
 
+from lms.domain.text import nfc
+
 __all__ = ["CONTEXT", "STATUS_LIST_BITS", "BadgeFacts", "CredentialCheck", "check_credential", "decode_bitstring",
-           "encode_bitstring", "holder_urn", "key_fingerprint", "open_badge_credential", "sign_credential",
-           "sign_jwt", "status_list_credential"]
+           "encode_bitstring", "holder_urn", "key_fingerprint", "open_badge_credential", "readable_name",
+           "sign_credential", "sign_jwt", "status_list_credential"]
 
 # The W3C Bitstring Status List's minimum size (16 KiB): a list this long hides which of its
 # entries are in use, so a verifier fetching it learns nothing about the certificate asked about.
@@ -214,7 +216,7 @@ def check_credential(token: str, status_list_token: str | None, trusted_public_k
     if header.get("x5c"):
         try:
             cert = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
-            subject = cert.subject.rfc4514_string()
+            subject = readable_name(cert.subject)
         except ValueError:
             subject = None
     revoked: bool | None = None
@@ -228,6 +230,23 @@ def check_credential(token: str, status_list_token: str | None, trusted_public_k
         except (jwt.PyJWTError, KeyError, ValueError, IndexError):
             revoked = None
     return CredentialCheck(True, ours, revoked, fingerprint, subject)
+
+
+def readable_name(name: Any) -> str:
+    """An X.509 name (``cryptography.x509.Name``) as a person reads it on the verify page: its
+    common name, unit, organisation, locality and province, most specific first, each once (a part
+    already contained in an earlier one is left out), without RFC 4514's escapes and attribute
+    types ("CN=Sở KH\\,CN,O=..."). The RFC 4514 string when it has none of these."""
+    from cryptography.x509.oid import NameOID
+
+    parts: list[str] = []
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME,
+                NameOID.LOCALITY_NAME, NameOID.STATE_OR_PROVINCE_NAME):
+        for attribute in name.get_attributes_for_oid(oid):
+            value = nfc(str(attribute.value).strip())
+            if value and not any(value in part for part in parts):
+                parts.append(value)
+    return ", ".join(parts) or str(name.rfc4514_string())
 
 
 def sign_credential(credential: dict[str, Any], key_path: Path, cert_path: Path) -> str:

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from openbadgeslib.ob3 import OB3Verifier
 from sqlalchemy.orm import Session
 
-from lms.certificates.badges import STATUS_LIST_BITS, decode_bitstring, encode_bitstring
+from lms.certificates.badges import STATUS_LIST_BITS, decode_bitstring, encode_bitstring, readable_name
 from lms.services import certificates
 from lms.store import Certificate, Course, User
 from tests import factories
@@ -118,3 +118,25 @@ def test_the_verify_page_checks_the_credential_and_names_the_key(client: FlaskCl
     session.commit()
     page = client.get(f"/verify/{cert.code}").get_data(as_text=True)
     assert "data-credential=\"revoked\"" in page
+
+
+def test_the_signer_reads_as_names_not_as_an_rfc_4514_string() -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                      x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Vĩnh Long"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sở Khoa học và Công nghệ"),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Phòng Chuyển đổi số, Hạ tầng số"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Sở Khoa học và Công nghệ (ký số)")])
+    assert readable_name(name) == "Sở Khoa học và Công nghệ (ký số), Phòng Chuyển đổi số, Hạ tầng số, Vĩnh Long"
+    assert "\\" in name.rfc4514_string()  # what the page showed: escapes and attribute types
+    only_country = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")])
+    assert readable_name(only_country) == "C=VN"
+
+
+def test_the_verify_page_names_the_signer_readably(client: FlaskClient, session: Session) -> None:
+    cert, _ = _issue(session)
+    page = client.get(f"/verify/{cert.code}").get_data(as_text=True)
+    signer = page.split("Đơn vị ký</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert signer and "CN=" not in signer and "O=" not in signer and "\\" not in signer
