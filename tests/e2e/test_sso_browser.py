@@ -4,6 +4,7 @@ signing out with the offer to end the provider's session."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,5 +90,19 @@ def test_citizen_signs_in_with_the_provider_in_a_browser(browser: Browser, sso_s
         expect(page.get_by_role("heading", level=1)).to_have_text("Phiên đăng nhập không khớp")
         _no_axe_violations(page, "a refusal page")
         shot(page, "refusal page")
+        # Closing the account, signed in through the provider only: no password to ask for, the
+        # sign-in just made stands in for it
+        page.goto("/me")
+        page.get_by_role("link", name="Dữ liệu của tôi").first.click()
+        expect(page.get_by_text("Tài khoản của bạn không có mật khẩu")).to_be_visible()
+        expect(page.locator("input[name=password]")).to_have_count(0)
+        shot(page, "my data without a password")
+        _no_axe_violations(page, "/me/data of an account without a password")
+        page.locator("#confirm").check()
+        page.get_by_role("button", name="Đóng tài khoản").click()
+        expect(page.get_by_role("status")).to_contain_text("Tài khoản đã được đóng")
+        shot(page, "account closed")
+        page.goto("/me")
+        expect(page).to_have_url(re.compile(r"/login"))  # signed out with it
     finally:
         context.close()
