@@ -116,8 +116,8 @@ def test_without_the_lane_flask_answers_the_same(settings: Settings, app: Flask,
 
 
 def test_a_number_past_64_bits_is_saved_as_the_integer_sent(client: FlaskClient, session: Session) -> None:
-    # orjson would read 30 digits as a float; the lane hands such a body to Flask's view, whose JSON
-    # reader keeps the integer, and the answer reads back (lms.store.engine.loads_json) unchanged
+    # orjson would read 30 digits as a float; the lane reads bodies as Flask's view does (the json
+    # module), keeping the integer, and the answer reads back (lms.store.engine.loads_json) unchanged
     if session.get_bind().dialect.name == "sqlite":
         pytest.skip("SQLite's numeric affinity stores a bare number past 64 bits as a REAL, whoever parses it")
     user = factories.user(session)

@@ -137,9 +137,13 @@ def test_a_learner_downloads_their_data_and_closes_the_account_in_the_browser(cl
     assert "/me/data" in client.get("/me").get_data(as_text=True)
     data = json.loads(client.get("/me/data.json").get_data(as_text=True))
     assert data["account"]["login"] == user.login and data["account"]["full_name"] == user.full_name
+    assert 'name="password"' in client.get("/me/data").get_data(as_text=True)
     token = csrf_token(client, "/me/data")
     unsure = client.post("/me/data", data={"csrf_token": token, "password": factories.PASSWORD})
     assert unsure.status_code == 422
+    # however recent the sign-in, an account with a password gives it
+    bare = client.post("/me/data", data={"csrf_token": token, "confirm": "y"})
+    assert bare.status_code == 422
     wrong = client.post("/me/data", data={"csrf_token": token, "password": "sai-mat-khau", "confirm": "y"})
     assert wrong.status_code == 422
     session.expire_all()
@@ -182,16 +186,3 @@ def test_an_account_without_a_password_closes_after_a_recent_sign_in(client: Fla
     session.expire_all()
     closed = session.get(User, user.id)
     assert closed is not None and not closed.is_active
-
-
-def test_an_account_with_a_password_still_needs_it_however_recent_the_sign_in(client: FlaskClient,
-                                                                              session: Session) -> None:
-    user = factories.user(session)
-    session.commit()
-    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "login": user.login,
-                                "password": factories.PASSWORD})
-    assert 'name="password"' in client.get("/me/data").get_data(as_text=True)
-    bare = client.post("/me/data", data={"csrf_token": csrf_token(client, "/me/data"), "confirm": "y"})
-    assert bare.status_code == 422
-    session.expire_all()
-    assert session.get(User, user.id).is_active  # type: ignore[union-attr]
