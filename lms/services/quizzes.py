@@ -471,7 +471,7 @@ def start_direct(engine: Engine, raw_token: str, quiz_id: str, *, now: datetime)
     attached to no session. ``None``, with nothing written, whenever the session's use case must
     answer: no valid token, a quiz not found or not kept yet, a final (its attempt limits), an empty
     bank, an attempt in progress to resume (or to grade, past its deadline)."""
-    with direct.driver(engine) as drv, drv.autocommit():
+    with direct.driver(engine) as drv:
         params = accounts.holder_params(raw_token, now=now, dialect=drv.dialect)
         row = direct.execute(drv, _START_READ, {**params, "quiz": quiz_id}).fetchone()
         if row is None or row[0] is None:
@@ -680,7 +680,7 @@ def autosave(engine: Engine, raw_token: str, attempt_id: str, question_id: str, 
     PostgreSQL each statement is a round trip (bench/README.md, issue 14)."""
     if len(attempt_id) > 32:
         return None
-    with direct.driver(engine) as drv, drv.autocommit():
+    with direct.driver(engine) as drv:
         question = _kept_layout(drv, attempt_id).get(question_id)
         if question is None or grading.response_problem(question, response) is not None:
             return None
@@ -909,8 +909,7 @@ def _submit_in_one(drv: direct.Driver, raw_token: str, attempt_id: str, *, now: 
     """:func:`submit_direct`'s transaction (:data:`_SUBMIT_READ`, then :func:`_store_grade`)."""
     if len(attempt_id) > 32:
         return None
-    with drv.autocommit():
-        _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the transaction
+    _kept_layout(drv, attempt_id)  # read and parsed, when this worker has not yet, before the transaction
     params = accounts.holder_params(raw_token, now=now, dialect=drv.dialect)
     try:
         with drv.writing():

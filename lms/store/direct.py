@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from lms.store.engine import dead, driver_transaction, loads_json, single_write, unpinged
+from lms.store.engine import dead, driver_transaction, idle, loads_json, single_write, unpinged
 
 __all__ = ["Driver", "On", "SessionNeeded", "Sql", "database_key", "dialect_of", "driver", "dump_json", "execute",
            "name", "read_json", "read_stamp", "row_apart", "stamp"]
@@ -66,29 +66,15 @@ def name(reference: str) -> str:
 
 class Driver:
     """A pooled driver connection used without a session (:func:`driver`): statements of this
-    module run on it, reads in SQLite's autocommit mode until :meth:`writing` begins a write
-    transaction. For the quiz's autosave, where a session's transaction cost more than the
-    autosave's own statements (issue 14)."""
+    module run on it in autocommit mode, each a transaction of its own (on PostgreSQL no BEGIN and
+    COMMIT round trips around a statement that stands alone: lms.store.engine.unpinged), until
+    :meth:`writing` begins a write transaction. For the quiz's autosave, where a session's
+    transaction cost more than the autosave's own statements (issue 14)."""
 
     __slots__ = ("connection", "dialect", "engine")
 
     def __init__(self, engine: Engine, connection: Any) -> None:
         self.engine, self.connection, self.dialect = engine, connection, engine.dialect.name
-
-    @contextlib.contextmanager
-    def autocommit(self) -> Iterator[None]:
-        """Each statement of the block a transaction of its own: on PostgreSQL, no BEGIN and
-        COMMIT round trips around a statement that stands alone (SQLite's connections here are
-        in autocommit mode until :meth:`writing`)."""
-        if self.dialect != "postgresql":
-            yield
-            return
-        self.connection.autocommit = True
-        try:
-            yield
-        finally:
-            if not dead(self.connection):
-                self.connection.autocommit = False
 
     def single_write(self) -> contextlib.AbstractContextManager[None]:
         """One write statement of the block, in :meth:`autocommit` mode, that stands alone
@@ -170,8 +156,7 @@ def driver(engine: Engine) -> Iterator[Driver]:
     out of the pool (on PostgreSQL a pool that does not ping at checkout: lms.store.engine.unpinged;
     a connection that died unnoticed raises here, and is dropped rather than put back)."""
     pool = unpinged(engine)
-    spare = pool.dialect.name == "sqlite"  # PostgreSQL's unpinged pool is lean enough (lms.store.engine)
-    pooled = (_SPARES.take(pool) if spare else None) or pool.raw_connection()
+    pooled = _SPARES.take(pool) or pool.raw_connection()
     dbapi: Any = pooled.driver_connection
     try:
         yield Driver(engine, dbapi)
@@ -181,7 +166,7 @@ def driver(engine: Engine) -> Iterator[Driver]:
         else:
             pooled.close()
         raise
-    if not (spare and not dbapi.in_transaction and _SPARES.give(pool, pooled)):
+    if not (idle(dbapi) and _SPARES.give(pool, pooled)):
         pooled.close()
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 __all__ = ["LmsSession", "UnitOfWorkParticipant", "after_commit", "build_sessionmaker", "database_answers", "dead",
-           "driver_transaction", "loads_json", "make_engine", "single_write", "unpinged", "write_intent"]
+           "driver_transaction", "idle", "loads_json", "make_engine", "single_write", "unpinged", "write_intent"]
 
 _WRITE = contextvars.ContextVar("lms_write_intent", default=True)
 
@@ -136,15 +136,20 @@ def unpinged(engine: Engine) -> Engine:
     every checkout. The ping is a round trip of its own: a sixth of an autosave's, and half of
     ``/healthz`` (issue 14). A connection that died unnoticed raises at its first statement; the
     caller drops it (:func:`dead`) and answers another way (the attempt lane hands the request to
-    Flask's view, whose session's pool pings). On SQLite, which has no round trip to save, the
-    engine itself."""
+    Flask's view, whose session's pool pings). Its connections are in autocommit mode, each
+    statement a transaction of its own, as SQLite's driver connections are outside a write
+    transaction: psycopg would otherwise send BEGIN before a statement that stands alone, and
+    switching the mode per request cost about 5% of an autosave's CPU. :func:`driver_transaction`
+    begins and commits a write transaction on them itself. On SQLite, which has no round trip to
+    save, the engine itself."""
     if engine.dialect.name == "sqlite":
         return engine
     with _UNPINGED_LOCK:
         lean = _UNPINGED.get(engine)
         if lean is None:
             lean = _UNPINGED[engine] = make_engine(engine.url.render_as_string(hide_password=False),
-                                                   pool_pre_ping=False, pool_size=4, max_overflow=12)
+                                                   pool_pre_ping=False, pool_size=4, max_overflow=12,
+                                                   isolation_level="AUTOCOMMIT")
             event.listen(engine, "engine_disposed", _dispose_too(lean))
         return lean
 
@@ -160,6 +165,15 @@ def _dispose_too(lean: Engine) -> Callable[[Engine], None]:
         lean.dispose(close=here == owner[0])
         owner[0] = here
     return _disposed
+
+
+def idle(dbapi: Any) -> bool:
+    """Whether a driver connection has no transaction open (sqlite3's ``in_transaction``,
+    psycopg's transaction status), so that it may be lent again as it is."""
+    info = getattr(dbapi, "info", None)
+    if info is not None:  # psycopg
+        return bool(info.transaction_status == info.transaction_status.IDLE)
+    return not dbapi.in_transaction
 
 
 def dead(dbapi: Any) -> bool:
@@ -181,7 +195,8 @@ def _selects_one(pool: Engine) -> bool:
     except Exception:  # the check reports the failure instead of raising it
         return False
     dbapi: Any = raw.driver_connection
-    autocommit = pool.dialect.name == "postgresql"  # else psycopg adds BEGIN, and the pool a ROLLBACK: 3 round trips
+    # else psycopg adds BEGIN, and the pool a ROLLBACK: 3 round trips (unpinged()'s are in autocommit already)
+    autocommit = pool.dialect.name == "postgresql" and not dbapi.autocommit
     try:
         if autocommit:
             dbapi.autocommit = True
@@ -278,19 +293,30 @@ def driver_transaction(engine: Engine, dbapi: Any) -> Iterator[None]:
     """A write transaction on ``dbapi``, a driver connection checked out of ``engine``'s pool,
     without SQLAlchemy's transaction machinery (lms.store.direct.Driver, for the quiz's autosave:
     issue 14). On SQLite it passes the same writer gate and begins with the same BEGIN IMMEDIATE as
-    a session's write transaction. Commits when the block ends, rolls back when it raises."""
+    a session's write transaction. On PostgreSQL, whose driver connections are in autocommit mode
+    (:func:`unpinged`), it sends BEGIN and COMMIT itself. Commits when the block ends, rolls back
+    when it raises."""
     gate = _GATES.get(engine)
     if gate is not None:
         gate.enter(dbapi)
+    explicit = getattr(dbapi, "autocommit", False) is True  # psycopg's, in autocommit mode
     try:
         if gate is not None:
             dbapi.execute("BEGIN IMMEDIATE")
+        elif explicit:
+            dbapi.execute("BEGIN")
         try:
             yield
         except BaseException:
-            dbapi.rollback()
+            if not explicit:
+                dbapi.rollback()
+            elif not dead(dbapi):
+                dbapi.execute("ROLLBACK")
             raise
-        dbapi.commit()
+        if explicit:
+            dbapi.execute("COMMIT")
+        else:
+            dbapi.commit()
     finally:
         if gate is not None:
             gate.leave(dbapi)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lms.services import quizzes
 from lms.services.unit_of_work import make_sessionmaker
 from lms.store import Attempt, AttemptAnswer, AuditEvent, direct
-from lms.store.engine import loads_json
+from lms.store.engine import idle, loads_json
 from tests import factories
 from tests.quizhelpers import correct_response
 
@@ -121,14 +121,14 @@ def test_a_quiz_changed_after_attempts_started_is_drawn_and_graded_as_it_stands(
 
 
 def test_a_driver_connection_given_back_idle_is_lent_again_and_no_other(engine: Engine) -> None:
-    """On SQLite the quiz's hot path keeps the driver connection it last gave back instead of
-    checking one out of the pool per request (issue 14): kept only when idle and its block did not
-    raise, never across a fork, closed when the engine is disposed."""
+    """The quiz's hot path keeps the driver connection it last gave back instead of checking one
+    out of the pool per request (issue 14), on both databases: kept only when idle and its block
+    did not raise, never across a fork, closed when the engine is disposed."""
     import os
     import sqlite3
 
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's driver connections go back to their pool each time")
+    import psycopg
+
     with direct.driver(engine) as first:
         kept = first.connection
     with direct.driver(engine) as again:
@@ -136,8 +136,9 @@ def test_a_driver_connection_given_back_idle_is_lent_again_and_no_other(engine: 
         with direct.driver(engine) as meanwhile:  # lent at the same time: another one
             assert meanwhile.connection is not kept
         kept.execute("BEGIN")  # left in a transaction: not kept, the pool rolls it back
+        assert not idle(kept)
     with direct.driver(engine) as after:
-        assert after.connection is not kept and not after.connection.in_transaction
+        assert after.connection is not kept and idle(after.connection)
         fresh = after.connection
     with pytest.raises(RuntimeError), direct.driver(engine) as failing:
         assert failing.connection is fresh
@@ -151,5 +152,34 @@ def test_a_driver_connection_given_back_idle_is_lent_again_and_no_other(engine: 
             os._exit(0 if forked.connection is not spare else 1)
     assert os.waitpid(child, 0)[1] == 0
     engine.dispose()
-    with pytest.raises(sqlite3.ProgrammingError):  # closed with the engine's pool
+    with pytest.raises((sqlite3.ProgrammingError, psycopg.OperationalError)):  # closed with the engine's pool
         spare.execute("SELECT 1")
+
+
+def test_a_driver_s_statements_stand_alone_until_its_write_transaction(engine: Engine) -> None:
+    """Outside :meth:`Driver.writing` each statement on a driver connection is committed by itself
+    (on PostgreSQL the connections are in autocommit mode: no BEGIN round trip); inside it the
+    block's writes are committed together when it ends and rolled back together when it raises,
+    and the connection is idle again either way."""
+    from lms.store import User
+
+    learner_ids = []
+    with make_sessionmaker(engine)() as session:
+        for _ in range(3):
+            learner_ids.append(factories.user(session).id)
+        session.commit()
+    rename = direct.Sql("UPDATE users SET full_name = :name WHERE id = :id")
+    with direct.driver(engine) as drv:
+        direct.execute(drv, rename, {"name": "Tự lưu", "id": learner_ids[0]})
+        assert idle(drv.connection)  # committed already, no transaction left open
+        with pytest.raises(RuntimeError), drv.writing():
+            direct.execute(drv, rename, {"name": "Bỏ đi", "id": learner_ids[1]})
+            raise RuntimeError("grading failed")
+        assert idle(drv.connection)
+        with drv.writing():
+            direct.execute(drv, rename, {"name": "Cùng lưu", "id": learner_ids[1]})
+            direct.execute(drv, rename, {"name": "Cùng lưu", "id": learner_ids[2]})
+        assert idle(drv.connection)
+    with make_sessionmaker(engine)() as session:
+        names = [session.get(User, i).full_name for i in learner_ids]  # type: ignore[union-attr]
+    assert names[0] == "Tự lưu" and names[1] == names[2] == "Cùng lưu"
