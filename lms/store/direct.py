@@ -77,7 +77,7 @@ class Driver:
         self.engine, self.connection, self.dialect = engine, connection, engine.dialect.name
 
     def single_write(self) -> contextlib.AbstractContextManager[None]:
-        """One write statement of the block, in :meth:`autocommit` mode, that stands alone
+        """One write statement of the block, outside :meth:`writing` (autocommit), that stands alone
         (lms.store.engine.single_write: SQLite's writer gate for just that statement). Read all
         its rows inside the block: SQLite commits when the last is read."""
         return single_write(self.engine, self.connection)
@@ -100,9 +100,10 @@ On = Session | Driver
 class _Spares:
     """Driver connections kept between uses, in front of the pool: SQLAlchemy's checkout and
     checkin (its queue, the connection's record, the reset on return) cost about 7% of a quiz
-    request's CPU on SQLite (issue 14). One comes back here only when it is idle (no transaction
-    open) and its block raised nothing; at most :data:`SIZE` per pool (a thread of a worker
-    each); a forked child keeps none of its parent's, and a disposed engine's are closed."""
+    request's CPU on SQLite and a tenth of an autosave's on PostgreSQL (issue 14). One comes back
+    here only when it is idle (no transaction open) and its block raised nothing; at most
+    :data:`SIZE` per pool (a thread of a worker each); a forked child keeps none of its parent's,
+    and a disposed engine's are closed."""
 
     SIZE = 4
 
