@@ -6,7 +6,7 @@ rows: a fresh database for this module."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -255,3 +255,48 @@ def test_a_connection_the_server_dropped_fails_once_and_is_replaced(engine: Engi
     assert database_answers(engine)  # /healthz: the dead connection dropped, the pool that pings asked
     assert database_answers(engine)
 
+
+
+@pytest.mark.skipif(KIND != "postgres", reason="SQLite has no round trips")
+def test_the_hot_path_s_round_trips_on_postgresql(engine: Engine, sessions: sessionmaker[Session],
+                                                   tmp_path: Path) -> None:
+    """What each hot request exchanges with the server, read from libpq's protocol trace of the
+    driver connection (one exchange ends with the server's ReadyForQuery): a start two statements,
+    an autosave one, each a transaction of its own with no BEGIN or COMMIT around it; a submission
+    BEGIN, the locked read, the grade with its audit event, COMMIT (issue 14)."""
+    from lms.store import direct
+
+    engine.dispose()  # no connection another test left behind (one the server ended, say)
+    user, raw = _learner(sessions)
+    done = _started(sessions, user, PRACTICE, factories.now())
+    with sessions() as s, s.begin():  # the year's first graded attempt: the session's case
+        quizzes.submit_attempt(s, user, done.id, now=factories.now())
+    with sessions() as s:
+        quizzes.read_for_start(s, PRACTICE)  # the worker keeps this version
+    with direct.driver(engine) as drv:  # given back idle: the next request is lent this one
+        traced = drv.connection
+
+    def exchanges(request: Callable[[], object]) -> tuple[object, list[str]]:
+        log = tmp_path / "trace.txt"
+        with log.open("w") as out:
+            traced.pgconn.trace(out.fileno())
+            traced.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            try:
+                answer = request()
+            finally:
+                traced.pgconn.untrace()
+        sent = [line.split("\t") for line in log.read_text().splitlines()]
+        assert sum(1 for row in sent if row[0] == "B" and row[2].startswith("ReadyForQuery")) == \
+            sum(1 for row in sent if row[0] == "F" and row[2].startswith(("Sync", "Query")))
+        return answer, [row[3].strip() if row[2].startswith("Query") else "statement"
+                        for row in sent if row[0] == "F" and row[2].startswith(("Sync", "Query"))]
+
+    attempt, sent = exchanges(lambda: quizzes.start_direct(engine, raw, PRACTICE, now=factories.now()))
+    assert isinstance(attempt, Attempt) and sent == ["statement", "statement"]
+    snap = attempt.layout[0]
+    saved, sent = exchanges(lambda: quizzes.autosave(engine, raw, attempt.id, snap["id"], correct_response(snap),
+                                                     now=factories.now()))
+    assert saved is not None and sent == ["statement"]
+    result, sent = exchanges(lambda: quizzes.submit_direct(engine, raw, attempt.id, now=factories.now(),
+                                                           source="10.0.0.7"))
+    assert result is not None and sent == ['"BEGIN"', "statement", "statement", '"COMMIT"']
