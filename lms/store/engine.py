@@ -293,30 +293,21 @@ def driver_transaction(engine: Engine, dbapi: Any) -> Iterator[None]:
     """A write transaction on ``dbapi``, a driver connection checked out of ``engine``'s pool,
     without SQLAlchemy's transaction machinery (lms.store.direct.Driver, for the quiz's autosave:
     issue 14). On SQLite it passes the same writer gate and begins with the same BEGIN IMMEDIATE as
-    a session's write transaction. On PostgreSQL, whose driver connections are in autocommit mode
-    (:func:`unpinged`), it sends BEGIN and COMMIT itself. Commits when the block ends, rolls back
-    when it raises."""
+    a session's write transaction. The driver connections of both databases are in autocommit mode
+    (SQLite's ``isolation_level`` None, :func:`unpinged`'s on PostgreSQL): it sends BEGIN, and
+    COMMIT when the block ends, or ROLLBACK when it raises."""
     gate = _GATES.get(engine)
     if gate is not None:
         gate.enter(dbapi)
-    explicit = getattr(dbapi, "autocommit", False) is True  # psycopg's, in autocommit mode
     try:
-        if gate is not None:
-            dbapi.execute("BEGIN IMMEDIATE")
-        elif explicit:
-            dbapi.execute("BEGIN")
+        dbapi.execute("BEGIN IMMEDIATE" if gate is not None else "BEGIN")
         try:
             yield
         except BaseException:
-            if not explicit:
-                dbapi.rollback()
-            elif not dead(dbapi):
+            if not dead(dbapi) and not idle(dbapi):
                 dbapi.execute("ROLLBACK")
             raise
-        if explicit:
-            dbapi.execute("COMMIT")
-        else:
-            dbapi.commit()
+        dbapi.execute("COMMIT")
     finally:
         if gate is not None:
             gate.leave(dbapi)
