@@ -23,6 +23,12 @@ bp = PageBlueprint("lms_privacy", __name__)
 _FRESH_MINUTES = int(sessions.FRESH_SIGN_IN.total_seconds() // 60)
 
 
+def _lists() -> list[tuple[str, str]]:
+    """The export's lists of records, each with what the page calls it (in the reader's language)."""
+    return [("lesson_completions", _("Số bài học đã hoàn thành")), ("attempts", _("Số lần làm bài kiểm tra")),
+            ("certificates", _("Số chứng nhận đã nhận"))]
+
+
 @bp.route("/me/data", methods=["GET", "POST"])
 @login_required
 def my_data() -> ResponseReturnValue:
@@ -55,7 +61,7 @@ def my_data() -> ResponseReturnValue:
             flash(_("Tài khoản đã được đóng. Các chứng nhận đã cấp vẫn xác minh được."), "success")
             return redirect(url_for("lms_pages.home"))
     data = personal_data.export(db(), user)
-    counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
+    counts = [(label, len(data.get(key) or [])) for key, label in _lists()]
     return render_template("lms/my_data.html", counts=counts, error=error, has_password=has_password,
                            fresh_minutes=_FRESH_MINUTES), status if error else 200
 
